@@ -1,0 +1,97 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import ConnectionPool, PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.routes import alerts, elevators, health, registry
+from brightwatch import __version__
+from brightwatch.runtime import Runtime
+from db.connect import make_pool
+from mqttlink.publisher import Publisher
+
+log = logging.getLogger(__name__)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(psycopg.OperationalError)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "database unavailable during %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return JSONResponse({"detail": "database unavailable"}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # the trace goes to the log, never to the client
+        log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
+    own_pool = pool is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if own_pool:
+            app.state.pool = make_pool(runtime.database_url, max_size=16, name="api", open=False)
+            app.state.pool.open(wait=False)
+        publisher = None
+        if not any(k.startswith("mqtt") for k in runtime.health):
+            # no consumer in this process reports on the broker: hold a connection to it
+            publisher = Publisher(runtime.broker, runtime.client_id("api-health")).start()
+            app.state.mqtt_probe = publisher.connected.is_set
+        try:
+            yield
+        finally:
+            if publisher is not None:
+                publisher.close()
+            if own_pool:
+                app.state.pool.close()
+
+    app = FastAPI(
+        title="brightwatch",
+        version=__version__,
+        description="Bright-kitchen and elevator monitoring: registry, telemetry, alerts, tickets, reviews.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.mqtt_probe = lambda: False
+    if pool is not None:
+        app.state.pool = pool
+    _install_error_handlers(app)
+    for module in (health, registry, elevators, alerts):
+        app.include_router(module.router)
+    return app
+
+
+def app_routes(app: FastAPI) -> list[Any]:
+    return [r for r in app.routes if getattr(r, "path", "").startswith("/api/")]

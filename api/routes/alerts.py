@@ -1,0 +1,121 @@
+"""Alerts: scoped list, acknowledge and resolve (audited through the alert store)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from psycopg.rows import dict_row
+from pydantic import BaseModel, ConfigDict, Field
+
+from alerts.lifecycle import IllegalAction
+from alerts.store import AlertNotFound
+from api.auth import Principal
+from api.deps import Caller, Conn, not_found, require
+from api.scope import alert_scope
+from contract.ids import ID_PATTERN
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+Actor = Annotated[Principal, Depends(require("admin", "supervisor"))]
+
+ALERT_FIELDS = (
+    "a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"
+    " a.updated_at, a.resolved_at, a.resolved_by, a.acknowledged_at, a.acknowledged_by,"
+    " a.count, a.summary, a.evidence_url, a.labels"
+)
+
+
+class ActionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.get("")
+def list_alerts(
+    conn: Conn,
+    who: Caller,
+    kind: Annotated[str | None, Query(pattern="^(elevator|kitchen)$")] = None,
+    device_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    site_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    code: Annotated[str | None, Query(pattern="^[A-Z0-9_]{1,64}$")] = None,
+    state: Annotated[str | None, Query(pattern="^(firing|acknowledged|resolved|open)$")] = None,
+    since: datetime | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    cond, params = alert_scope(who)
+    where = [cond]
+    for column, value in (
+        ("kind", kind),
+        ("device_id", device_id),
+        ("site_id", site_id),
+        ("code", code),
+    ):
+        if value:
+            where.append(f"a.{column} = %s")
+            params.append(value)
+    if state == "open":
+        where.append("a.state <> 'resolved'")
+    elif state:
+        where.append("a.state = %s")
+        params.append(state)
+    if since:
+        where.append("a.started_at >= %s")
+        params.append(since)
+    if before_id:
+        where.append("a.id < %s")
+        params.append(before_id)
+    sql = (
+        f"SELECT {ALERT_FIELDS} FROM alert a WHERE {' AND '.join(where)}"  # noqa: S608
+        " ORDER BY a.id DESC LIMIT %s"
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(sql, [*params, limit]).fetchall()
+    return {"items": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
+
+
+def _act(
+    request: Request,
+    conn: Conn,
+    who: Principal,
+    alert_id: int,
+    body: ActionBody | None,
+    action: str,
+) -> dict[str, Any]:
+    store = request.app.state.runtime.alert_store
+    note = body.note if body else None
+    try:
+        with conn.transaction():
+            change = (store.acknowledge if action == "ack" else store.resolve)(
+                conn, alert_id, who.actor, note
+            )
+    except AlertNotFound:
+        raise not_found() from None
+    except IllegalAction as exc:
+        raise HTTPException(409, str(exc)) from None
+    a = change.alert
+    return {
+        "id": a.id,
+        "state": a.state.value,
+        "acknowledged_by": a.acknowledged_by,
+        "resolved_by": a.resolved_by,
+        "updated_at": a.updated_at,
+    }
+
+
+AlertId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.post("/{alert_id}/ack")
+def ack(
+    request: Request, alert_id: AlertId, conn: Conn, who: Actor, body: ActionBody | None = None
+) -> dict[str, Any]:
+    return _act(request, conn, who, alert_id, body, "ack")
+
+
+@router.post("/{alert_id}/resolve")
+def resolve(
+    request: Request, alert_id: AlertId, conn: Conn, who: Actor, body: ActionBody | None = None
+) -> dict[str, Any]:
+    return _act(request, conn, who, alert_id, body, "resolve")

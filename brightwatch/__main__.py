@@ -1,0 +1,3 @@
+from brightwatch.cli import main
+
+main()

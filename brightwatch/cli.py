@@ -1,0 +1,130 @@
+"""The `brightwatch` command (interfaces.md, CLI)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from brightwatch import __version__
+from brightwatch.logs import setup_logging
+from brightwatch.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("brightwatch")
+
+
+def settings_from_env(**overrides: object) -> Settings:
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    setup_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+@contextmanager
+def stop_on_signals(stop_event) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """SIGINT/SIGTERM set `stop_event` (a second Ctrl-C exits at once)."""
+    previous = {}
+
+    def handler(signum, frame):  # type: ignore[no-untyped-def]
+        if stop_event.is_set():
+            os._exit(130)
+        click.echo("\nstopping ...", err=True)
+        stop_event.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, h in previous.items():
+            signal.signal(sig, h)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="brightwatch")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="BW_CONFIG",
+    help="TOML settings file (also BW_CONFIG).",
+)
+def main(config: Path | None) -> None:
+    """brightwatch: bright-kitchen and elevator monitoring."""
+    if config is not None:
+        os.environ["BW_CONFIG"] = str(config)
+
+
+@main.command()
+@click.option(
+    "--flavor",
+    type=click.Choice(["auto", "native", "timescale"]),
+    default="auto",
+    show_default=True,
+    help="Time-series flavour for a new database.",
+)
+def migrate(flavor: str) -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    from db.migrate import MigrationError
+    from db.migrate import migrate as run_migrations
+
+    settings = settings_from_env()
+    try:
+        chosen, applied = run_migrations(
+            settings.database_url.get_secret_value(), want_flavor=flavor
+        )
+    except MigrationError as exc:
+        click.echo(f"migration failed: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # connection errors and the like, without a traceback
+        from brightwatch.logs import redact
+
+        click.echo(f"migration failed: {redact(str(exc))}", err=True)
+        sys.exit(1)
+    click.echo(f"schema up to date ({chosen}); applied {len(applied)}: {', '.join(applied) or '-'}")
+
+
+@main.command()
+@click.option(
+    "--components",
+    default="ingest,elevators,vision,alerts,api",
+    show_default=True,
+    help="Comma-separated components to run in this process.",
+)
+def serve(components: str) -> None:
+    """Run the chosen components against the configured database and broker."""
+    from brightwatch.service import run_service
+
+    settings = settings_from_env()
+    names = [c.strip() for c in components.split(",") if c.strip()]
+    sys.exit(run_service(settings, names))
+
+
+from brightwatch.commands import (  # noqa: E402  (command modules attach to `main`)
+    dashboards,
+    demo,
+    edge_camera,
+    edge_elevator,
+    registry,
+    token,
+    vision,
+)
+
+__all__ = [
+    "dashboards",
+    "demo",
+    "edge_camera",
+    "edge_elevator",
+    "main",
+    "registry",
+    "token",
+    "vision",
+]

@@ -1,0 +1,26 @@
+"""Subcommands of `brightwatch`, one module per group; each attaches itself to `cli.main`."""
+
+from __future__ import annotations
+
+import click
+
+
+def edge_group() -> click.Group:
+    """The shared `brightwatch edge` group (elevator terminals and camera agents)."""
+    from brightwatch.cli import main
+
+    group = main.commands.get("edge")
+    if group is None:
+
+        @main.group()
+        def edge() -> None:
+            """Agents that run at the site and publish over MQTT."""
+
+        group = edge
+    assert isinstance(group, click.Group)
+    return group
+
+
+def not_yet(what: str, issue: int) -> None:
+    click.echo(f"{what} is not available yet (planned in issue {issue}).", err=True)
+    raise SystemExit(2)

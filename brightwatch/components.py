@@ -1,0 +1,75 @@
+"""The components `brightwatch serve` can run, each `run(runtime, stop)` in its own thread."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from brightwatch.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+ComponentRun = Callable[[Runtime, threading.Event], None]
+
+# name -> "module:function"; imported only when the component is started
+COMPONENTS: dict[str, str] = {
+    "ingest": "ingest.component:run",
+    "elevators": "elevators.component:run",
+    "vision": "vision.component:run",
+    "alerts": "alerts.component:run",
+    "api": "api.component:run",
+}
+
+
+def resolve(name: str) -> ComponentRun:
+    if name not in COMPONENTS:
+        raise ValueError(f"unknown component {name!r}; choose from {', '.join(COMPONENTS)}")
+    module_name, func = COMPONENTS[name].split(":")
+    return getattr(importlib.import_module(module_name), func)  # type: ignore[no-any-return]
+
+
+class ComponentSet:
+    """Runs components in threads; the first one to fail stops them all."""
+
+    def __init__(self, runtime: Runtime, names: Sequence[str]) -> None:
+        self.runtime = runtime
+        self.names = list(names)
+        self.runs = {n: resolve(n) for n in self.names}
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.failed: list[str] = []
+
+    def _guard(self, name: str, run: ComponentRun) -> None:
+        try:
+            run(self.runtime, self.stop)
+        except Exception:
+            log.exception("component %s failed", name)
+            self.failed.append(name)
+            self.stop.set()
+        else:
+            if not self.stop.is_set():
+                log.error("component %s returned before being asked to stop", name)
+                self.failed.append(name)
+                self.stop.set()
+
+    def start(self) -> None:
+        for name, run in self.runs.items():
+            t = threading.Thread(
+                target=self._guard, args=(name, run), name=f"bw-{name}", daemon=True
+            )
+            t.start()
+            self.threads.append(t)
+        self.runtime.started.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until stopped (signal or failure); True when stopped."""
+        return self.stop.wait(timeout)
+
+    def shutdown(self, timeout: float = 15.0) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout)
+            if t.is_alive():
+                log.warning("%s did not stop within %.0f s", t.name, timeout)

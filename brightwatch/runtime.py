@@ -1,0 +1,44 @@
+"""What a running component is given: settings, addresses, the alert store, a clock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+from alerts.store import AlertStore
+from brightwatch.settings import Settings
+from mqttlink.client import BrokerAddress, parse_mqtt_url
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+HealthProbe = Callable[[], bool]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    alert_store: AlertStore
+    clock: Callable[[], datetime] = utcnow
+    # name -> probe; /healthz reports each (e.g. "mqtt": the ingest consumer is connected)
+    health: dict[str, HealthProbe] = field(default_factory=dict)
+    # set once every component of this process has started
+    started: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url.get_secret_value()
+
+    @cached_property
+    def broker(self) -> BrokerAddress:
+        s = self.settings
+        return parse_mqtt_url(s.mqtt_url.get_secret_value(), s.mqtt_protocol, s.mqtt_ca_file)
+
+    def client_id(self, component: str, n: int = 0) -> str:
+        """Stable per instance and component, so persistent sessions survive restarts."""
+        return f"{self.settings.instance}-{component}-{n}"

@@ -1,0 +1,219 @@
+"""One typed settings model for the whole service (interfaces.md, Configuration).
+
+Values come, highest priority first, from keyword arguments, `BW_` environment
+variables (nested sections with `__`, e.g. `BW_INGEST__BATCH_SIZE`), the TOML file named
+by `BW_CONFIG` (same structure: top-level keys and `[ingest]`, `[elevators]`, ...
+sections holding per-site and per-elevator settings), and the defaults below. A wrong
+value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from alerts.settings import AlertSettings
+from api.settings import ApiSettings
+from edge.settings import EdgeSettings
+from elevators.settings import ElevatorSettings
+from ingest.settings import IngestSettings
+from vision.settings import VisionSettings
+
+ENV_PREFIX = "BW_"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "brightwatch"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://127.0.0.1:5432/brightwatch"),
+        title="Database URL",
+        description="postgresql://user:password@host:port/dbname of the PostgreSQL/TimescaleDB store.",
+    )
+    mqtt_url: SecretStr = Field(
+        SecretStr("mqtt://127.0.0.1:1883"),
+        title="MQTT broker URL",
+        description="mqtt://user:pass@host:port, or mqtts:// for TLS.",
+    )
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(
+        "5",
+        title="MQTT protocol of the service's own clients",
+        description="Devices may use either; the service prefers 5 (shared subscriptions, receive maximum).",
+    )
+    mqtt_ca_file: Path | None = Field(
+        None, title="MQTT CA file", description="CA bundle for mqtts:// (system CAs when unset)."
+    )
+    http_addr: str = Field(
+        "127.0.0.1:8000",
+        title="HTTP listen address",
+        description="host:port of the API and console.",
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        title="Data folder",
+        description="Evidence images, spools and embedded services' data.",
+    )
+    model: str = Field(
+        "coco",
+        title="Detector model",
+        description="A model file (.onnx, or .pt with the ultralytics extra) or a configured model name.",
+    )
+    topic_root: str = Field(
+        "bw", title="MQTT topic root", description="First level(s) of every topic of the contract."
+    )
+    share_group: str | None = Field(
+        None,
+        title="Shared subscription group",
+        description="When set, workers subscribe through $share/<group>/... and split the load.",
+    )
+    unknown_devices: Literal["accept", "quarantine"] = Field(
+        "quarantine",
+        title="Unknown devices",
+        description="accept: auto-register devices the registry does not know; quarantine: dead-letter their messages.",
+    )
+    instance: str = Field(
+        "bw",
+        title="Instance name",
+        description="Prefix of MQTT client ids; give each worker of a group a distinct one.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", title="Log format", description="json writes one JSON object per line."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", title="Log level", description="Lowest level written."
+    )
+
+    ingest: IngestSettings = Field(default_factory=IngestSettings, title="Ingest worker")
+    elevators: ElevatorSettings = Field(default_factory=ElevatorSettings, title="Elevator rules")
+    vision: VisionSettings = Field(default_factory=VisionSettings, title="Kitchen vision")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, title="Alert handling")
+    api: ApiSettings = Field(default_factory=ApiSettings, title="HTTP app")
+    edge: EdgeSettings = Field(default_factory=EdgeSettings, title="Edge agents")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr) -> SecretStr:
+        scheme = urlsplit(value.get_secret_value()).scheme
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: SecretStr) -> SecretStr:
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("must be mqtt://host[:port] or mqtts://host[:port]")
+        return value
+
+    @field_validator("http_addr")
+    @classmethod
+    def _check_http_addr(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port")
+        return value
+
+    @field_validator("topic_root")
+    @classmethod
+    def _check_topic_root(cls, value: str) -> str:
+        if (
+            not value
+            or any(c in value for c in "+#$")
+            or value.startswith("/")
+            or value.endswith("/")
+        ):
+            raise ValueError("must be non-empty, without wildcards, $ or leading/trailing /")
+        return value
+
+    @field_validator("share_group")
+    @classmethod
+    def _check_share_group(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c in value for c in "/+#")):
+            raise ValueError("must be non-empty, without /, + or #")
+        return value or None
+
+    @property
+    def http_host(self) -> str:
+        return self.http_addr.rpartition(":")[0]
+
+    @property
+    def http_port(self) -> int:
+        return int(self.http_addr.rpartition(":")[2])
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(ENV_PREFIX + "CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+class SettingsError(SystemExit):
+    """Start-up stops: the message names each wrong variable."""
+
+
+def _variable_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    return (
+        ENV_PREFIX
+        + "__".join(p.upper() for p in parts[:2])
+        + ("" if len(parts) <= 2 else " (" + ".".join(parts[2:]) + ")")
+    )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and BW_CONFIG; raises SettingsError naming bad fields."""
+    config_file = os.environ.get(ENV_PREFIX + "CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise SettingsError(f"configuration error: BW_CONFIG={config_file}: no such file")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = ["configuration error:"]
+        for err in exc.errors():
+            shown = err.get("input")
+            detail = err["msg"]
+            if isinstance(shown, str | int | float) and "url" not in "".join(map(str, err["loc"])):
+                detail += f" (got {str(shown)[:60]!r})"
+            lines.append(f"  {_variable_name(err['loc'])}: {detail}")
+        raise SettingsError("\n".join(lines)) from None
+    except ValueError as exc:  # TOML syntax errors and the like
+        raise SettingsError(f"configuration error: {exc}") from None
+
+
+def redact_url(url: str) -> str:
+    """A URL with its password replaced, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

@@ -1,0 +1,1 @@
+"""Ingest: MQTT device messages into PostgreSQL/TimescaleDB rows (built next)."""

@@ -1,0 +1,72 @@
+"""Settings of the ingest worker (section `[ingest]`, env `BW_INGEST__...`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class IngestSettings(BaseModel):
+    batch_size: int = Field(
+        5000,
+        ge=1,
+        le=100_000,
+        title="Batch size",
+        description="Most messages written to the database in one transaction.",
+    )
+    batch_wait_ms: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        title="Batch wait",
+        description="Longest time a message waits for its batch to fill before it is written.",
+    )
+    receive_maximum: int = Field(
+        20_000,
+        ge=10,
+        le=65_535,
+        title="MQTT receive maximum",
+        description=(
+            "Unacknowledged QoS 1 messages the broker may have in flight to one worker. "
+            "Messages are acknowledged only after their batch is committed, so this bounds "
+            "both memory and the size of a batch."
+        ),
+    )
+    max_future_skew_s: int = Field(
+        86_400,
+        ge=0,
+        title="Largest accepted clock lead",
+        description="Messages stamped further ahead of the server clock are dead-lettered.",
+    )
+    dead_letter_max_bytes: int = Field(
+        4096,
+        ge=0,
+        le=1_048_576,
+        title="Dead-letter payload cap",
+        description="Bytes of a rejected payload kept in the dead-letter table.",
+    )
+    partitions_ahead_days: int = Field(
+        7,
+        ge=1,
+        le=90,
+        title="Partitions created ahead",
+        description="Daily partitions of the time-series tables kept ready ahead of today.",
+    )
+    raw_retention_days: int = Field(
+        400,
+        ge=1,
+        title="Raw telemetry retention",
+        description="Days of raw elevator status, events and stats kept (rollups are kept longer).",
+    )
+    dead_letter_retention_days: int = Field(
+        30,
+        ge=1,
+        title="Dead-letter retention",
+        description="Days dead letters are kept.",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        title="Ingest processes",
+        description="Ingest worker processes started by `serve`; more than one requires BW_SHARE_GROUP.",
+    )

@@ -1,0 +1,214 @@
+"""A consumer that acknowledges QoS 1 messages only after its handler committed them.
+
+paho delivers messages on its network thread; they are queued and handed to the
+handler in batches on the caller's thread. The handler either makes the whole batch
+durable (database commit) or raises; on success every message of the batch is
+acknowledged (PUBACK) in the order received, on failure the batch is retried with
+backoff and nothing is acknowledged. The broker keeps unacknowledged messages in the
+persistent session and redelivers them after a crash or reconnect, so nothing is lost;
+handlers make redelivery harmless (idempotent writes).
+
+With MQTT 5 the Receive Maximum sent at connect bounds the unacknowledged messages in
+flight, hence memory and batch size; with 3.1.1 the broker's max_inflight_messages does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+
+from contract.topics import shared
+from mqttlink.client import BrokerAddress, make_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Inbound:
+    topic: str
+    payload: bytes
+    received_at: datetime
+    user_ts: int | None  # MQTT 5 user property `ts` (epoch ms), when sent
+    retain: bool
+    mid: int
+    qos: int
+    generation: int
+
+
+Handler = Callable[[list[Inbound]], None]
+
+
+def _user_ts(msg: mqtt.MQTTMessage) -> int | None:
+    props = getattr(msg, "properties", None)
+    pairs = getattr(props, "UserProperty", None) if props is not None else None
+    if not pairs:
+        return None
+    for key, value in pairs:
+        if key == "ts":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        address: BrokerAddress,
+        client_id: str,
+        topic_filters: Sequence[str],
+        handler: Handler,
+        *,
+        share_group: str | None = None,
+        batch_size: int = 1000,
+        batch_wait_s: float = 0.05,
+        receive_maximum: int = 20_000,
+        max_retry_delay_s: float = 10.0,
+    ) -> None:
+        self.address = address
+        self.client_id = client_id
+        self.filters = [shared(f, share_group) for f in topic_filters]
+        self.handler = handler
+        self.batch_size = batch_size
+        self.batch_wait_s = batch_wait_s
+        self.max_retry_delay_s = max_retry_delay_s
+        self._queue: deque[Inbound] = deque()
+        self._wake = threading.Condition()
+        self._generation = 0
+        self.subscribed = threading.Event()
+        self.connected = False
+        # figures read by metrics and tests
+        self.received = 0
+        self.acknowledged = 0
+        self.batches = 0
+        self.failures = 0
+        self.last_batch_size = 0
+        self.last_commit_at: float | None = None
+        self.client, self._connect_kwargs = make_client(
+            address, client_id, persistent=True, manual_ack=True, receive_maximum=receive_maximum
+        )
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+
+    # -- paho callbacks (network thread)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties=None):
+        if reason_code.is_failure:
+            log.warning("%s: connection refused: %s", self.client_id, reason_code)
+            return
+        with self._wake:
+            self._generation += 1
+        self.connected = True
+        client.subscribe([(f, 1) for f in self.filters])
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
+        self.connected = False
+        self.subscribed.clear()
+        if reason_code != 0:
+            log.warning("%s: disconnected (%s); reconnecting", self.client_id, reason_code)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties=None):
+        bad = [rc for rc in reason_codes if getattr(rc, "is_failure", False)]
+        if bad:
+            log.error("%s: subscription refused: %s", self.client_id, bad)
+            return
+        self.subscribed.set()
+
+    def _on_message(self, client, userdata, msg):
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = msg._topic.decode("utf-8", "replace")
+        item = Inbound(
+            topic,
+            msg.payload,
+            datetime.now(UTC),
+            _user_ts(msg),
+            bool(msg.retain),
+            msg.mid,
+            msg.qos,
+            self._generation,
+        )
+        with self._wake:
+            self._queue.append(item)
+            self.received += 1
+            if len(self._queue) >= self.batch_size:
+                self._wake.notify()
+
+    # -- consumer thread
+
+    def _take_batch(self, stop: threading.Event) -> list[Inbound]:
+        with self._wake:
+            if not self._queue:
+                self._wake.wait(timeout=0.2)
+                if not self._queue:
+                    return []
+            if len(self._queue) < self.batch_size and not stop.is_set():
+                # give a partial batch a moment to fill
+                self._wake.wait(timeout=self.batch_wait_s)
+            n = min(len(self._queue), self.batch_size)
+            return [self._queue.popleft() for _ in range(n)]
+
+    def _acknowledge(self, batch: list[Inbound]) -> None:
+        generation = self._generation
+        for item in batch:
+            # a message from an earlier connection is redelivered by the broker on this
+            # one and acknowledged then; its old packet id means nothing any more
+            if item.qos > 0 and item.generation == generation:
+                self.client.ack(item.mid, item.qos)
+                self.acknowledged += 1
+
+    def _process(self, batch: list[Inbound], stop: threading.Event) -> None:
+        delay = 0.1
+        while True:
+            try:
+                self.handler(batch)
+            except Exception:
+                self.failures += 1
+                log.exception(
+                    "%s: batch of %d failed; retrying in %.1f s", self.client_id, len(batch), delay
+                )
+                if stop.wait(delay):
+                    return  # not acknowledged: the broker redelivers after restart
+                delay = min(delay * 2, self.max_retry_delay_s)
+                continue
+            self._acknowledge(batch)
+            self.batches += 1
+            self.last_batch_size = len(batch)
+            self.last_commit_at = time.time()
+            return
+
+    def start(self) -> None:
+        self.client.connect_async(self.address.host, self.address.port, **self._connect_kwargs)  # type: ignore[arg-type]
+        self.client.loop_start()
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set; the batch in hand is finished first."""
+        self.start()
+        try:
+            while not stop.is_set():
+                batch = self._take_batch(stop)
+                if batch:
+                    self._process(batch, stop)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        try:
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._queue)

@@ -1,0 +1,191 @@
+"""`brightwatch registry import FILE`: firms, sites, cameras and elevators from TOML or CSV.
+
+TOML: arrays of tables `[[firms]]`, `[[sites]]`, `[[cameras]]`, `[[elevators]]`, each
+with its id fields (`firm_id`, `site_id`, `site_id` + `camera_id`, `elevator_id`) and
+the record's fields. CSV: one record per row; a `type` column (firm, site, camera,
+elevator) says what each row is, or, without it, the id columns do; cells holding lists
+or tables (zones, operating_hours, thresholds, ...) are JSON; empty cells are unset.
+Everything is validated first and written in one transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel, ValidationError
+
+from contract.ids import InvalidIdentifier, check_id
+from registry import store
+from registry.models import CameraRecord, ElevatorRecord, FirmRecord, SiteRecord
+
+ORDER = ("firm", "site", "camera", "elevator")
+ID_FIELDS = {
+    "firm": ("firm_id",),
+    "site": ("site_id",),
+    "camera": ("site_id", "camera_id"),
+    "elevator": ("elevator_id",),
+}
+MODELS: dict[str, type[BaseModel]] = {
+    "firm": FirmRecord,
+    "site": SiteRecord,
+    "camera": CameraRecord,
+    "elevator": ElevatorRecord,
+}
+TOML_TABLES = {"firms": "firm", "sites": "site", "cameras": "camera", "elevators": "elevator"}
+
+
+class ImportError_(ValueError):
+    """A file that cannot be imported; the message says where and why."""
+
+
+@dataclass
+class ImportResult:
+    created: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+
+    def summary(self) -> str:
+        return (
+            ", ".join(
+                f"{k}s: {self.created[k]} created, {self.updated[k]} updated"
+                for k in ORDER
+                if self.created[k] or self.updated[k]
+            )
+            or "nothing to import"
+        )
+
+
+@dataclass
+class Entry:
+    kind: str
+    ids: tuple[str, ...]
+    record: BaseModel
+    where: str
+
+
+def _parse(kind: str, raw: dict[str, Any], where: str) -> Entry:
+    raw = dict(raw)
+    ids = []
+    for f in ID_FIELDS[kind]:
+        value = raw.pop(f, None)
+        if value in (None, ""):
+            raise ImportError_(f"{where}: {kind} without {f}")
+        try:
+            ids.append(check_id(str(value), f))
+        except InvalidIdentifier as exc:
+            raise ImportError_(f"{where}: {exc}") from None
+    try:
+        record = MODELS[kind].model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or kind}: {e['msg']}" for e in exc.errors()
+        )
+        raise ImportError_(f"{where}: {problems}") from None
+    return Entry(kind, tuple(ids), record, where)
+
+
+def _toml_entries(path: Path) -> list[Entry]:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ImportError_(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(doc) - set(TOML_TABLES)
+    if unknown:
+        raise ImportError_(
+            f"{path}: unknown tables {sorted(unknown)}; expected {sorted(TOML_TABLES)}"
+        )
+    entries = []
+    for table, kind in TOML_TABLES.items():
+        items = doc.get(table, [])
+        if not isinstance(items, list):
+            raise ImportError_(f"{path}: [{table}] must be an array of tables ([[{table}]])")
+        for i, raw in enumerate(items, 1):
+            entries.append(_parse(kind, raw, f"{path.name} [[{table}]] #{i}"))
+    return entries
+
+
+def _csv_kind(row: dict[str, str]) -> str | None:
+    if row.get("type"):
+        return row["type"].strip().lower()
+    if row.get("elevator_id"):
+        return "elevator"
+    if row.get("camera_id"):
+        return "camera"
+    if row.get("site_id"):
+        return "site"
+    if row.get("firm_id"):
+        return "firm"
+    return None
+
+
+def _csv_entries(path: Path) -> list[Entry]:
+    entries = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            for line_no, row in enumerate(csv.DictReader(f), 2):
+                where = f"{path.name} line {line_no}"
+                kind = _csv_kind(row)
+                if kind not in MODELS:
+                    raise ImportError_(
+                        f"{where}: cannot tell the record type (type={row.get('type')!r})"
+                    )
+                fields = set(ID_FIELDS[kind]) | set(MODELS[kind].model_fields)
+                raw: dict[str, Any] = {}
+                for key, value in row.items():
+                    if key is None or key == "type" or value is None or value.strip() == "":
+                        continue
+                    if key not in fields:
+                        continue  # columns of other record types in a mixed file
+                    value = value.strip()
+                    if value[:1] in "[{":
+                        try:
+                            raw[key] = json.loads(value)
+                        except json.JSONDecodeError:
+                            raise ImportError_(f"{where}: {key} is not valid JSON") from None
+                    else:
+                        raw[key] = value
+                entries.append(_parse(kind, raw, where))
+    except UnicodeDecodeError:
+        raise ImportError_(f"{path}: not UTF-8 text") from None
+    return entries
+
+
+def read_entries(path: Path) -> list[Entry]:
+    if not path.is_file():
+        raise ImportError_(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        return _toml_entries(path)
+    if suffix == ".csv":
+        return _csv_entries(path)
+    raise ImportError_(f"{path}: expected a .toml or .csv file")
+
+
+def import_entries(conn: psycopg.Connection[Any], entries: Iterable[Entry]) -> ImportResult:
+    result = ImportResult()
+    ordered = sorted(entries, key=lambda e: ORDER.index(e.kind))
+    with conn.transaction():
+        for e in ordered:
+            try:
+                if e.kind == "firm":
+                    created = store.upsert_firm(conn, e.ids[0], e.record, "import")  # type: ignore[arg-type]
+                elif e.kind == "site":
+                    created = store.upsert_site(conn, e.ids[0], e.record, "import")  # type: ignore[arg-type]
+                elif e.kind == "camera":
+                    created = store.upsert_camera(conn, e.ids[0], e.ids[1], e.record, "import")  # type: ignore[arg-type]
+                else:
+                    created = store.upsert_elevator(conn, e.ids[0], e.record, "import")  # type: ignore[arg-type]
+            except store.RegistryError as exc:
+                raise ImportError_(f"{e.where}: {exc}") from None
+            (result.created if created else result.updated)[e.kind] += 1
+    return result
+
+
+def import_file(conn: psycopg.Connection[Any], path: Path) -> ImportResult:
+    return import_entries(conn, read_entries(path))

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: waiting, collecting MQTT messages, fresh databases."""
