@@ -1,0 +1,24 @@
+"""Detectors behind one small interface, registered by a type key (as Frigate's
+`DetectionApi`): ONNX Runtime by default, ultralytics behind the optional extra.
+
+`load_detector(spec)` returns a `Detector`; `Detector.detect(image)` returns
+`Detection`s in the image's pixel coordinates with class names read from the model.
+"""
+
+from vision.detector.base import (
+    BACKENDS,
+    Detection,
+    Detector,
+    DetectorError,
+    load_detector,
+    register_backend,
+)
+
+__all__ = [
+    "BACKENDS",
+    "Detection",
+    "Detector",
+    "DetectorError",
+    "load_detector",
+    "register_backend",
+]

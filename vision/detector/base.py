@@ -1,0 +1,57 @@
+"""The detector interface shared by the vision worker, the camera agent and the tools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class DetectorError(RuntimeError):
+    """A model that cannot be found, loaded or run; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    label: str  # class name from the model's own metadata
+    score: float  # 0..1
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels of the input image
+    class_id: int = -1
+
+
+class Detector(Protocol):
+    name: str  # model name
+    version: str  # model version (metadata, or a short content hash of the file)
+    names: Sequence[str]  # class names by class id
+
+    def detect(self, image: np.ndarray, conf: float | None = None) -> list[Detection]:
+        """Objects in one BGR image (H x W x 3, uint8), best score first."""
+        ...
+
+    def detect_batch(
+        self, images: Sequence[np.ndarray], conf: float | None = None
+    ) -> list[list[Detection]]:
+        """Several images at once where the backend gains from it."""
+        ...
+
+
+BackendFactory = Callable[..., Detector]
+BACKENDS: dict[str, BackendFactory] = {}
+
+
+def register_backend(type_key: str) -> Callable[[BackendFactory], BackendFactory]:
+    def register(factory: BackendFactory) -> BackendFactory:
+        BACKENDS[type_key] = factory
+        return factory
+
+    return register
+
+
+def load_detector(spec: str, *, backend: str | None = None, **options: Any) -> Detector:
+    """A detector from a model file (or configured name); backend chosen by file type
+    unless given. Implemented by the backends registered in this package."""
+    from vision.detector import loading
+
+    return loading.load(spec, backend=backend, **options)
