@@ -7,6 +7,8 @@
 
 from vision.detector.base import (
     BACKENDS,
+    Attribute,
+    AttributeClassifier,
     Detection,
     Detector,
     DetectorError,
@@ -16,6 +18,8 @@ from vision.detector.base import (
 
 __all__ = [
     "BACKENDS",
+    "Attribute",
+    "AttributeClassifier",
     "Detection",
     "Detector",
     "DetectorError",

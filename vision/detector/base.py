@@ -55,3 +55,23 @@ def load_detector(spec: str, *, backend: str | None = None, **options: Any) -> D
     from vision.detector import loading
 
     return loading.load(spec, backend=backend, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """One attribute classifier's verdict on a crop (e.g. "no_mask" 0.93)."""
+
+    label: str
+    score: float
+
+
+class AttributeClassifier(Protocol):
+    """Second stage of the two-stage pattern: a person or head crop -> attribute."""
+
+    name: str
+    version: str
+    names: Sequence[str]
+
+    def classify(self, crops: Sequence[np.ndarray]) -> list[Attribute]:
+        """The best label and its score for each BGR crop."""
+        ...

@@ -1,0 +1,217 @@
+"""Deliveries to the outside world, retried with backoff, one channel never blocking another.
+
+A delivery is a row in `delivery` written in the transaction of the change it reports
+(a ticket dispatched, an alert notified), so nothing is lost. The worker claims due rows,
+hands each to its channel plugin on that channel's own thread pool (a dead SMTP server
+or a slow webhook delays only its own channel), records the outcome and reschedules
+failures with exponential backoff until `max_attempts`.
+
+Channel plugins register by key (`webhook` here; more in `alerts.channels`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+import psycopg
+from prometheus_client import Counter
+from psycopg.types.json import Jsonb
+
+log = logging.getLogger(__name__)
+
+DELIVERIES = Counter(
+    "brightwatch_deliveries_total",
+    "Delivery attempts by channel and outcome",
+    ["channel", "outcome"],
+)
+
+
+class DeliveryError(RuntimeError):
+    """The receiver could not be reached or refused the message; retry later."""
+
+
+class Channel(Protocol):
+    key: str
+
+    def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
+        """Deliver or raise DeliveryError."""
+        ...
+
+
+ChannelFactory = Callable[[], Channel]
+CHANNELS: dict[str, ChannelFactory] = {}
+
+
+def register_channel(key: str) -> Callable[[ChannelFactory], ChannelFactory]:
+    def register(factory: ChannelFactory) -> ChannelFactory:
+        CHANNELS[key] = factory
+        return factory
+
+    return register
+
+
+def enqueue(
+    conn: psycopg.Connection[Any],
+    channel: str,
+    target: str,
+    payload: dict[str, Any],
+    subject: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown delivery channel {channel!r}")
+    row = conn.execute(
+        "INSERT INTO delivery (channel, target, subject, payload, next_attempt_at)"
+        " VALUES (%s, %s, %s, %s, COALESCE(%s, now())) RETURNING id",
+        (channel, target, subject, Jsonb(payload), at),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@register_channel("webhook")
+class WebhookChannel:
+    """HTTP POST of the JSON payload; any 2xx is delivered."""
+
+    key = "webhook"
+
+    def __init__(self, timeout_s: float = 5.0) -> None:
+        self.client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+
+    def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
+        try:
+            r = self.client.post(target, json=payload, headers={"User-Agent": "brightwatch"})
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+        if not 200 <= r.status_code < 300:
+            raise DeliveryError(f"HTTP {r.status_code}")
+
+
+@dataclass
+class Backoff:
+    base_s: float = 2.0
+    max_s: float = 600.0
+    max_attempts: int = 12
+
+    def delay(self, attempts: int) -> timedelta:
+        d = min(self.base_s * 2 ** max(attempts - 1, 0), self.max_s)
+        return timedelta(seconds=d * random.uniform(0.8, 1.2))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        database_url: str,
+        clock: Callable[[], datetime],
+        backoff: Backoff | None = None,
+        batch: int = 100,
+        threads_per_channel: int = 4,
+    ) -> None:
+        self.database_url = database_url
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.batch = batch
+        self.threads = threads_per_channel
+        self._channels: dict[str, Channel] = {}
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._in_flight: dict[int, Future[None]] = {}
+
+    def _channel(self, key: str) -> tuple[Channel, ThreadPoolExecutor]:
+        if key not in self._channels:
+            self._channels[key] = CHANNELS[key]()
+            self._pools[key] = ThreadPoolExecutor(
+                self.threads, thread_name_prefix=f"bw-deliver-{key}"
+            )
+        return self._channels[key], self._pools[key]
+
+    def _finish(self, conn: psycopg.Connection[Any]) -> int:
+        """Record the outcome of every finished attempt."""
+        done = [i for i, f in self._in_flight.items() if f.done()]
+        now = self.clock()
+        for delivery_id in done:
+            fut = self._in_flight.pop(delivery_id)
+            exc = fut.exception()
+            row = conn.execute(
+                "SELECT channel, attempts FROM delivery WHERE id = %s", (delivery_id,)
+            ).fetchone()
+            if row is None:
+                continue
+            channel, attempts = row[0], row[1] + 1
+            if exc is None:
+                conn.execute(
+                    "UPDATE delivery SET state = 'delivered', attempts = %s, delivered_at = %s,"
+                    " last_error = NULL WHERE id = %s",
+                    (attempts, now, delivery_id),
+                )
+                DELIVERIES.labels(channel, "delivered").inc()
+                continue
+            error = (
+                str(exc)[:500]
+                if isinstance(exc, DeliveryError)
+                else f"{type(exc).__name__}: {exc}"[:500]
+            )
+            if attempts >= self.backoff.max_attempts:
+                conn.execute(
+                    "UPDATE delivery SET state = 'failed', attempts = %s, last_error = %s WHERE id = %s",
+                    (attempts, error, delivery_id),
+                )
+                DELIVERIES.labels(channel, "failed").inc()
+                log.warning("delivery %d over %s failed for good: %s", delivery_id, channel, error)
+            else:
+                conn.execute(
+                    "UPDATE delivery SET attempts = %s, last_error = %s, next_attempt_at = %s WHERE id = %s",
+                    (attempts, error, now + self.backoff.delay(attempts), delivery_id),
+                )
+                DELIVERIES.labels(channel, "retry").inc()
+        return len(done)
+
+    def step(self, conn: psycopg.Connection[Any]) -> int:
+        """Finish completed attempts and start due ones; returns how many were started."""
+        self._finish(conn)
+        busy = list(self._in_flight) or [0]
+        rows = conn.execute(
+            "SELECT id, channel, target, payload, subject FROM delivery"
+            " WHERE state = 'pending' AND next_attempt_at <= %s AND id <> ALL(%s)"
+            " ORDER BY next_attempt_at, id LIMIT %s",
+            (self.clock(), busy, self.batch),
+        ).fetchall()
+        for delivery_id, channel_key, target, payload, subject in rows:
+            if channel_key not in CHANNELS:
+                conn.execute(
+                    "UPDATE delivery SET state = 'failed', last_error = %s WHERE id = %s",
+                    (f"unknown channel {channel_key}", delivery_id),
+                )
+                continue
+            channel, pool = self._channel(channel_key)
+            self._in_flight[delivery_id] = pool.submit(channel.send, target, payload, subject)
+        return len(rows)
+
+    def drain(self, conn: psycopg.Connection[Any], timeout: float = 30.0) -> None:
+        """Wait for attempts in flight and record them (tests, shutdown)."""
+        for fut in list(self._in_flight.values()):
+            with contextlib.suppress(Exception):  # the outcome is recorded by _finish
+                fut.result(timeout)
+        self._finish(conn)
+
+    def run(self, stop: threading.Event, poll_s: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                with psycopg.connect(self.database_url, autocommit=True) as conn:
+                    while not stop.is_set():
+                        self.step(conn)
+                        stop.wait(poll_s)
+                    self.drain(conn, timeout=5.0)
+            except psycopg.Error as exc:
+                log.warning("delivery worker: %s; retrying", exc)
+                stop.wait(1.0)
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
