@@ -18,7 +18,7 @@ from brightwatch.embedded import free_port
 class Receiver(BaseHTTPRequestHandler):
     received: list[dict] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Receiver.received.append(json.loads(body))
         self.send_response(204)
@@ -46,7 +46,9 @@ class Clock:
         return self.now
 
 
-def test_webhook_delivered_and_dead_receiver_retried_without_blocking(db_url: str, receiver: str) -> None:
+def test_webhook_delivered_and_dead_receiver_retried_without_blocking(
+    db_url: str, receiver: str
+) -> None:
     clock = Clock()
     dead = f"http://127.0.0.1:{free_port()}/nobody"
     worker = DeliveryWorker(db_url, clock, Backoff(base_s=10, max_s=60, max_attempts=3))
@@ -65,10 +67,14 @@ def test_webhook_delivered_and_dead_receiver_retried_without_blocking(db_url: st
             assert worker.step(conn) == 1
             worker.drain(conn)
         state, attempts, error = conn.execute(
-            "SELECT state, attempts, last_error FROM delivery WHERE id = %s", (dead_id,)).fetchone()
+            "SELECT state, attempts, last_error FROM delivery WHERE id = %s", (dead_id,)
+        ).fetchone()
         assert (state, attempts) == ("failed", 3) and "ConnectError" in error
 
 
 def test_unknown_channel_refused(db_url: str) -> None:
-    with psycopg.connect(db_url) as conn, pytest.raises(ValueError, match="unknown delivery channel"):
+    with (
+        psycopg.connect(db_url) as conn,
+        pytest.raises(ValueError, match="unknown delivery channel"),
+    ):
         enqueue(conn, "pigeon", "x", {})
