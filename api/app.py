@@ -38,6 +38,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    @app.exception_handler(psycopg.DataError)
+    async def bad_value(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # a value the database cannot hold (out of range, invalid text): the client's input
+        log.info(
+            "rejected value in %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
+        return JSONResponse(
+            {"detail": "a value is out of range or not representable"}, status_code=422
+        )
+
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(psycopg.OperationalError)
     async def database_down(request: Request, exc: Exception) -> JSONResponse:

@@ -86,3 +86,24 @@ def _no_bw_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("BW_"):
             monkeypatch.delenv(key)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A private temporary root per test session.
+
+    Several sessions run at once on shared machines; pytest's numbered temporary folders
+    are rotated by whichever session starts next, which could delete the data folder of a
+    PostgreSQL cluster still in use by another session.
+    """
+    if config.option.basetemp is None:
+        import tempfile
+
+        config.option.basetemp = tempfile.mkdtemp(prefix="bw-pytest-")
+        config._bw_private_basetemp = True  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if getattr(config, "_bw_private_basetemp", False) and not os.environ.get("BW_KEEP_TEST_TMP"):
+        import shutil
+
+        shutil.rmtree(config.option.basetemp, ignore_errors=True)
