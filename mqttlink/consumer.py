@@ -142,7 +142,9 @@ class BatchConsumer:
         with self._wake:
             self._queue.append(item)
             self.received += 1
-            if len(self._queue) >= self.batch_size:
+            # wake the consumer at the first message (it then waits batch_wait_s for the
+            # batch to fill) and again when a batch is full
+            if len(self._queue) == 1 or len(self._queue) >= self.batch_size:
                 self._wake.notify()
 
     # -- consumer thread
