@@ -101,9 +101,15 @@ def full_travel_s(t: Thresholds) -> float | None:
     return 2 * math.sqrt(distance / a)  # never reaches rated speed
 
 
+# GB 7588 / EN 81-1 12.10: never below 20 s, whatever the travel
+RUNTIME_FLOOR_S = 20.0
+
+
 def runtime_limit_s(t: Thresholds) -> float:
-    """Catalogue: one run longer than min(45 s, full travel time + 10 s)."""
+    """Catalogue: one run longer than min(45 s, full travel time + 10 s), at least 20 s."""
     travel = full_travel_s(t)
     if travel is None:
         return t.runtime_limit_s
-    return min(t.runtime_limit_s, travel + t.runtime_margin_s)
+    return max(
+        min(t.runtime_limit_s, travel + t.runtime_margin_s), min(RUNTIME_FLOOR_S, t.runtime_limit_s)
+    )

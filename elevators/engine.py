@@ -15,6 +15,7 @@ state as it was keep a copy (`copy_state`).
 from __future__ import annotations
 
 import msgspec
+from msgspec.structs import astuple
 
 from elevators.config import RuleConfig
 from elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn
@@ -53,11 +54,18 @@ def step(
         events += offline_cleared(state, cfg, ts, "message received")
     if isinstance(message, StatusIn):
         if state.sample is None or ts >= state.sample.ts:
-            _apply_status(state, cfg, message)
-            events += evaluate(state, cfg, ts)
+            if _apply_status(state, cfg, message) or (state.due is not None and state.due <= ts):
+                events += evaluate(state, cfg, ts)
+            else:
+                # nothing a rule reads changed: the last evaluation still holds (most
+                # samples: periodic reports, floors passing), only the clock moves on
+                state.clock = max(state.clock, ts)
         else:
-            # older than the car's current picture: counted, not replayed into the rules
-            state.late += 1 if admission != "late" else 0
+            # older than the car's current picture (delivered out of order)
+            if admission != "late":
+                state.late += 1
+            _backdate(state, cfg, message)
+            events += evaluate(state, cfg, state.clock)
     elif isinstance(message, EventIn):
         ev = message.event
         if ev.code == ALARM_EVENT:
@@ -161,8 +169,8 @@ def _refresh(state: ElevatorState, cfg: RuleConfig, ts: int) -> tuple[Features |
         for name in FEATURE_NAMES:
             since[name] = ts
     elif old != new:
-        for name in FEATURE_NAMES:
-            if getattr(old, name) != getattr(new, name):
+        for name, was, now in zip(FEATURE_NAMES, astuple(old), astuple(new), strict=True):
+            if was != now:
                 since[name] = ts
     if new.alarm and (old is None or not old.alarm):
         state.alarm_pressed_at = ts
@@ -170,7 +178,8 @@ def _refresh(state: ElevatorState, cfg: RuleConfig, ts: int) -> tuple[Features |
     return old, new
 
 
-def _apply_status(state: ElevatorState, cfg: RuleConfig, msg: StatusIn) -> None:
+def _apply_status(state: ElevatorState, cfg: RuleConfig, msg: StatusIn) -> bool:
+    """Take a sample in; True when anything the rules read changed."""
     ts = msg.ts
     prev = state.sample
     run_started_at = state.since.get("stopped", ts)
@@ -243,15 +252,44 @@ def _apply_status(state: ElevatorState, cfg: RuleConfig, msg: StatusIn) -> None:
 
     # a jump of more than one floor between samples 1 s apart; skipped across a seq gap,
     # where the floors in between may simply be missing
-    if (
+    jumped = (
         prev is not None
         and state.gapless
         and 0 <= ts - prev.ts <= cfg.jump_window_ms
         and abs(smp.floor - prev.floor) > 1
-    ):
+    )
+    if jumped:
         state.floor_jump_at = ts
     state.gapless = True
 
     state.recent.append(smp)
     if len(state.recent) > cfg.evidence:
         del state.recent[: len(state.recent) - cfg.evidence]
+    return pf != f or ucm or jumped
+
+
+def _backdate(state: ElevatorState, cfg: RuleConfig, msg: StatusIn) -> None:
+    """A sample that arrives after newer ones may show a condition began earlier.
+
+    The evidence ring is re-sorted with it; a feature whose current value already held
+    in the late sample (and in every later one) gets the earlier start, so a timer counts
+    from when the condition really began. Starts only ever move earlier: a late sample
+    never cancels a timer or an alert, and transitions (door cycles, UCM samples) are
+    not replayed.
+    """
+    current = state.features
+    if current is None:
+        return
+    ring = sorted([*state.recent, sample_of(msg)], key=lambda smp: (smp.ts, smp.seq))
+    state.recent = ring[-cfg.evidence :]
+    derived = [features(smp, cfg, state.alarm_event) for smp in ring]
+    since = state.since
+    for name in FEATURE_NAMES:
+        value = getattr(current, name)
+        earliest: int | None = None
+        for smp, f in zip(reversed(ring), reversed(derived), strict=True):
+            if getattr(f, name) != value:
+                break
+            earliest = smp.ts
+        if earliest is not None and earliest < since.get(name, earliest + 1):
+            since[name] = earliest

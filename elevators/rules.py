@@ -74,8 +74,7 @@ class _Pass:
         return self.state.rules.get(key)
 
     def is_active(self, key: str) -> bool:
-        r = self.state.rules.get(key)
-        return r is not None and r.active
+        return key in self.state.rules  # only active rules are kept
 
     def code_active(self, code: str) -> bool:
         return code in self.state.emitted
@@ -116,41 +115,37 @@ class _Pass:
 
 
 def _held(since: dict[str, int], *names: str) -> int:
-    return max(since[n] for n in names)
+    """When all the named features took their current values (the latest of them)."""
+    return max(map(since.__getitem__, names))
 
 
 # ---------------------------------------------------------------- the rules
+# Each rule first looks whether it is active (then only its clearing matters) and
+# computes the start of its condition only when the condition holds: most samples of
+# most cars touch no rule at all, and this runs for every one of them.
 
 
 def _power_fail(p: _Pass, f: Features, s: dict[str, int]) -> None:
-    # elevators.md: on battery >= 5 s
-    p.raise_after(
-        "POWER_FAIL",
-        f.battery,
-        s["battery"],
-        p.cfg.power_fail_ms,
-        "P2",
-        "on battery power",
-    )
-    p.clear_after("POWER_FAIL", not f.battery, s["battery"], 0, "mains power back")
-
-
-def _battery_inhibits(p: _Pass, code: str, f: Features) -> bool:
-    # elevators.md: while POWER_FAIL is active, door faults caused by the outage are inhibited
-    return f.battery and code in p.cfg.inhibit_on_battery
+    key = "POWER_FAIL"
+    if p.is_active(key):
+        if not f.battery:
+            p.clear_after(key, True, s["battery"], 0, "mains power back")
+    elif f.battery:
+        # elevators.md: on battery >= 5 s
+        p.raise_after(key, True, s["battery"], p.cfg.power_fail_ms, "P2", "on battery power")
 
 
 def _mode_change(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key = MODE_CHANGE
     r = p.rule(key)
     if f.mode != "normal":
-        if r is not None and r.active and r.note != f.mode:
-            # one mode to another: the same alert, updated with the new mode
+        if r is None:
+            p.raise_after(key, True, s["mode"], 0, "INFO", f.mode)
+        elif r.note != f.mode:
+            # one special mode to another: the same record, updated with the new mode
             r.note = f.mode
             p.changes.append(_Change(key, True, s["mode"], p.now, f.mode))
-            return
-        p.raise_after(key, True, s["mode"], 0, "INFO", f.mode)
-    else:
+    elif r is not None:
         p.clear_after(key, True, s["mode"], 0, "back to normal service")
 
 
@@ -158,47 +153,52 @@ def _power_fail_at_once(p: _Pass) -> bool:
     return p.cfg.thresholds.power_fail_trapped_at_once and p.is_active("POWER_FAIL")
 
 
-def _trapped_out_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
-    key = "TRAPPED_OUT_ZONE"
-    cond = f.supervised and f.stopped and not f.zone and f.person
-    since = _held(s, "supervised", "stopped", "zone", "person")
-    window = p.cfg.trapped_out_ms
-    why = f"stopped outside the door zone with a person inside for {window // 1000} s"
-    if cond and f.alarm:
-        window, why = 0, "stopped outside the door zone, a person inside pressed the alarm button"
-    elif cond and _power_fail_at_once(p):
-        window, why = 0, "stopped outside the door zone with a person inside during a power failure"
-    p.raise_after(key, cond, since, window, "P1", why)
-    _trapped_clear(p, key, f, s)
-
-
-def _trapped_in_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
-    key = "TRAPPED_IN_ZONE"
-    st = p.state
-    cond = f.supervised and f.stopped and f.zone and f.closed and f.person
-    since = _held(s, "supervised", "stopped", "zone", "closed", "person")
-    window = p.cfg.trapped_in_ms
-    why = f"stopped at a landing, doors closed, a person inside, no run for {window // 1000} s"
-    if cond and (f.alarm or st.alarm_pressed_at >= since):
-        # alarm pressed during the condition: >= 10 s, and not before the press
-        pressed = st.alarm_pressed_at if st.alarm_pressed_at >= since else since
-        window = max(p.cfg.trapped_in_alarm_ms, pressed - since)
-        why = "stopped at a landing, doors closed, a person inside pressed the alarm button"
-    if cond and _power_fail_at_once(p) and window > p.cfg.trapped_in_alarm_ms:
-        # on battery there is no run to wait for; the rescue device opens the doors within
-        # seconds of reaching a landing, so the short (alarm) window applies
-        window = p.cfg.trapped_in_alarm_ms
-        why = "stopped at a landing, doors closed, a person inside during a power failure"
-    p.raise_after(key, cond, since, window, "P1", why)
-    _trapped_clear(p, key, f, s)
-
-
 def _trapped_clear(p: _Pass, key: str, f: Features, s: dict[str, int]) -> None:
     # elevators.md: a trapped fault clears when the door opens in the zone or the person leaves
     if f.zone and f.door_open:
         p.clear_after(key, True, _held(s, "zone", "door_open"), 0, "door opened at a landing")
-    else:
-        p.clear_after(key, not f.person, s["person"], p.cfg.trapped_clear_ms, "person left")
+    elif not f.person:
+        p.clear_after(key, True, s["person"], p.cfg.trapped_clear_ms, "person left")
+
+
+def _trapped_out_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
+    key = "TRAPPED_OUT_ZONE"
+    if p.is_active(key):
+        _trapped_clear(p, key, f, s)
+        return
+    if not (f.supervised and f.stopped and not f.zone and f.person):
+        return
+    since = _held(s, "supervised", "stopped", "zone", "person")
+    window = p.cfg.trapped_out_ms
+    why = f"stopped outside the door zone with a person inside for {window // 1000} s"
+    if f.alarm:
+        window, why = 0, "stopped outside the door zone, a person inside pressed the alarm button"
+    elif _power_fail_at_once(p):
+        window, why = 0, "stopped outside the door zone with a person inside during a power failure"
+    p.raise_after(key, True, since, window, "P1", why)
+
+
+def _trapped_in_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
+    key, st = "TRAPPED_IN_ZONE", p.state
+    if p.is_active(key):
+        _trapped_clear(p, key, f, s)
+        return
+    if not (f.supervised and f.stopped and f.zone and f.closed and f.person):
+        return
+    since = _held(s, "supervised", "stopped", "zone", "closed", "person")
+    window = p.cfg.trapped_in_ms
+    why = f"stopped at a landing, doors closed, a person inside, no run for {window // 1000} s"
+    if f.alarm or st.alarm_pressed_at >= since:
+        # alarm pressed during the condition: >= 10 s, and not before the press
+        pressed = st.alarm_pressed_at if st.alarm_pressed_at >= since else since
+        window = max(p.cfg.trapped_in_alarm_ms, pressed - since)
+        why = "stopped at a landing, doors closed, a person inside pressed the alarm button"
+    if _power_fail_at_once(p) and window > p.cfg.trapped_in_alarm_ms:
+        # on battery there is no run to wait for; the rescue device opens the doors within
+        # seconds of reaching a landing, so the short (alarm) window applies
+        window = p.cfg.trapped_in_alarm_ms
+        why = "stopped at a landing, doors closed, a person inside during a power failure"
+    p.raise_after(key, True, since, window, "P1", why)
 
 
 def _absorb_alarm(p: _Pass, f: Features) -> None:
@@ -220,32 +220,31 @@ STOP_EXPLAINED_BY = (
 
 def _stop_out_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key, st = "STOP_OUT_ZONE", p.state
-    stuck = f.supervised and f.stopped and not f.zone
-    since = _held(s, "supervised", "stopped", "zone")
-    if stuck and any(p.code_active(c) for c in STOP_EXPLAINED_BY):
-        st.stop_explained = since
     if p.is_active(key):
         if p.is_active("TRAPPED_OUT_ZONE"):
             # elevators.md: becomes a trapped fault when a person is inside
             p.drop(key, p.now, "became TRAPPED_OUT_ZONE")
-            return
-        p.clear_after(
-            key, not (f.stopped and not f.zone), _held(s, "stopped", "zone"), 0, "car moved"
-        )
+        elif not (f.stopped and not f.zone):
+            p.clear_after(key, True, _held(s, "stopped", "zone"), 0, "car moved")
         return
-    cond = (
-        stuck
-        and not f.person
-        and st.stop_explained != since
-        and not p.is_active("TRAPPED_OUT_ZONE")
-        and not _battery_inhibits(p, key, f)
-    )
+    if not (f.supervised and f.stopped and not f.zone):
+        return
+    since = _held(s, "supervised", "stopped", "zone")
+    if any(p.code_active(c) for c in STOP_EXPLAINED_BY):
+        st.stop_explained = since
+    if (
+        f.person
+        or st.stop_explained == since
+        or p.is_active("TRAPPED_OUT_ZONE")
+        or _battery_inhibits(p, key, f)
+    ):
+        return
     if key in p.cfg.inhibit_on_battery:
         # an outage stopped the car: the stop counts from mains back, if it lasts
         since = max(since, s["battery"])
     p.raise_after(
         key,
-        cond,
+        True,
         since,
         p.cfg.stop_out_ms,
         "P2",
@@ -253,26 +252,29 @@ def _stop_out_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
     )
 
 
+def _battery_inhibits(p: _Pass, code: str, f: Features) -> bool:
+    # elevators.md: while POWER_FAIL is active, door faults caused by the outage are inhibited
+    return f.battery and code in p.cfg.inhibit_on_battery
+
+
 def _ucm(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key, st = "UCM", p.state
-    p.raise_after(
-        key,
-        st.ucm_count >= p.cfg.ucm_samples,
-        st.ucm_first,
-        0,
-        "P1",
-        "the car moved with doors not closed",
-    )
-    p.clear_after(
-        key, f.closed and f.stopped, _held(s, "closed", "stopped"), 0, "doors closed, car stopped"
-    )
+    if p.is_active(key):
+        if f.closed and f.stopped:
+            p.clear_after(key, True, _held(s, "closed", "stopped"), 0, "doors closed, car stopped")
+    elif st.ucm_count >= p.cfg.ucm_samples:
+        p.raise_after(key, True, st.ucm_first, 0, "P1", "the car moved with doors not closed")
 
 
 def _door_open_run(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key = "DOOR_OPEN_RUN"
-    cond = f.motion and not f.closed and p.state.door_origin == "run"
-    p.raise_after(key, cond, s["closed"], 0, "P1", "a door opened while running outside the zone")
-    p.clear_after(key, f.closed, s["closed"], 0, "doors closed")
+    if p.is_active(key):
+        if f.closed:
+            p.clear_after(key, True, s["closed"], 0, "doors closed")
+    elif f.motion and not f.closed and p.state.door_origin == "run":
+        p.raise_after(
+            key, True, s["closed"], 0, "P1", "a door opened while running outside the zone"
+        )
 
 
 def _overtravel(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -280,108 +282,140 @@ def _overtravel(p: _Pass, f: Features, s: dict[str, int]) -> None:
         ("OVERTRAVEL_TOP", f.up_limit, f.above_top, "up_limit", "above_top"),
         ("OVERTRAVEL_BOTTOM", f.down_limit, f.below_bottom, "down_limit", "below_bottom"),
     ):
-        if limit:
+        if p.is_active(key):
+            if not limit and not beyond:
+                p.clear_after(
+                    key,
+                    True,
+                    _held(s, limit_name, beyond_name),
+                    0,
+                    "limit switch released, car back in range",
+                )
+        elif limit:
             p.raise_after(key, True, s[limit_name], 0, "P1", "final limit switch active")
         elif beyond:
             p.raise_after(key, True, s[beyond_name], 0, "P1", "moving beyond the end floor")
-        p.clear_after(
-            key,
-            not limit and not beyond,
-            _held(s, limit_name, beyond_name),
-            0,
-            "limit switch released, car back in range",
-        )
 
 
 def _overspeed(p: _Pass, f: Features, s: dict[str, int]) -> None:
     # elevators.md: >= 1.10 x rated for >= 1 s -> P2; >= 1.15 x rated -> P1
-    p.raise_after(
-        "OVERSPEED", f.over_p2, s["over_p2"], p.cfg.overspeed_ms, "P2", "above 110 % of rated speed"
-    )
-    p.raise_after(
-        "OVERSPEED/p1",
-        f.over_p1,
-        s["over_p1"],
-        p.cfg.overspeed_ms,
-        "P1",
-        "above 115 % of rated speed",
-    )
-    p.clear_after("OVERSPEED", not f.over_p2, s["over_p2"], 0, "speed back below 110 %")
-    p.clear_after("OVERSPEED/p1", not f.over_p2, s["over_p2"], 0, "speed back below 110 %")
+    for key, over, name, severity, why in (
+        ("OVERSPEED", f.over_p2, "over_p2", "P2", "above 110 % of rated speed"),
+        ("OVERSPEED/p1", f.over_p1, "over_p1", "P1", "above 115 % of rated speed"),
+    ):
+        if p.is_active(key):
+            if not f.over_p2:
+                p.clear_after(key, True, s["over_p2"], 0, "speed back below 110 %")
+        elif over:
+            p.raise_after(key, True, s[name], p.cfg.overspeed_ms, severity, why)
 
 
 def _safety_circuit(p: _Pass, f: Features, s: dict[str, int]) -> None:
     # elevators.md: open while running (any mode), or open >= 5 s in normal mode
-    p.raise_after(
-        "SAFETY_CIRCUIT/running",
-        f.safety_open and not f.stopped,
-        _held(s, "safety_open", "stopped"),
-        0,
-        "P2",
-        "safety circuit opened while running",
-    )
-    p.raise_after(
-        "SAFETY_CIRCUIT",
-        f.safety_open and f.supervised,
-        _held(s, "safety_open", "supervised"),
-        p.cfg.safety_open_ms,
-        "P2",
-        f"safety circuit open for {p.cfg.safety_open_ms // 1000} s",
-    )
     for key in ("SAFETY_CIRCUIT/running", "SAFETY_CIRCUIT"):
-        p.clear_after(key, not f.safety_open, s["safety_open"], 0, "safety circuit closed")
+        if p.is_active(key) and not f.safety_open:
+            p.clear_after(key, True, s["safety_open"], 0, "safety circuit closed")
+    if not f.safety_open:
+        return
+    if not f.stopped:
+        p.raise_after(
+            "SAFETY_CIRCUIT/running",
+            True,
+            _held(s, "safety_open", "stopped"),
+            0,
+            "P2",
+            "safety circuit opened while running",
+        )
+    if f.supervised:
+        p.raise_after(
+            "SAFETY_CIRCUIT",
+            True,
+            _held(s, "safety_open", "supervised"),
+            p.cfg.safety_open_ms,
+            "P2",
+            f"safety circuit open for {p.cfg.safety_open_ms // 1000} s",
+        )
+
+
+def _watched_since(p: _Pass, code: str, f: Features, s: dict[str, int]) -> int | None:
+    """Start of the watch of a door rule, or None when the mode or an outage suspends it."""
+    if not f.supervised or _battery_inhibits(p, code, f):
+        return None
+    if code in p.cfg.inhibit_on_battery:
+        return max(s["supervised"], s["battery"])
+    return s["supervised"]
 
 
 def _door_close_fail(p: _Pass, f: Features, s: dict[str, int]) -> None:
     code = "DOOR_CLOSE_FAIL"
-    watched = f.supervised and not _battery_inhibits(p, code, f)
-    extra = ("supervised", "battery") if code in p.cfg.inhibit_on_battery else ("supervised",)
-    p.raise_after(
-        code,
-        watched and f.door == "closing",
-        _held(s, "door", *extra),
-        p.cfg.closing_ms,
-        "P2",
-        f"door still closing after {p.cfg.closing_ms // 1000} s",
-    )
+    for key in (code, code + "/open"):
+        if p.is_active(key) and f.closed:
+            p.clear_after(key, True, s["closed"], 0, "door closed")
+    if f.closed:
+        return
+    watch = _watched_since(p, code, f, s)
+    if watch is None:
+        return
+    if f.door == "closing":
+        p.raise_after(
+            code,
+            True,
+            max(s["door"], watch),
+            p.cfg.closing_ms,
+            "P2",
+            f"door still closing after {p.cfg.closing_ms // 1000} s",
+        )
     p.raise_after(
         code + "/open",
-        watched and not f.closed,
-        _held(s, "closed", *extra),
+        True,
+        max(s["closed"], watch),
         p.cfg.open_max_ms,
         "P2",
         f"door open for more than {p.cfg.open_max_ms // 1000} s",
     )
-    for key in (code, code + "/open"):
-        p.clear_after(key, f.closed, s["closed"], 0, "door closed")
 
 
 def _door_open_fail(p: _Pass, f: Features, s: dict[str, int]) -> None:
     code, st = "DOOR_OPEN_FAIL", p.state
-    watched = f.supervised and not _battery_inhibits(p, code, f)
-    extra = ("supervised", "battery") if code in p.cfg.inhibit_on_battery else ("supervised",)
-    p.raise_after(
-        code,
-        watched and f.stopped and f.zone and f.door == "opening",
-        _held(s, "stopped", "zone", "door", *extra),
-        p.cfg.opening_ms,
-        "P2",
-        f"door still opening after {p.cfg.opening_ms // 1000} s",
-    )
-    p.raise_after(
-        code + "/tries",
-        watched and st.open_tries >= p.cfg.door_open_tries,
-        p.now,
-        0,
-        "P2",
-        f"door failed to open {st.open_tries} times",
-    )
+    opened = f.door == "open"
     for key in (code, code + "/tries"):
-        p.clear_after(key, f.door == "open", s["door"], 0, "door opened")
+        if opened and p.is_active(key):
+            p.clear_after(key, True, s["door"], 0, "door opened")
+    if opened:
+        return
+    opening = f.stopped and f.zone and f.door == "opening"
+    tries = st.open_tries >= p.cfg.door_open_tries
+    if not (opening or tries):
+        return
+    watch = _watched_since(p, code, f, s)
+    if watch is None:
+        return
+    if opening:
+        p.raise_after(
+            code,
+            True,
+            max(_held(s, "stopped", "zone", "door"), watch),
+            p.cfg.opening_ms,
+            "P2",
+            f"door still opening after {p.cfg.opening_ms // 1000} s",
+        )
+    if tries:
+        p.raise_after(
+            code + "/tries", True, p.now, 0, "P2", f"door failed to open {st.open_tries} times"
+        )
 
 
 def _door_cycling(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key, st, cfg = "DOOR_CYCLING", p.state, p.cfg
+    if p.is_active(key):
+        if not st.cycles:
+            p.clear_after(key, True, p.now, 0, "the car ran")
+        else:
+            quiet = st.cycles[-1] + cfg.cycles_window_ms
+            p.clear_after(key, True, quiet, 0, "no door cycle for a window")
+        return
+    if len(st.cycles) < cfg.door_cycles:
+        return
     recent = [t for t in st.cycles if t > p.now - cfg.cycles_window_ms]
     if len(recent) >= cfg.door_cycles:
         p.raise_after(
@@ -392,93 +426,98 @@ def _door_cycling(p: _Pass, f: Features, s: dict[str, int]) -> None:
             "P3",
             f"{len(recent)} door cycles within {cfg.cycles_window_ms // 1000} s without a run",
         )
-    r = p.rule(key)
-    if r is not None and r.active:
-        if not st.cycles:
-            p.clear_after(key, True, p.now, 0, "the car ran")
-        else:
-            quiet = st.cycles[-1] + cfg.cycles_window_ms
-            p.clear_after(key, True, quiet, 0, "no door cycle for a window")
 
 
 def _runtime_limiter(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key, st = "RUNTIME_LIMITER", p.state
-    running = f.supervised and not f.stopped
-    p.raise_after(
-        key,
-        running,
-        _held(s, "supervised", "stopped"),
-        p.cfg.runtime_ms,
-        "P2",
-        f"one run longer than {p.cfg.runtime_ms / 1000:.0f} s",
-    )
     r = p.rule(key)
     if r is not None and r.active:
         # the cause is gone once the car completes a normal trip again
-        p.clear_after(key, st.trip_end > r.started, st.trip_end, 0, "a normal run completed")
+        if st.trip_end > r.started:
+            p.clear_after(key, True, st.trip_end, 0, "a normal run completed")
+    elif f.supervised and not f.stopped:
+        p.raise_after(
+            key,
+            True,
+            _held(s, "supervised", "stopped"),
+            p.cfg.runtime_ms,
+            "P2",
+            f"one run longer than {p.cfg.runtime_ms / 1000:.0f} s",
+        )
 
 
 def _floor_lost(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key, st = "FLOOR_LOST", p.state
-    out_of_range = f.motion and not f.floor_ok and not (f.above_top or f.below_bottom)
-    p.raise_after(key + "/range", out_of_range, s["floor_ok"], 0, "P3", "floor outside the range")
-    jumped = f.motion and st.floor_jump_at > 0 and st.floor_jump_at >= p.now
-    p.raise_after(key, jumped, st.floor_jump_at, 0, "P3", "floor jumped by more than one")
-    plausible_since = max(s["floor_ok"], st.floor_jump_at)
     for k in (key, key + "/range"):
-        p.clear_after(
-            k, f.floor_ok, plausible_since, p.cfg.floor_lost_clear_ms, "floor plausible again"
-        )
+        if f.floor_ok and p.is_active(k):
+            plausible_since = max(s["floor_ok"], st.floor_jump_at)
+            p.clear_after(
+                k, True, plausible_since, p.cfg.floor_lost_clear_ms, "floor plausible again"
+            )
+    if not f.motion:
+        return
+    if not f.floor_ok and not (f.above_top or f.below_bottom):
+        p.raise_after(key + "/range", True, s["floor_ok"], 0, "P3", "floor outside the range")
+    if st.floor_jump_at > 0 and st.floor_jump_at >= p.now:
+        p.raise_after(key, True, st.floor_jump_at, 0, "P3", "floor jumped by more than one")
 
 
 def _alarm_button(p: _Pass, f: Features, s: dict[str, int]) -> None:
     key, st, cfg = "ALARM_BUTTON", p.state, p.cfg
-    fresh = st.alarm_pressed_at != st.alarm_absorbed
-    trapped = any(p.is_active(c) for c in TRAPPED)
-    watched = f.alarm and f.supervised and fresh and not trapped
-    # elevators.md: pressed while stopped -> P1 after 30 s unless cleared
-    p.raise_after(
-        key,
-        watched and f.stopped,
-        _held(s, "alarm", "stopped", "supervised"),
-        cfg.alarm_ms,
-        "P1",
-        f"alarm button active in a stopped car for {cfg.alarm_ms // 1000} s",
-    )
-    # pressed while running normally -> logged
-    p.raise_after(
-        key + "/running",
-        watched and not f.stopped,
-        _held(s, "alarm", "stopped", "supervised"),
-        0,
-        cfg.thresholds.alarm_running_severity,
-        "alarm button pressed during a normal run",
-    )
-    for k in (key, key + "/running"):
-        p.clear_after(k, not f.alarm, s["alarm"], 0, "alarm cleared")
+    if not f.alarm:
+        for k in (key, key + "/running"):
+            if p.is_active(k):
+                p.clear_after(k, True, s["alarm"], 0, "alarm cleared")
+        return
+    if not f.supervised or st.alarm_pressed_at == st.alarm_absorbed:
+        return
+    if any(p.is_active(c) for c in TRAPPED):
+        return
+    since = _held(s, "alarm", "stopped", "supervised")
+    if f.stopped:
+        # elevators.md: pressed while stopped -> P1 after 30 s unless cleared
+        p.raise_after(
+            key,
+            True,
+            since,
+            cfg.alarm_ms,
+            "P1",
+            f"alarm button active in a stopped car for {cfg.alarm_ms // 1000} s",
+        )
+    else:
+        # pressed while running normally -> logged
+        p.raise_after(
+            key + "/running",
+            True,
+            since,
+            0,
+            cfg.thresholds.alarm_running_severity,
+            "alarm button pressed during a normal run",
+        )
 
 
 def _offline(p: _Pass) -> None:
     st = p.state
     if st.last_msg_ts == 0:
         return
-    silent_since = st.last_msg_ts
-    p.raise_after(
-        OFFLINE,
-        True,
-        silent_since,
-        p.cfg.offline_ms,
-        "P3",
-        f"no message for {p.cfg.offline_ms // 1000} s",
-    )
-    p.raise_after(
-        OFFLINE + "/will",
-        st.online is False,
-        st.since.get("online", p.now),
-        0,
-        "P3",
-        "terminal reported offline",
-    )
+    if not p.is_active(OFFLINE):
+        p.raise_after(
+            OFFLINE,
+            True,
+            st.last_msg_ts,
+            p.cfg.offline_ms,
+            "P3",
+            f"no message for {p.cfg.offline_ms // 1000} s",
+        )
+    if st.online is False and not p.is_active(OFFLINE + "/will"):
+        p.raise_after(
+            OFFLINE + "/will",
+            True,
+            st.since.get("online", p.now),
+            0,
+            "P3",
+            "terminal reported offline",
+        )
 
 
 def _offline_clear(p: _Pass, at: int, why: str) -> None:

@@ -459,7 +459,12 @@ def door_stuck_open(car: Car, f: Fault, ctx: dict[str, Any]) -> Process:
     car.mark("closed")
 
 
-@fault("door_stuck_opening", "arrival", lambda car, f, ctx: ctx["board"] > 0)
+def _just_arrived_to_board(car: Car, f: Fault, ctx: dict[str, Any]) -> bool:
+    # a car that comes to pick people up (not one that opens again where it stood)
+    return ctx["board"] > 0 and car.t - car.arrived_at < 0.5
+
+
+@fault("door_stuck_opening", "arrival", _just_arrived_to_board)
 def door_stuck_opening(car: Car, f: Fault, ctx: dict[str, Any]) -> Process:
     """The door starts opening at a landing and hangs before it is open."""
     car.door = "opening"
@@ -474,7 +479,7 @@ def door_stuck_opening(car: Car, f: Fault, ctx: dict[str, Any]) -> Process:
     yield from car.finish_door_cycle()
 
 
-@fault("door_open_retries", "arrival", lambda car, f, ctx: ctx["board"] > 0)
+@fault("door_open_retries", "arrival", _just_arrived_to_board)
 def door_open_retries(car: Car, f: Fault, ctx: dict[str, Any]) -> Process:
     """The door tries to open three times and falls back closed each time."""
     tries = int(f.params.get("tries", 3))
@@ -493,7 +498,10 @@ def door_open_retries(car: Car, f: Fault, ctx: dict[str, Any]) -> Process:
     yield from car.open_doors()
     car.mark("opened", car.door_left_closed_at + car.spec.door_open_s)
     yield from car.exchange(board=ctx["board"])
-    yield from car.finish_door_cycle()
+    yield car.t + 3.0
+    # a re-opening now would make five openings in a minute: DOOR_CYCLING, rightly, but
+    # not what this scenario is about
+    yield from car.close_doors(reopen_chance=0)
 
 
 @fault("door_cycling", "open", lambda car, f, ctx: ctx["persons"] == 0)
@@ -680,15 +688,16 @@ def terminal_reboot(car: Car, f: Fault, ctx: dict[str, Any]) -> Process:
 
 @fault("relevel_doors_open", "open", lambda car, f, ctx: ctx["alight"] > 0)
 def relevel_doors_open(car: Car, f: Fault, ctx: dict[str, Any]) -> Process:
-    """Passengers stepped out and the ropes stretched back: the car re-levels slowly
+    """Passengers stepped out and the ropes sprang back: the car re-levels slowly
     inside the door zone with its doors open (allowed, not UCM)."""
+    car.x += 0.03  # the unloaded car sits a little above the landing
     car.run_state = "running"
     car.direction = "up"
     car.speed_override = 0.06
     car.mark("relevel")
     car.report()
     yield car.t + 1.0
-    car.x += 0.03
+    car.x = car.landing_x(car.floor)  # back level with the landing
     car.run_state = "stopped"
     car.direction = "none"
     car.speed_override = None

@@ -142,6 +142,7 @@ class Car:
         # the terminal
         self.silent = False  # a hung or unplugged terminal sends nothing
         self.last_emit_t = 0.0
+        self.arrived_at = -math.inf  # end of the last run
         self.door_left_closed_at = 0.0
         self.calls: list[Call] = []
         self.run_count = self.rng.randrange(50_000, 900_000)
@@ -383,12 +384,18 @@ class Car:
             yield from self.serve(self.calls.pop(0))
 
     def serve(self, call: Call) -> Process:
+        # collective control: everyone waiting at the same landing boards together
+        group = [call] + [c for c in self.calls if c.origin == call.origin]
+        for c in group[1:]:
+            self.calls.remove(c)
         if self.floor != call.origin or not self.in_zone(self.x):
             yield from self.trip(call.origin, purpose="pickup")
-        yield from self.door_cycle(board=call.persons)
+        yield from self.door_cycle(board=sum(c.persons for c in group))
         yield from self.wait_closed(call)
-        yield from self.trip(call.dest, purpose="delivery")
-        yield from self.door_cycle(alight=self.persons)
+        for dest in sorted({c.dest for c in group}, key=lambda d: abs(d - call.origin)):
+            yield from self.trip(dest, purpose="delivery")
+            alight = sum(c.persons for c in group if c.dest == dest)
+            yield from self.door_cycle(alight=min(alight, self.persons))
 
     def wait_closed(self, call: Call) -> Process:
         fault = self.fault_for("boarded", persons=self.persons, call=call)
@@ -435,10 +442,11 @@ class Car:
         # leaving the zone (the first sample under way), each mid-point between landings
         # (the floor reading changes), entering the zone at the end
         points.append((m.time_at(s.zone_half_m + 0.01), self._zone_change))
-        first_mid = (
-            (math.floor(self.x / h) + 0.5) * h if m.sign > 0 else (math.ceil(self.x / h) - 0.5) * h
-        )
-        mid = first_mid
+        # mid-points lie at (k + 0.5) h: the first one beyond the car in its direction
+        if m.sign > 0:
+            mid = (math.floor(self.x / h - 0.5) + 1.5) * h
+        else:
+            mid = (math.ceil(self.x / h - 0.5) - 0.5) * h
         while (mid - self.x) * m.sign < m.distance and (mid - self.x) * m.sign > 0:
             points.append((m.time_at(abs(mid - self.x)) + 0.001, None))
             mid += m.sign * h
@@ -472,6 +480,7 @@ class Car:
             self.speed = 0.0
         self.run_state = "stopped"
         self.direction = "none"
+        self.arrived_at = self.t
         self.run_hours += (self.t - started) / 3600
         self.distance_km += abs(self.x - m.x0) / 1000
         self.report()
@@ -492,11 +501,11 @@ class Car:
         self.door_cycles += 1
         self.report()
 
-    def close_doors(self, reopen_chance: float = 0.08) -> Process:
-        for attempt in range(3):
+    def close_doors(self, reopen_chance: float = 0.06) -> Process:
+        for attempt in range(2):
             self.door = "closing"
             self.report()
-            if attempt < 2 and self.rng.random() < reopen_chance:
+            if attempt == 0 and self.rng.random() < reopen_chance:
                 # someone steps into the door: it opens again
                 yield self.t + self.rng.uniform(0.5, 1.5)
                 self.door = "opening"
@@ -539,3 +548,26 @@ class Car:
             return
         yield self.t + self.rng.uniform(2.0, 5.0)
         yield from self.close_doors()
+
+
+def fleet_spec(elevator_id: str, index: int, seed: int = 0) -> CarSpec:
+    """A plausible car for the index-th elevator of a simulated fleet.
+
+    Buildings from 6 to 33 floors, one to two basements; the rated speed grows with the
+    height as it does in practice (a 30-floor building does not have a 1 m/s lift, and
+    its run-time limiter would trip on every long trip if it had).
+    """
+    rng = random.Random(seed * 1_000_003 + index)
+    floors = rng.randint(6, 33)
+    basements = rng.choice((0, 1, 1, 2))
+    speed = 1.0 if floors <= 7 else 1.5 if floors <= 12 else 1.75 if floors <= 18 else 2.5
+    if floors > 25:
+        speed = 3.0
+    return CarSpec(
+        elevator_id=elevator_id,
+        floor_min=-basements,
+        floor_max=floors,
+        lobby=1,
+        rated_speed=speed,
+        traffic=round(rng.uniform(0.5, 1.5), 2),
+    )

@@ -19,8 +19,10 @@ after `t0`::
     {"t": 40, "tick": true}                 (the clock reaches t with no message)
 
 `seq` is numbered automatically (+1 per status, event and stats message); a line may set
-`"seq": n` (the count continues from n: a reboot sets 0) and `"dup": true` repeats the
-previous message byte for byte (a redelivery). `raise` in an expectation is the time the
+`"seq": n` (the count continues from n: a reboot sets 0). `"dup": true` repeats the
+previous message byte for byte (a redelivery), `"replay": k` repeats the k-th device
+message of the file (0-based: a batch redelivered after a crash), and `"defer": n` on a
+message delivers it only after the next n device messages (out of order). `raise` in an expectation is the time the
 alert must be confirmed (the fault's onset plus the rule's window); it must come no
 earlier and at most `within` seconds later (default 1 s, elevators.md acceptance).
 Expectations of one code match that code's raises in order (an escalation or a flap
@@ -109,7 +111,20 @@ def parse(lines: Iterable[str], name: str = "<trace>") -> Trace:
     status: dict[str, Any] | None = None
     seq = 0
     last_device: TraceMessage | None = None
+    produced: list[TraceMessage] = []
+    deferred: list[list[Any]] = []  # [messages still to pass, message]
     t0 = DEFAULT_T0
+
+    def deliver(m: TraceMessage) -> None:
+        messages.append(m)
+        if m.channel in ("tick", "availability"):
+            return
+        for entry in deferred:
+            entry[0] -= 1
+        for entry in [e for e in deferred if e[0] <= 0]:
+            deferred.remove(entry)
+            messages.append(entry[1])
+
     for lineno, raw in it:
         line = raw.strip()
         if not line:
@@ -130,7 +145,13 @@ def parse(lines: Iterable[str], name: str = "<trace>") -> Trace:
         if obj.get("dup"):
             if last_device is None:
                 raise TraceError(f"{name}:{lineno}: `dup` before any message")
-            messages.append(TraceMessage(t, last_device.channel, last_device.payload))
+            deliver(TraceMessage(t, last_device.channel, last_device.payload))
+            continue
+        if "replay" in obj:
+            k = int(obj["replay"])
+            if not 0 <= k < len(produced):
+                raise TraceError(f"{name}:{lineno}: no device message {k} to replay")
+            deliver(TraceMessage(t, produced[k].channel, produced[k].payload))
             continue
         if obj.get("tick"):
             messages.append(TraceMessage(t, "tick", None))
@@ -164,7 +185,13 @@ def parse(lines: Iterable[str], name: str = "<trace>") -> Trace:
             )
         seq += 1
         last_device = TraceMessage(t, channel, payload)
-        messages.append(last_device)
+        produced.append(last_device)
+        if obj.get("defer"):
+            deferred.append([int(obj["defer"]), last_device])
+        else:
+            deliver(last_device)
+    if deferred:
+        raise TraceError(f"{name}: deferred messages never delivered")
     if header is None:
         raise TraceError(f"{name}: empty trace")
     expect = [
