@@ -377,7 +377,7 @@ class ElevatorSettings(Thresholds):
         description="Unacknowledged messages in flight to the rules worker (acknowledged after commit).",
     )
     tick_interval_ms: int = Field(
-        200,
+        100,
         ge=10,
         le=10_000,
         title="Timer resolution",

@@ -1,4 +1,4 @@
-"""The rule state of one elevator: plain data, saved and restored as JSON.
+"""The rule state of one elevator: plain data, saved and restored (MessagePack).
 
 Everything the rules remember lives here (timers are the `since` times of features and
 the `due` deadline, never sleeping tasks), so a rules worker can save the state after
@@ -12,7 +12,9 @@ from typing import Literal
 import msgspec
 
 STATE_VERSION = 1
-SEQ_WINDOW = 256  # recent sequence numbers remembered to drop duplicates
+# recent sequence numbers remembered to drop duplicates (a 63-bit mask: it stays a plain
+# integer in MessagePack); redeliveries come from the last batch, well inside it
+SEQ_WINDOW = 63
 
 Admission = Literal["new", "late", "duplicate", "restart"]
 
@@ -126,15 +128,15 @@ class ElevatorState(msgspec.Struct, kw_only=True, omit_defaults=True):
     due: int | None = None  # earliest time a rule may change without a new message
 
 
-_encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(ElevatorState)
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(ElevatorState)
 
 
 def encode_state(state: ElevatorState) -> bytes:
     return _encoder.encode(state)
 
 
-def decode_state(raw: bytes | str) -> ElevatorState:
+def decode_state(raw: bytes) -> ElevatorState:
     state = _decoder.decode(raw)
     if state.version != STATE_VERSION:
         raise ValueError(f"rule state version {state.version}, this engine reads {STATE_VERSION}")
@@ -171,11 +173,14 @@ def admit(state: ElevatorState, seq: int, ts: int) -> Admission:
         state.gapless = False
         return "restart"
     offset = state.max_seq - seq
-    if offset < SEQ_WINDOW and state.seen >> offset & 1:
+    if offset >= SEQ_WINDOW:
+        # too old to tell a redelivery from a straggler: dropping it is the safe side
+        state.late += 1
+        return "duplicate"
+    if state.seen >> offset & 1:
         state.duplicates += 1
         return "duplicate"
-    if offset < SEQ_WINDOW:
-        state.seen |= 1 << offset
-        state.gaps = max(0, state.gaps - 1)
+    state.seen |= 1 << offset
+    state.gaps = max(0, state.gaps - 1)
     state.late += 1
     return "late"

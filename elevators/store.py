@@ -1,4 +1,8 @@
-"""SQL adapter of the rules worker: rule states (table elevator_rule_state), registry rows."""
+"""SQL adapter of the rules worker: rule states (table elevator_rule_state), registry rows.
+
+States are stored as MessagePack (bytea): about 1 KB each, written by the thousand per
+second under load, where JSON would cost the server a parse of every row.
+"""
 
 from __future__ import annotations
 
@@ -29,22 +33,23 @@ class StateRow:
 
 def load_states(conn: psycopg.Connection[Any], ids: Sequence[str]) -> dict[str, StoredState]:
     rows = conn.execute(
-        "SELECT elevator_id, state::text, clock_offset_ms FROM elevator_rule_state"
+        "SELECT elevator_id, state, clock_offset_ms FROM elevator_rule_state"
         " WHERE elevator_id = ANY(%s)",
         (list(ids),),
     ).fetchall()
-    return {eid: StoredState(decode_state(raw), offset) for eid, raw, offset in rows}
+    return {eid: StoredState(decode_state(bytes(raw)), offset) for eid, raw, offset in rows}
 
 
 def save_states(conn: psycopg.Connection[Any], rows: Iterable[StateRow]) -> int:
     rows = list(rows)
     if not rows:
         return 0
+    # binary parameters (%b): arrays in text form are escaped character by character
     conn.execute(
         """
         INSERT INTO elevator_rule_state (elevator_id, state, version, due_at, clock_offset_ms, updated_at)
-        SELECT e, s::jsonb, %s, d, o, now()
-        FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::bigint[]) AS t(e, s, d, o)
+        SELECT e, s, %s, d, o, now()
+        FROM unnest(%b::text[], %b::bytea[], %b::timestamptz[], %b::bigint[]) AS t(e, s, d, o)
         ON CONFLICT (elevator_id) DO UPDATE SET
             state = EXCLUDED.state, version = EXCLUDED.version, due_at = EXCLUDED.due_at,
             clock_offset_ms = EXCLUDED.clock_offset_ms, updated_at = now()
@@ -52,7 +57,7 @@ def save_states(conn: psycopg.Connection[Any], rows: Iterable[StateRow]) -> int:
         (
             STATE_VERSION,
             [r.elevator_id for r in rows],
-            [encode_state(r.state).decode() for r in rows],
+            [encode_state(r.state) for r in rows],
             [_ts(r.due_at_ms) for r in rows],
             [r.clock_offset_ms for r in rows],
         ),

@@ -35,18 +35,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from alerts.model import AlertSignal
 from alerts.store import AlertStore
 from contract.payloads import (
+    MAX_JSON_BYTES,
     ElevatorEvent,
     ElevatorStats,
     ElevatorStatus,
     PayloadError,
     decode_availability,
-    decode_device_json,
+    parse_ts,
 )
 from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
 from elevators.config import RuleConfig
@@ -61,6 +63,11 @@ from mqttlink.consumer import Inbound
 log = logging.getLogger(__name__)
 
 SOURCE = "elevators"
+_DECODERS: dict[Channel, msgspec.json.Decoder[Any]] = {
+    Channel.STATUS: msgspec.json.Decoder(ElevatorStatus),
+    Channel.EVENT: msgspec.json.Decoder(ElevatorEvent),
+    Channel.STATS: msgspec.json.Decoder(ElevatorStats),
+}
 # the clock offset estimate may rise by this much per second (1000 ppm of drift), so a
 # burst of late (spooled) messages barely moves it while a clock adjustment is followed
 OFFSET_RISE_PER_S = 1.0
@@ -154,39 +161,58 @@ class RulesWorker:
         self._heap: list[tuple[int, str]] = []
         self.stats = Stats()
         self._fleet_cfg = RuleConfig.build(settings.fleet())
+        self._topics: dict[str, tuple[str, Channel]] = {}
+        self._max_future_ms = int(max_future.total_seconds() * 1000)
         self._warned: set[str] = set()
 
     # ------------------------------------------------------------ messages
 
+    def _topic(self, topic: str) -> tuple[str, Channel] | None:
+        known = self._topics.get(topic)
+        if known is not None:
+            return known
+        try:
+            parsed = parse_device_topic(self.topic_root, topic)
+        except TopicError:
+            return None
+        if parsed.kind != DeviceKind.ELEVATOR:
+            return None
+        if len(self._topics) > 500_000:
+            self._topics.clear()
+        self._topics[topic] = (parsed.device_id, parsed.channel)
+        return parsed.device_id, parsed.channel
+
     def decode(self, item: Inbound) -> tuple[str, Message] | None:
         """(elevator_id, message) or None for what is not ours or not valid (ingest
-        dead-letters invalid payloads; the rules just skip them)."""
-        try:
-            topic = parse_device_topic(self.topic_root, item.topic)
-        except TopicError:
+        dead-letters invalid payloads with their reason; the rules just skip them).
+
+        The same validation as contract.payloads, without keeping unknown fields (the
+        rules never read them): one typed decoding pass, on the hot path."""
+        known = self._topic(item.topic)
+        if known is None:
             self.stats.rejected += 1
             return None
-        if topic.kind != DeviceKind.ELEVATOR:
-            return None
+        eid, channel = known
         received_ms = to_ms(item.received_at)
         try:
-            if topic.channel == Channel.AVAILABILITY:
+            if channel == Channel.AVAILABILITY:
                 online = decode_availability(item.payload) == "online"
-                return topic.device_id, AvailabilityIn(received_ms, online)  # ts set later
-            now = item.received_at
-            if topic.channel == Channel.STATUS:
-                s = decode_device_json(item.payload, ElevatorStatus, now, self.max_future)
-                return topic.device_id, StatusIn(to_ms(s.ts), s.message.seq, s.message)
-            if topic.channel == Channel.EVENT:
-                e = decode_device_json(item.payload, ElevatorEvent, now, self.max_future)
-                return topic.device_id, EventIn(to_ms(e.ts), e.message.seq, e.message)
-            if topic.channel == Channel.STATS:
-                c = decode_device_json(item.payload, ElevatorStats, now, self.max_future)
-                return topic.device_id, StatsIn(to_ms(c.ts), c.message.seq, c.message)
-        except PayloadError:
+                return eid, AvailabilityIn(received_ms, online)  # device time set later
+            decoder = _DECODERS.get(channel)
+            if decoder is None or len(item.payload) > MAX_JSON_BYTES:
+                raise PayloadError("not a rules message")
+            m = decoder.decode(item.payload)
+            ts = m.ts if isinstance(m.ts, int) else to_ms(parse_ts(m.ts))
+            if ts > received_ms + self._max_future_ms:
+                raise PayloadError("ts too far ahead")
+        except (PayloadError, msgspec.DecodeError, RecursionError):
             self.stats.rejected += 1
             return None
-        return None
+        if isinstance(m, ElevatorStatus):
+            return eid, StatusIn(ts, m.seq, m)
+        if isinstance(m, ElevatorEvent):
+            return eid, EventIn(ts, m.seq, m)
+        return eid, StatsIn(ts, m.seq, m)
 
     def handle(self, batch: list[Inbound]) -> None:
         """The consumer's handler: returns after the commit, or raises (nothing acked)."""

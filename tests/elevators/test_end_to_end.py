@@ -31,6 +31,7 @@ from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
 from edge.elevator_sim.trace import Trace, load
+from elevators.state import decode_state
 from tests.support.mqtt import Collector, publish
 from tests.support.waiting import wait_until
 
@@ -128,10 +129,8 @@ def _status(root: str, eid: str, seq: int, ts_ms: int, **fields: object) -> tupl
 
 def _state_seq(db_url: str, eid: str) -> int:
     with psycopg.connect(db_url) as conn:
-        row = conn.execute(
-            "SELECT (state->>'max_seq')::int FROM elevator_rule_state WHERE elevator_id = %s", (eid,)
-        ).fetchone()
-    return -1 if row is None else row[0]
+        row = conn.execute("SELECT state FROM elevator_rule_state WHERE elevator_id = %s", (eid,)).fetchone()
+    return -1 if row is None else decode_state(bytes(row[0])).max_seq
 
 
 def test_worker_killed_during_trapped_timer_fires_once_on_time(

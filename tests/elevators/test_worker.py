@@ -18,6 +18,7 @@ from alerts.store import AlertStore
 from db.connect import make_pool
 from edge.elevator_sim.trace import Trace, load
 from elevators.settings import ElevatorSettings
+from elevators.state import decode_state
 from elevators.worker import RulesWorker
 from mqttlink.consumer import Inbound
 
@@ -200,5 +201,7 @@ def test_state_is_saved_when_it_matters(db_url: str) -> None:
     replay(worker, clock, trace)
     assert worker.stats.saved < worker.stats.messages  # quiet samples are not each a write
     with psycopg.connect(db_url) as conn:
-        (state,) = conn.execute("SELECT state FROM elevator_rule_state").fetchone()
-    assert state["max_seq"] >= 0 and "features" in state
+        (raw,) = conn.execute("SELECT state FROM elevator_rule_state").fetchone()
+    state = decode_state(bytes(raw))
+    assert state.max_seq == max(m.payload["seq"] for m in trace.messages if isinstance(m.payload, dict))
+    assert state.features is not None and state.due is not None
