@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from brightwatch.runtime import Runtime
@@ -47,7 +48,7 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
     runtime.health["mqtt-rules"] = lambda: consumer.connected and consumer.subscribed.is_set()
     ticker = threading.Thread(
         target=_tick_loop,
-        args=(worker, consumer, stop, rules.tick_interval_ms / 1000),
+        args=(worker, consumer, stop, rules.tick_interval_ms / 1000, rules.state_save_interval_s),
         name="bw-rules-ticker",
         daemon=True,
     )
@@ -64,14 +65,26 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
 
 
 def _tick_loop(
-    worker: RulesWorker, consumer: BatchConsumer, stop: threading.Event, interval: float
+    worker: RulesWorker,
+    consumer: BatchConsumer,
+    stop: threading.Event,
+    interval: float,
+    flush_every: float,
 ) -> None:
     # messages queued for us while we were away come first: deadlines that they may
     # move (a terminal that did speak) are not fired before the session is live
     consumer.subscribed.wait(30)
+    last_flush = time.monotonic()
     while not stop.wait(interval):
         try:
             worker.tick_due()
+            if flush_every and time.monotonic() - last_flush >= flush_every:
+                last_flush = time.monotonic()
+                worker.flush()
         except Exception:
             log.exception("rules ticker: a tick failed; retrying")
             stop.wait(1.0)
+    try:
+        worker.flush()  # a clean stop leaves nothing unsaved
+    except Exception:
+        log.exception("rules worker: could not save the last states")

@@ -68,6 +68,7 @@ class _Pass:
     cfg: RuleConfig
     now: int
     dues: list[int] = field(default_factory=list)
+    urgent: list[int] = field(default_factory=list)  # deadlines of life-safety (P1) rules
     changes: list[_Change] = field(default_factory=list)
 
     def rule(self, key: str) -> RuleState | None:
@@ -95,6 +96,8 @@ class _Pass:
             self.changes.append(_Change(key, True, since, self.now, why))
         else:
             self.dues.append(ready)
+            if severity == "P1":
+                self.urgent.append(ready)
 
     def clear_after(self, key: str, cond: bool, since: int, window: int, why: str) -> None:
         """Clear active `key` once `cond` has held from `since` for `window` ms."""
@@ -559,6 +562,7 @@ def evaluate(state: ElevatorState, cfg: RuleConfig, now: int) -> list[RuleEvent]
         _absorb_alarm(p, f)
     state.clock = max(state.clock, now)
     state.due = min(p.dues) if p.dues else None
+    state.urgent_due = min(p.urgent) if p.urgent else None
     return reconcile(p)
 
 

@@ -387,10 +387,13 @@ class ElevatorSettings(Thresholds):
         30,
         ge=0,
         le=3600,
-        title="Quiet state save interval",
+        title="Lazy state save interval",
         description=(
-            "A rule state whose rules did not change is saved at most this often "
-            "(device time); any change of a timer or an alert is saved in its batch."
+            "An elevator's rule state is saved in the batch that changes an alert, an "
+            "active rule or a life-safety (P1) timer, and otherwise at most this long "
+            "(device time) after it changed: after a crash of the rules worker, a P2/P3 "
+            "timer (door faults, run-time limiter) may restart up to this much later. "
+            "0 saves every change of every batch (exact, and the slowest)."
         ),
     )
     registry_ttl_s: float = Field(

@@ -126,6 +126,7 @@ class ElevatorState(msgspec.Struct, kw_only=True, omit_defaults=True):
     rules: dict[str, RuleState] = {}
     emitted: dict[str, Emitted] = {}
     due: int | None = None  # earliest time a rule may change without a new message
+    urgent_due: int | None = None  # the same, for life-safety (P1) rules only
 
 
 _encoder = msgspec.msgpack.Encoder()

@@ -104,24 +104,20 @@ class Entry:
     dirty: bool = False
 
 
-def behaviour_key(st: ElevatorState) -> tuple[Any, ...]:
-    """What the rules will act on; when it is unchanged, saving can wait."""
+def urgent_key(st: ElevatorState) -> tuple[Any, ...]:
+    """What must survive a crash exactly: the alerts raised, the rules active, the
+    life-safety (P1) timers pending and their inputs. A change here is saved in its
+    batch; any other change (a door timer, a counter, the evidence) at most
+    `state_save_interval_s` later (see ElevatorSettings.state_save_interval_s)."""
     return (
-        st.features,
-        st.due,
         tuple(st.rules),
         tuple((k, e.severity, e.label) for k, e in st.emitted.items()),
+        st.urgent_due,
         st.ucm_count,
-        len(st.cycles),
-        st.open_tries,
-        st.floor_jump_at,
-        st.online,
-        st.epoch,
-        st.trip_end,
         st.alarm_pressed_at,
         st.alarm_event,
-        st.door_origin,
-        st.stop_explained,
+        st.online,
+        st.epoch,
     )
 
 
@@ -288,6 +284,15 @@ class RulesWorker:
             self.stats.ticks += len(due)
             return len(due)
 
+    def flush(self) -> int:
+        """Save the states left dirty by lazy saving (the ticker calls it now and then)."""
+        with self.lock:
+            dirty = [eid for eid, e in self.cache.items() if e.dirty]
+            if not dirty:
+                return 0
+            self._transaction(dirty, lambda entries: [], force_save=True)
+            return len(dirty)
+
     def load_dues(self) -> int:
         with self.pool.connection() as conn:
             dues = load_dues(conn)
@@ -330,7 +335,10 @@ class RulesWorker:
     # ------------------------------------------------------------ one transaction
 
     def _transaction(
-        self, ids: list[str], work: Callable[[dict[str, Entry]], list[AlertSignal]]
+        self,
+        ids: list[str],
+        work: Callable[[dict[str, Entry]], list[AlertSignal]],
+        force_save: bool = False,
     ) -> None:
         try:
             with self.pool.connection() as conn, conn.transaction():
@@ -338,7 +346,7 @@ class RulesWorker:
                 signals = work(entries)
                 for signal in signals:
                     self.alert_store.apply_signal(conn, signal)
-                saved = self._save(conn, entries, force=bool(signals))
+                saved = self._save(conn, entries, force=force_save or bool(signals))
         except Exception as exc:
             # states were stepped in place: forget them, the table still has the truth
             for eid in ids:
@@ -389,7 +397,7 @@ class RulesWorker:
                     offset_ms=saved.clock_offset_ms if saved else None,
                     offset_at=now,
                 )
-                entry.saved_key = behaviour_key(entry.state) if saved else None
+                entry.saved_key = urgent_key(entry.state) if saved else None
                 entry.saved_clock = entry.state.clock
                 self.cache[eid] = entry
                 entries[eid] = entry
@@ -411,7 +419,7 @@ class RulesWorker:
         rows: list[StateRow] = []
         for eid, entry in entries.items():
             st = entry.state
-            key = behaviour_key(st)
+            key = urgent_key(st)
             if force or key != entry.saved_key or st.clock - entry.saved_clock >= quiet_ms:
                 rows.append(StateRow(eid, st, self._server_due(entry), entry.offset_ms))
                 entry.saved_key = key

@@ -199,7 +199,8 @@ def test_state_is_saved_when_it_matters(db_url: str) -> None:
     clock = Clock(trace.t0 / 1000 - 1)
     worker = make_worker(db_url, clock)
     replay(worker, clock, trace)
-    assert worker.stats.saved < worker.stats.messages  # quiet samples are not each a write
+    assert worker.stats.saved < worker.stats.messages / 2  # not a write per sample
+    worker.flush()  # what the ticker does every state_save_interval_s
     with psycopg.connect(db_url) as conn:
         (raw,) = conn.execute("SELECT state FROM elevator_rule_state").fetchone()
     state = decode_state(bytes(raw))
