@@ -275,8 +275,13 @@ def background_load(
         for _ in range(target - sent):
             e = sent % elevators
             phase = seqs[e] % len(templates)
-            if PHASES[phase]["d"] and phase == 7:
-                floors[e] = floors[e] % 10 + 1
+            if phase == 7:  # a trip of one floor, up to 10 and back down to 1
+                floors[e] = (
+                    floors[e] + 1
+                    if (floors[e] + seqs[e] // 20) % 20 < 10
+                    else max(1, floors[e] - 1)
+                )
+                floors[e] = min(floors[e], 10)
             payload = (templates[phase] % (ts, seqs[e], floors[e])).encode()
             seqs[e] += 1
             packet_id = packet_id % 65535 + 1

@@ -73,9 +73,9 @@ def elevator_sim(
     from brightwatch.cli import settings_from_env, stop_on_signals
     from contract.ids import is_valid_id
     from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
+    from edge.elevator_sim.forwarder import Broker
     from edge.elevator_sim.scenarios import ScenarioError, load_scenario
     from edge.elevator_sim.scenarios import list_scenarios as names
-    from edge.forwarder import Broker
     from mqttlink.client import parse_mqtt_url
 
     if list_scenarios:

@@ -67,42 +67,74 @@ def alert_messages(collector: Collector, root: str) -> list[dict]:
     return [json.loads(m.payload) for m in collector.on(f"{root}/alerts/elevator/")]
 
 
-@pytest.mark.skipif(shutil.which("mosquitto_pub") is None, reason="needs mosquitto_pub (mosquitto-clients)")
-def test_trapped_scenario_published_with_mosquitto_pub(settings: Settings, broker: EmbeddedBroker) -> None:
+@pytest.mark.skipif(
+    shutil.which("mosquitto_pub") is None, reason="needs mosquitto_pub (mosquitto-clients)"
+)
+def test_trapped_scenario_published_with_mosquitto_pub(
+    settings: Settings, broker: EmbeddedBroker
+) -> None:
     root = settings.topic_root
     runtime = build_runtime(settings)
     components = ComponentSet(runtime, ["elevators", "alerts"])
     components.start()
     try:
-        wait_until(lambda: "mqtt-rules" in runtime.health and runtime.health["mqtt-rules"](), 20, what="rules subscribed")
-        trace = rebased(load(SCENARIOS / "hw_trapped_timer_fires_between_samples.jsonl"), round(time.time() * 1000))
+        wait_until(
+            lambda: "mqtt-rules" in runtime.health and runtime.health["mqtt-rules"](),
+            20,
+            what="rules subscribed",
+        )
+        trace = rebased(
+            load(SCENARIOS / "hw_trapped_timer_fires_between_samples.jsonl"),
+            round(time.time() * 1000),
+        )
         with Collector(broker.port, [f"{root}/alerts/elevator/#"]) as col:
             for m in trace.messages:
                 if m.channel == "tick":
                     continue
                 topic = f"{root}/elevators/{trace.elevator}/{m.channel}"
                 subprocess.run(
-                    ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port), "-q", "1", "-t", topic, "-m", m.body().decode()],
+                    [
+                        "mosquitto_pub",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(broker.port),
+                        "-q",
+                        "1",
+                        "-t",
+                        topic,
+                        "-m",
+                        m.body().decode(),
+                    ],
                     check=True,
                     timeout=10,
                 )
             wait_until(
-                lambda: any(a["alert"]["code"] == "TRAPPED_OUT_ZONE" and a["type"] == "resolved" for a in alert_messages(col, root)),
+                lambda: any(
+                    a["alert"]["code"] == "TRAPPED_OUT_ZONE" and a["type"] == "resolved"
+                    for a in alert_messages(col, root)
+                ),
                 30,
                 what="the trapped alert and its clearing",
             )
-            msgs = [a for a in alert_messages(col, root) if a["alert"]["code"] == "TRAPPED_OUT_ZONE"]
+            msgs = [
+                a for a in alert_messages(col, root) if a["alert"]["code"] == "TRAPPED_OUT_ZONE"
+            ]
         assert [a["type"] for a in msgs] == ["new", "resolved"]
         new = msgs[0]["alert"]
         assert new["severity"] == "P1" and new["device_id"] == trace.elevator and new["count"] == 1
         stall_ms = trace.t0 + 10_000
-        assert datetime.fromisoformat(new["started_at"]) == datetime.fromtimestamp(stall_ms / 1000, UTC)
+        assert datetime.fromisoformat(new["started_at"]) == datetime.fromtimestamp(
+            stall_ms / 1000, UTC
+        )
         assert "trapped" in new["summary"].lower()
     finally:
         components.shutdown()
 
 
-def _serve(settings: Settings, broker: EmbeddedBroker, instance: str, log_file: Path) -> subprocess.Popen[bytes]:
+def _serve(
+    settings: Settings, broker: EmbeddedBroker, instance: str, log_file: Path
+) -> subprocess.Popen[bytes]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("BW_")},
         "BW_DATABASE_URL": settings.database_url.get_secret_value(),
@@ -129,7 +161,9 @@ def _status(root: str, eid: str, seq: int, ts_ms: int, **fields: object) -> tupl
 
 def _state_seq(db_url: str, eid: str) -> int:
     with psycopg.connect(db_url) as conn:
-        row = conn.execute("SELECT state FROM elevator_rule_state WHERE elevator_id = %s", (eid,)).fetchone()
+        row = conn.execute(
+            "SELECT state FROM elevator_rule_state WHERE elevator_id = %s", (eid,)
+        ).fetchone()
     return -1 if row is None else decode_state(bytes(row[0])).max_seq
 
 
@@ -145,7 +179,15 @@ def test_worker_killed_during_trapped_timer_fires_once_on_time(
         with Collector(broker.port, [f"{root}/alerts/elevator/#"]) as col:
             # the worker is up when it has taken in a first sample (sent again until then:
             # a session that does not exist yet gets nothing; the repeats are duplicates)
-            first = _status(root, eid, 0, round(time.time() * 1000), run_state="running", speed=1.6, door_zone=False)
+            first = _status(
+                root,
+                eid,
+                0,
+                round(time.time() * 1000),
+                run_state="running",
+                speed=1.6,
+                door_zone=False,
+            )
 
             def started() -> bool:
                 if _state_seq(db_url, eid) == 0:
@@ -156,7 +198,10 @@ def test_worker_killed_during_trapped_timer_fires_once_on_time(
 
             wait_until(started, 60, what="the rules worker to start")
             stall = round(time.time() * 1000)
-            publish(broker.port, [_status(root, eid, 1, stall, run_state="stopped", speed=0.0, door_zone=False)])
+            publish(
+                broker.port,
+                [_status(root, eid, 1, stall, run_state="stopped", speed=0.0, door_zone=False)],
+            )
             wait_until(lambda: _state_seq(db_url, eid) == 1, 10, what="the stop to be committed")
             time.sleep(max(0.0, stall / 1000 + 10 - time.time()))
             proc.send_signal(signal.SIGKILL)  # 10 s into the 30 s timer
@@ -169,13 +214,21 @@ def test_worker_killed_during_trapped_timer_fires_once_on_time(
             msgs = alert_messages(col, root)
         assert len(msgs) == 1, msgs
         alert = msgs[0]
-        assert (alert["type"], alert["alert"]["code"], alert["alert"]["count"]) == ("new", "TRAPPED_OUT_ZONE", 1)
-        assert datetime.fromisoformat(alert["alert"]["started_at"]) == datetime.fromtimestamp(stall / 1000, UTC)
+        assert (alert["type"], alert["alert"]["code"], alert["alert"]["count"]) == (
+            "new",
+            "TRAPPED_OUT_ZONE",
+            1,
+        )
+        assert datetime.fromisoformat(alert["alert"]["started_at"]) == datetime.fromtimestamp(
+            stall / 1000, UTC
+        )
         # at the right time: not before the 30 s, and not late (the restart took a few s)
         assert arrived >= stall / 1000 + 30
         assert arrived <= stall / 1000 + 30 + 5, arrived - stall / 1000
         with psycopg.connect(db_url) as conn:
-            assert conn.execute("SELECT count(*) FROM alert WHERE code = 'TRAPPED_OUT_ZONE'").fetchone() == (1,)
+            assert conn.execute(
+                "SELECT count(*) FROM alert WHERE code = 'TRAPPED_OUT_ZONE'"
+            ).fetchone() == (1,)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -199,17 +252,23 @@ def test_trapped_alert_opens_a_rescue_ticket(settings: Settings, broker: Embedde
     with psycopg.connect(settings.database_url.get_secret_value()) as conn:
         conn.execute("INSERT INTO firm (firm_id, name) VALUES ('F1', 'Lift Co')")
         conn.execute("INSERT INTO site (site_id, kind) VALUES ('S1', 'building')")
-        conn.execute("INSERT INTO elevator (elevator_id, firm_id, site_id) VALUES (%s, 'F1', 'S1')", (eid,))
+        conn.execute(
+            "INSERT INTO elevator (elevator_id, firm_id, site_id) VALUES (%s, 'F1', 'S1')", (eid,)
+        )
     components = ComponentSet(runtime, ["elevators", "alerts"])
     components.start()
     try:
-        wait_until(lambda: runtime.health.get("mqtt-rules", lambda: False)(), 20, what="rules subscribed")
+        wait_until(
+            lambda: runtime.health.get("mqtt-rules", lambda: False)(), 20, what="rules subscribed"
+        )
         with Collector(broker.port, [f"{root}/tickets/#", f"{root}/alerts/#"]) as col:
             now = round(time.time() * 1000)
             publish(
                 broker.port,
                 [
-                    _status(root, eid, 0, now - 40_000, run_state="stopped", speed=0.0, door_zone=False),
+                    _status(
+                        root, eid, 0, now - 40_000, run_state="stopped", speed=0.0, door_zone=False
+                    ),
                     _status(root, eid, 1, now, run_state="stopped", speed=0.0, door_zone=False),
                 ],
             )

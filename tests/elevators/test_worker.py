@@ -51,7 +51,9 @@ def inbound(trace: Trace, index: int, latency_ms: int = 40) -> Inbound:
 
 def make_worker(db_url: str, clock: Clock, reactors=(), **settings: object) -> RulesWorker:  # type: ignore[no-untyped-def]
     pool = make_pool(db_url, max_size=2, name="test-rules")
-    store = AlertStore(AlertSettings(), ROOT, reactors=reactors, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    store = AlertStore(
+        AlertSettings(), ROOT, reactors=reactors, clock=lambda: datetime.fromtimestamp(clock(), UTC)
+    )
     return RulesWorker(ElevatorSettings(**settings), store, pool, ROOT, now=clock)  # type: ignore[arg-type]
 
 
@@ -118,7 +120,13 @@ def test_timer_fires_by_the_clock_with_the_evidence(db_url: str) -> None:
     clock.t = trace.t0 / 1000 + stall + 30.1
     assert worker.tick_due() == 1
     ((code, severity, state, count, started, _, _),) = alerts(db_url)
-    assert (code, severity, state, count, started) == ("TRAPPED_OUT_ZONE", "P1", "firing", 1, ms(trace, stall))
+    assert (code, severity, state, count, started) == (
+        "TRAPPED_OUT_ZONE",
+        "P1",
+        "firing",
+        1,
+        ms(trace, stall),
+    )
     with psycopg.connect(db_url) as conn:
         (details,) = conn.execute("SELECT details FROM alert").fetchone()
     assert details["samples"][-1]["run_state"] == "stopped"
@@ -189,7 +197,9 @@ def test_quarantine_ignores_unregistered_elevators(db_url: str) -> None:
     clock = Clock(trace.t0 / 1000 - 1)
     pool = make_pool(db_url, max_size=2, name="test-rules")
     store = AlertStore(AlertSettings(), ROOT)
-    worker = RulesWorker(ElevatorSettings(), store, pool, ROOT, unknown_devices="quarantine", now=clock)
+    worker = RulesWorker(
+        ElevatorSettings(), store, pool, ROOT, unknown_devices="quarantine", now=clock
+    )
     replay(worker, clock, trace)
     assert alerts(db_url) == []
 
@@ -204,5 +214,7 @@ def test_state_is_saved_when_it_matters(db_url: str) -> None:
     with psycopg.connect(db_url) as conn:
         (raw,) = conn.execute("SELECT state FROM elevator_rule_state").fetchone()
     state = decode_state(bytes(raw))
-    assert state.max_seq == max(m.payload["seq"] for m in trace.messages if isinstance(m.payload, dict))
+    assert state.max_seq == max(
+        m.payload["seq"] for m in trace.messages if isinstance(m.payload, dict)
+    )
     assert state.features is not None and state.due is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.spool import Spool
+from edge.elevator_sim.spool import Spool
 
 
 def test_rows_come_back_in_order_per_lane_and_survive_a_restart(tmp_path: Path) -> None:

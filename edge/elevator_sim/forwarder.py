@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.spool import Spool
+from edge.elevator_sim.spool import Spool
 
 log = logging.getLogger(__name__)
 
