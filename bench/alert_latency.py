@@ -28,6 +28,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import shutil
 import socket
 import statistics
 import struct
@@ -542,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     if not result:
         print(f"alert_latency: failed; see {log_path}", file=sys.stderr)
         return 1
+    shutil.rmtree(work, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     t, i = result["timer"], result["immediate"]
