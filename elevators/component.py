@@ -1,15 +1,90 @@
-"""The `elevators` component (built in a later issue)."""
+"""The `elevators` component: the rules worker on the elevator topics, and its ticker.
+
+Its own persistent MQTT session (client id `<instance>-rules-0`) on
+`bw/elevators/+/{status,event,stats,availability}`, acknowledged after each batch's
+commit; with BW_SHARE_GROUP through `$share/<group>-rules/...` (see elevators.worker
+for what sharing requires). A ticker thread fires due timers every
+`tick_interval_ms`. Health: `mqtt-rules`.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import timedelta
 
 from brightwatch.runtime import Runtime
+from contract.topics import elevator_filters
+from db.connect import make_pool
+from elevators.worker import RulesWorker
+from mqttlink.consumer import BatchConsumer
 
 log = logging.getLogger(__name__)
 
 
 def run(runtime: Runtime, stop: threading.Event) -> None:
-    log.warning("the elevators component has no rules yet")
-    stop.wait()
+    settings = runtime.settings
+    rules = settings.elevators
+    pool = make_pool(runtime.database_url, min_size=1, max_size=4, name="rules")
+    worker = RulesWorker(
+        rules,
+        runtime.alert_store,
+        pool,
+        settings.topic_root,
+        unknown_devices=settings.unknown_devices,
+        max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
+    )
+    consumer = BatchConsumer(
+        runtime.broker,
+        runtime.client_id("rules"),
+        elevator_filters(settings.topic_root),
+        worker.handle,
+        share_group=f"{settings.share_group}-rules" if settings.share_group else None,
+        batch_size=rules.batch_size,
+        batch_wait_s=rules.batch_wait_ms / 1000,
+        receive_maximum=rules.receive_maximum,
+    )
+    runtime.health["mqtt-rules"] = lambda: consumer.connected and consumer.subscribed.is_set()
+    ticker = threading.Thread(
+        target=_tick_loop,
+        args=(worker, consumer, stop, rules.tick_interval_ms / 1000, rules.state_save_interval_s),
+        name="bw-rules-ticker",
+        daemon=True,
+    )
+    try:
+        pending = worker.load_dues()
+        log.info("rules worker: %d elevator(s) with a pending deadline", pending)
+        ticker.start()
+        consumer.run(stop)
+    finally:
+        stop.set()
+        if ticker.is_alive():
+            ticker.join(10)
+        pool.close()
+
+
+def _tick_loop(
+    worker: RulesWorker,
+    consumer: BatchConsumer,
+    stop: threading.Event,
+    interval: float,
+    flush_every: float,
+) -> None:
+    # messages queued for us while we were away come first: deadlines that they may
+    # move (a terminal that did speak) are not fired before the session is live
+    consumer.subscribed.wait(30)
+    last_flush = time.monotonic()
+    while not stop.wait(interval):
+        try:
+            worker.tick_due()
+            if flush_every and time.monotonic() - last_flush >= flush_every:
+                last_flush = time.monotonic()
+                worker.flush()
+        except Exception:
+            log.exception("rules ticker: a tick failed; retrying")
+            stop.wait(1.0)
+    try:
+        worker.flush()  # a clean stop leaves nothing unsaved
+    except Exception:
+        log.exception("rules worker: could not save the last states")

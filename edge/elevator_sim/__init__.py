@@ -1,0 +1,9 @@
+"""Simulated elevator terminals: a seeded car model, fault injection, publishing.
+
+`model.Car` is the pure model (trips, doors, passengers, the terminal's reporting),
+`faults` the faults and look-alikes it can inject, `scenarios` the scenario files,
+`trace` the trace format the rule tests read, `spool`, `forwarder` and `agent` the
+store-and-forward MQTT side used by `brightwatch edge elevator-sim`.
+
+May import: contract, msgspec, paho-mqtt, the standard library (never the service's packages).
+"""

@@ -1,0 +1,111 @@
+"""Store-and-forward spool: an SQLite queue of outgoing MQTT messages at the edge.
+
+Every message is written here before it is handed to the MQTT client and deleted only
+once the broker acknowledged it (PUBACK), so a broker that is away for minutes, or an
+agent that crashes, loses nothing: the rows wait, in order, and are published again from
+the oldest. Each message belongs to a lane (one MQTT connection); order is kept per lane.
+
+Beyond `capacity` rows the oldest are dropped (and counted): an edge box must not fill
+its disk during a week-long outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Spooled:
+    id: int
+    lane: int
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+class Spool:
+    def __init__(self, path: Path, capacity: int = 1_000_000) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.capacity = capacity
+        self.dropped = 0
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # WAL + NORMAL: a commit survives a crash of the agent; only a power cut may lose
+        # the last moments, the usual trade-off for an edge box writing all day
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS spool ("
+            " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " lane INTEGER NOT NULL,"
+            " topic TEXT NOT NULL,"
+            " payload BLOB NOT NULL,"
+            " qos INTEGER NOT NULL,"
+            " retain INTEGER NOT NULL,"
+            " created REAL NOT NULL)"
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS spool_lane ON spool (lane, id)")
+        self._count = self._db.execute("SELECT count(*) FROM spool").fetchone()[0]
+
+    def append(self, rows: Iterable[tuple[int, str, bytes, int, bool]]) -> int:
+        """Store (lane, topic, payload, qos, retain) rows in one transaction."""
+        now = time.time()
+        batch = [(lane, t, p, q, int(r), now) for lane, t, p, q, r in rows]
+        if not batch:
+            return 0
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO spool (lane, topic, payload, qos, retain, created)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                batch,
+            )
+            self._count += len(batch)
+            excess = self._count - self.capacity
+            if excess > 0:
+                self._db.execute(
+                    "DELETE FROM spool WHERE id IN (SELECT id FROM spool ORDER BY id LIMIT ?)",
+                    (excess,),
+                )
+                self._count -= excess
+                self.dropped += excess
+            self._db.execute("COMMIT")
+        if excess > 0:
+            log.warning("spool full (%d): dropped the %d oldest messages", self.capacity, excess)
+        return len(batch)
+
+    def pending(self, lane: int, after_id: int, limit: int) -> list[Spooled]:
+        """The lane's messages after `after_id`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, lane, topic, payload, qos, retain FROM spool"
+                " WHERE lane = ? AND id > ? ORDER BY id LIMIT ?",
+                (lane, after_id, limit),
+            ).fetchall()
+        return [Spooled(i, ln, t, bytes(p), q, bool(r)) for i, ln, t, p, q, r in rows]
+
+    def acknowledge(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            cur = self._db.executemany("DELETE FROM spool WHERE id = ?", [(i,) for i in ids])
+            self._db.execute("COMMIT")
+            self._count = max(0, self._count - max(cur.rowcount, 0))
+
+    def __len__(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
