@@ -372,10 +372,13 @@ class StreamConsumer:
             pos = stop
         if items:
             with self._wake:
+                was_empty = not self._queue
                 self._queue.extend(items)
                 self._queued_bytes += size
                 self.received += len(items)
-                if len(self._queue) >= self.batch_size:
+                # wake the consumer at the first message (it then waits batch_wait_s for
+                # the batch to fill) and again when a batch is full
+                if was_empty or len(self._queue) >= self.batch_size:
                     self._wake.notify_all()
         return pos
 
