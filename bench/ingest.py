@@ -374,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--messages", type=int, default=300_000)
     parser.add_argument("--elevators", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=1, help="ingest worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="ingest worker processes (shared subscription)"
+    )
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--client", choices=("stream", "paho"), default="stream")
     parser.add_argument("--timeout", type=float, default=900, help="hard limit, seconds")
