@@ -45,6 +45,8 @@ def topic_filters(root: str) -> list[str]:
 
 
 def client_id(settings: Settings, n: int) -> str:
+    """Runtime.client_id("ingest", n), also where no Runtime exists (worker processes):
+    stable across restarts, so the persistent session is found again."""
     return f"{settings.instance}-ingest-{n}"
 
 

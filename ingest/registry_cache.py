@@ -85,7 +85,7 @@ class KnownDevices:
         now = self.clock()
         if self._loaded_at is None or now - self._loaded_at >= self.refresh_s:
             self._load(conn)
-        missing = {k for k in keys if k not in self._known}
+        missing = set(keys) - self._known
         if not missing:
             return missing
         ask = {k for k in missing if now - self._checked.get(k, -1e18) >= self.recheck_s}

@@ -63,7 +63,10 @@ class Database:
             if conn is not None:
                 conn.close()
             self._conn = conn = psycopg.connect(
-                self.url, autocommit=True, application_name=f"brightwatch-{self.name}"
+                self.url,
+                autocommit=True,
+                application_name=f"brightwatch-{self.name}",
+                connect_timeout=10,
             )
         return conn
 
@@ -135,7 +138,7 @@ class IngestWorker:
     # ------------------------------------------------------------------ policy
 
     def _apply_registry_policy(self, conn: psycopg.Connection[Any], batch: Classified) -> None:
-        keys = {("elevator", s.elevator_id) for s in batch.samples}
+        keys = {("elevator", e) for e in {s.elevator_id for s in batch.samples}}
         keys.update(key_of(a.device) for a in batch.availability)
         if not keys:
             return

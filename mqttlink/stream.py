@@ -387,6 +387,8 @@ class StreamConsumer:
         (an SSL socket must not be read and written from two threads at once)."""
         sock.setblocking(False)
         ping_sent_at: float | None = None
+        if buf:  # publishes that came in the same read as the SUBACK
+            del buf[: self._take_publishes(buf)]
         while not self._closing.is_set():
             self._flush(sock)
             now = time.monotonic()
@@ -459,6 +461,10 @@ class StreamConsumer:
                 if self._closing.is_set():
                     break
                 log.warning("%s: %s; reconnecting in %.1f s", self.client_id, exc, delay)
+            except Exception:  # a malformed packet we did not foresee: never stop for good
+                if self._closing.is_set():
+                    break
+                log.exception("%s: unexpected error; reconnecting in %.1f s", self.client_id, delay)
             finally:
                 self.connected = False
                 self.subscribed.clear()

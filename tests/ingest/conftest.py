@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import msgspec
-import psycopg
-import pytest
 
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
@@ -67,13 +65,3 @@ def ingest_running(settings: Settings) -> Iterator[dict[str, Any]]:
         t.join(20)
     assert not failure, f"ingest failed: {failure[0]!r}"
     assert not t.is_alive(), "ingest did not stop"
-
-
-@pytest.fixture
-def count_rows(db_url: str) -> Callable[..., int]:
-    def count(sql: str, *params: Any) -> int:
-        with psycopg.connect(db_url) as conn:
-            row = conn.execute(sql, params).fetchone()
-        return int(row[0]) if row else 0
-
-    return count

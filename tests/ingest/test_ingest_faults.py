@@ -24,7 +24,7 @@ from tests.support.mqtt import publish
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-ELEVATORS, SEQS = 200, 100  # 20,000 messages
+ELEVATORS, SEQS = 100, 100  # 10,000 messages
 
 
 def stream(root: str, seqs: range = range(SEQS)) -> list[tuple[str, bytes]]:
@@ -145,8 +145,8 @@ def test_broker_restart_with_persistence_loses_no_acknowledged_message(
         # backlog on the broker when the broker goes down
         settings.ingest.receive_maximum = 20
         settings.ingest.batch_size = 20
-        first = stream(settings.topic_root, range(0, 15))
-        second = stream(settings.topic_root, range(15, 20))
+        first = stream(settings.topic_root, range(0, 30))
+        second = stream(settings.topic_root, range(30, 40))
         with ingest_running(settings) as health:
             publish(own.port, first)  # every one acknowledged by the broker
             before = count(db_url)

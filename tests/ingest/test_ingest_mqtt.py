@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -262,3 +263,38 @@ def test_status_from_mosquitto_pub_reaches_the_api_within_a_second(
 
 def count_fn(db_url: str) -> Callable[[], int]:
     return lambda: rows(db_url, "SELECT count(*) FROM elevator_status")[0][0]
+
+
+def test_two_worker_processes_share_the_load(
+    settings: Settings, broker: EmbeddedBroker, db_url: str
+) -> None:
+    settings.share_group = f"g{uuid.uuid4().hex[:6]}"
+    settings.ingest.workers = 2
+    root, t0 = settings.topic_root, now_ms() - 600_000
+    names = "SELECT DISTINCT application_name FROM pg_stat_activity WHERE application_name LIKE %s"
+    sent = 0
+    with ingest_running(settings):
+        # the extra process starts and subscribes on its own: send until both have written
+        deadline = time.monotonic() + 30
+        while len(rows(db_url, names, f"brightwatch-{settings.instance}-ingest-%")) < 2:
+            assert time.monotonic() < deadline, "the second worker never wrote"
+            batch = [
+                (f"{root}/elevators/P{e}/status", status(s, t0 + s * 1000))
+                for s in range(sent // 40, sent // 40 + 5)
+                for e in range(40)
+            ]
+            publish(broker.port, batch)
+            sent += len(batch)
+            time.sleep(0.2)
+        wait_until(lambda: count_fn(db_url)() == sent, timeout=30)
+    assert rows(db_url, "SELECT count(DISTINCT (elevator_id, seq)) FROM elevator_status") == [
+        (sent,)
+    ]
+
+
+def test_several_workers_need_a_share_group(settings: Settings) -> None:
+    settings.ingest.workers = 2
+    from ingest.component import run
+
+    with pytest.raises(ValueError, match="BW_SHARE_GROUP"):
+        run(build_runtime(settings), threading.Event())
