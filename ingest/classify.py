@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import msgspec
@@ -40,6 +40,8 @@ KINDS: dict[Channel, type[Message]] = {
     Channel.EVENT: ElevatorEvent,
     Channel.STATS: ElevatorStats,
 }
+
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 # Topics are capped in the dead-letter table: a topic is at most 64 KiB in MQTT.
 TOPIC_CAP = 512
@@ -207,7 +209,12 @@ def classify(messages: Iterable[InboundLike], topics: TopicCache, limits: Limits
     out = Classified()
     samples, reports, dead = out.samples, out.availability, out.dead
     cap = limits.dead_letter_max_bytes
+    received_at: datetime | None = None
+    oldest = NEVER
     for m in messages:
+        if m.received_at is not received_at:  # one receive time per read of the socket
+            received_at = m.received_at
+            oldest = received_at - limits.retention
         try:
             device = topics.parse(m.topic)
         except TopicError as exc:
@@ -226,8 +233,9 @@ def classify(messages: Iterable[InboundLike], topics: TopicCache, limits: Limits
                 # frames and detections belong to the vision worker, not to ingest
                 raise PayloadError(f"channel {channel.value} is not consumed by ingest")
             decoded = decode_sample(channel, m.payload, m.received_at, limits.max_future)
-            check_storable(decoded.message, decoded.extra)
-            if decoded.ts < m.received_at - limits.retention:
+            if decoded.extra or channel is Channel.EVENT:
+                check_storable(decoded.message, decoded.extra)
+            if decoded.ts < oldest:
                 raise PayloadError(
                     f"ts: {decoded.ts.isoformat()} is older than the raw retention "
                     f"({limits.retention.days} days)"

@@ -301,7 +301,14 @@ class BatchWriter:
             stored = self._insert_samples(conn, samples, result)
             self._update_presence(conn, samples, stored, availability, result)
             self._insert_dead_letters(conn, dead)
-            hours = {hour_bucket(s.ts) for s in stored if s.channel is Channel.STATUS}
+            hours = {
+                hour_bucket(s.ts)
+                for s in {
+                    (s.ts.year, s.ts.month, s.ts.day, s.ts.hour): s
+                    for s in stored
+                    if s.channel is Channel.STATUS
+                }.values()
+            }
             if hours:
                 conn.execute(
                     "INSERT INTO rollup_dirty (bucket) SELECT unnest(%s::timestamptz[])"
@@ -316,8 +323,8 @@ class BatchWriter:
         self, conn: psycopg.Connection[Any], samples: Sequence[Sample], result: WriteResult
     ) -> list[Sample]:
         by_channel: dict[Channel, dict[tuple[str, datetime, int], Sample]] = defaultdict(dict)
-        for s in samples:
-            by_channel[s.channel].setdefault(s.key, s)  # a repeat inside the batch: first wins
+        for s in samples:  # a repeat inside the batch: the first one wins
+            by_channel[s.channel].setdefault((s.elevator_id, s.ts, s.seq), s)
         stored: list[Sample] = []
         for channel, unique in by_channel.items():
             spec = SPECS[channel]
@@ -432,10 +439,13 @@ class BatchWriter:
             with cur.copy(BATCH_PRESENCE_COPY) as copy:
                 copy.set_types(list(BATCH_PRESENCE_TYPES))
                 for key in keys:
-                    items = sorted(per_device.get(key, ()))
+                    items = per_device.get(key, ())
                     first_ts = first_seq = last_ts = last_seq = None
                     internal = 0
-                    if items:
+                    if len(items) == 1:  # the common case: one message per device per batch
+                        first_ts, first_seq = last_ts, last_seq = items[0]
+                    elif items:
+                        items = sorted(items)
                         first_ts, first_seq = items[0]
                         last_ts, last_seq = items[-1]
                         previous = first_seq

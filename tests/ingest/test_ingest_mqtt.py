@@ -16,6 +16,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from api.app import create_app
 from api.auth import create_token
@@ -125,6 +126,7 @@ def test_malformed_flood_is_dead_lettered_and_valid_traffic_unaffected(
         if i % 10 == 0 and good:
             traffic.append(good.pop())
     traffic += good
+    dead_before = dead_letter_metric()
     with ingest_running(settings) as health:
         publish(broker.port, traffic)
         wait_until(
@@ -140,6 +142,7 @@ def test_malformed_flood_is_dead_lettered_and_valid_traffic_unaffected(
         " max(payload_size) FROM dead_letter",
     )
     assert dead == [(10_003, 10_003, 4096, 10 * 1024 * 1024)]
+    assert dead_letter_metric() - dead_before == 10_003, "every one counted in the metric"
     reasons = {r[0] for r in rows(db_url, "SELECT split_part(reason, ':', 1) FROM dead_letter")}
     assert {"invalid JSON", "topic", "payload too large"} <= reasons
     assert rows(db_url, "SELECT count(DISTINCT (elevator_id, seq)) FROM elevator_status") == [
@@ -259,6 +262,16 @@ def test_status_from_mosquitto_pub_reaches_the_api_within_a_second(
             delays.append(time.monotonic() - started)
     print(f"\nmosquitto_pub -> GET .../status: {', '.join(f'{d * 1000:.0f} ms' for d in delays)}")
     assert max(delays) < 3.0
+
+
+def dead_letter_metric() -> float:
+    return sum(
+        s.value
+        for metric in REGISTRY.collect()
+        if metric.name == "brightwatch_ingest_dead_letters"
+        for s in metric.samples
+        if s.name.endswith("_total")
+    )
 
 
 def count_fn(db_url: str) -> Callable[[], int]:
