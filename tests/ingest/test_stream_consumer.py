@@ -3,15 +3,19 @@ MQTT 5 user properties, Receive Maximum, acknowledgement only after the handler.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 import paho.mqtt.client as mqtt
 import pytest
 
-from brightwatch.embedded import EmbeddedBroker
+from brightwatch.embedded import BrokerAuth, EmbeddedBroker
 from mqttlink.client import parse_mqtt_url
 from mqttlink.consumer import Inbound
 from mqttlink.stream import ProtocolError, StreamConsumer, parse_properties
@@ -134,3 +138,44 @@ def test_properties_parsing() -> None:
         parse_properties(b"\x7f\x00")
     with pytest.raises(ProtocolError):
         parse_properties(b"\x26\x00\x05ab")
+
+
+@pytest.mark.skipif(not shutil.which("mosquitto_passwd"), reason="needs mosquitto_passwd")
+def test_user_name_and_password(tmp_path: Path) -> None:
+    """Anonymous access off (the production configuration): the session logs in, and a
+    wrong password is refused without ever subscribing."""
+    passwords, acl = tmp_path / "passwd", tmp_path / "acl"
+    passwords.write_text("")
+    subprocess.run(
+        ["mosquitto_passwd", "-b", str(passwords), "ingest", "s3cret:with@odd/chars"], check=True
+    )
+    acl.write_text("user ingest\ntopic readwrite #\n")
+    own = EmbeddedBroker(tmp_path / "mqtt", persistence=False, auth=BrokerAuth(passwords, acl))
+    own.start()
+    try:
+        good = "mqtt://ingest:" + quote("s3cret:with@odd/chars", safe="") + f"@127.0.0.1:{own.port}"
+        got: list[Inbound] = []
+        consumer = StreamConsumer(parse_mqtt_url(good), "auth-ok", ["a/+"], got.extend)
+        with consuming(consumer):
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+            c.username_pw_set("ingest", "s3cret:with@odd/chars")
+            c.connect("127.0.0.1", own.port)
+            c.loop_start()
+            c.publish("a/b", b"x", qos=1).wait_for_publish(10)
+            c.loop_stop()
+            c.disconnect()
+            wait_until(lambda: len(got) == 1)
+        bad = StreamConsumer(
+            parse_mqtt_url(f"mqtt://ingest:wrong@127.0.0.1:{own.port}"),
+            "auth-bad",
+            ["a/+"],
+            got.extend,
+        )
+        stop = threading.Event()
+        t = threading.Thread(target=bad.run, args=(stop,), daemon=True)
+        t.start()
+        assert not bad.subscribed.wait(2), "a wrong password must not get a session"
+        stop.set()
+        t.join(15)
+    finally:
+        own.stop()
