@@ -483,8 +483,10 @@ class StreamConsumer:
     # ------------------------------------------------------------------ sending
 
     def _send(self, data: bytes, generation: int) -> bool:
-        """Queue bytes for the I/O loop; False when that connection is gone."""
-        if not self.connected or generation != self._generation:
+        """Queue bytes for the I/O loop; False when that connection is gone. (Not gated on
+        `connected`: acknowledgements of messages that came with the session before our
+        SUBACK are queued too, and sent as soon as the I/O loop runs.)"""
+        if generation != self._generation:
             return False
         with self._send_lock:
             self._outbox.append((generation, data))
