@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -69,4 +71,54 @@ class IngestSettings(BaseModel):
         le=64,
         title="Ingest processes",
         description="Ingest worker processes started by `serve`; more than one requires BW_SHARE_GROUP.",
+    )
+    mqtt_client: Literal["stream", "paho"] = Field(
+        "stream",
+        title="MQTT client of the ingest worker",
+        description=(
+            "stream: the lean receive-only session of mqttlink.stream (about 3 µs per "
+            "message); paho: mqttlink.BatchConsumer on paho-mqtt (about 60-80 µs per "
+            "message), the reference implementation. Both acknowledge only after commit."
+        ),
+    )
+    max_backlog_mb: int = Field(
+        256,
+        ge=8,
+        le=16_384,
+        title="Receive backlog cap",
+        description=(
+            "Payload megabytes received but not yet written before the worker stops reading "
+            "from the broker (backpressure through TCP; the stream client only)."
+        ),
+    )
+    registry_refresh_s: int = Field(
+        300,
+        ge=5,
+        le=86_400,
+        title="Registry refresh",
+        description="Seconds between full reloads of the known-device cache (catches deletions).",
+    )
+    unknown_recheck_s: int = Field(
+        10,
+        ge=0,
+        le=3_600,
+        title="Unknown device recheck",
+        description=(
+            "Seconds an unknown device stays known-unknown before the registry is asked again, "
+            "so a device registered through the API is accepted that much later at most."
+        ),
+    )
+    rollup_refresh_s: int = Field(
+        60,
+        ge=1,
+        le=3_600,
+        title="Rollup refresh interval",
+        description="Seconds between refreshes of the hourly status rollup (native PostgreSQL).",
+    )
+    maintenance_interval_s: int = Field(
+        3_600,
+        ge=10,
+        le=86_400,
+        title="Partition upkeep interval",
+        description="Seconds between checks that daily partitions exist ahead; retention runs daily.",
     )

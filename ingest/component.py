@@ -1,0 +1,183 @@
+"""The `ingest` component: consumers writing device messages, and the upkeep loop.
+
+`run(runtime, stop)` consumes in the calling thread (worker 0), runs the maintenance
+loop in a thread, and with `BW_INGEST__WORKERS` > 1 starts and watches that many more
+worker processes, which share the load through the `$share/<BW_SHARE_GROUP>/...`
+subscription (each has its own client id, hence its own persistent session).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+from multiprocessing.process import BaseProcess
+from typing import Protocol
+
+from brightwatch.runtime import Runtime, utcnow
+from brightwatch.settings import Settings
+from contract.topics import Channel, camera_filters, elevator_filters
+from ingest import metrics
+from ingest.maintenance import maintenance_loop
+from ingest.worker import IngestWorker
+from mqttlink.client import BrokerAddress, parse_mqtt_url
+from mqttlink.consumer import BatchConsumer
+from mqttlink.stream import StreamConsumer
+
+log = logging.getLogger(__name__)
+
+
+class Consumer(Protocol):
+    connected: bool
+    received: int
+
+    def run(self, stop: threading.Event) -> None: ...
+
+    @property
+    def backlog(self) -> int: ...
+
+
+def topic_filters(root: str) -> list[str]:
+    """Elevator status, event, stats and availability; camera availability (frames and
+    detections are the vision worker's)."""
+    return [*elevator_filters(root), *camera_filters(root, (Channel.AVAILABILITY,))]
+
+
+def client_id(settings: Settings, n: int) -> str:
+    """Runtime.client_id("ingest", n), also where no Runtime exists (worker processes):
+    stable across restarts, so the persistent session is found again."""
+    return f"{settings.instance}-ingest-{n}"
+
+
+def broker_of(settings: Settings) -> BrokerAddress:
+    return parse_mqtt_url(
+        settings.mqtt_url.get_secret_value(), settings.mqtt_protocol, settings.mqtt_ca_file
+    )
+
+
+def make_consumer(settings: Settings, n: int, worker: IngestWorker) -> Consumer:
+    s = settings.ingest
+    common = {
+        "share_group": settings.share_group,
+        "batch_size": s.batch_size,
+        "batch_wait_s": s.batch_wait_ms / 1000,
+        "receive_maximum": s.receive_maximum,
+    }
+    address = broker_of(settings)
+    filters = topic_filters(settings.topic_root)
+    if s.mqtt_client == "paho":
+        return BatchConsumer(address, client_id(settings, n), filters, worker, **common)  # type: ignore[arg-type]
+    return StreamConsumer(
+        address,
+        client_id(settings, n),
+        filters,
+        worker,
+        max_backlog_bytes=s.max_backlog_mb * 1024 * 1024,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def make_worker(settings: Settings, n: int) -> IngestWorker:
+    return IngestWorker(
+        settings.ingest,
+        settings.database_url.get_secret_value(),
+        settings.topic_root,
+        client_id(settings, n),
+        settings.unknown_devices,
+    )
+
+
+def consume(settings: Settings, n: int, stop: threading.Event, runtime: Runtime | None) -> None:
+    worker = make_worker(settings, n)
+    consumer = make_consumer(settings, n, worker)
+    if runtime is not None:
+        runtime.health["mqtt-ingest"] = lambda: consumer.connected
+    if n == 0:
+        metrics.BACKLOG.set_function(lambda: consumer.backlog)
+    try:
+        consumer.run(stop)
+    finally:
+        worker.close()
+        log.info(
+            "ingest worker %d stopped: %d messages, %d stored, %d duplicates, %d dead letters",
+            n,
+            worker.totals.messages,
+            worker.totals.stored,
+            worker.totals.duplicates,
+            worker.totals.dead_letters,
+        )
+
+
+def _worker_process(settings: Settings, n: int) -> None:
+    """Entry of an extra worker process: consume until SIGTERM."""
+    from brightwatch.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    consume(settings, n, stop, None)
+
+
+class WorkerProcesses:
+    """Extra worker processes, restarted when one dies."""
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        self.settings = settings
+        self.context = multiprocessing.get_context("spawn")
+        self.procs: dict[int, BaseProcess] = {}
+        self.count = count
+
+    def _start(self, n: int) -> None:
+        p = self.context.Process(
+            target=_worker_process, args=(self.settings, n), name=f"bw-ingest-{n}", daemon=True
+        )
+        p.start()
+        self.procs[n] = p
+
+    def start(self) -> None:
+        for n in range(1, self.count):
+            self._start(n)
+
+    def watch(self, stop: threading.Event) -> None:
+        while not stop.wait(1.0):
+            for n, p in list(self.procs.items()):
+                if not p.is_alive():
+                    log.error("ingest worker %d exited (code %s); starting it again", n, p.exitcode)
+                    self._start(n)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for p in self.procs.values():
+            if p.is_alive():
+                p.terminate()  # SIGTERM: the worker finishes its batch and disconnects
+        for p in self.procs.values():
+            p.join(timeout)
+            if p.is_alive():
+                p.kill()
+
+
+def run(runtime: Runtime, stop: threading.Event) -> None:
+    settings = runtime.settings
+    workers = settings.ingest.workers
+    if workers > 1 and not settings.share_group:
+        raise ValueError("BW_INGEST__WORKERS > 1 needs BW_SHARE_GROUP (a shared subscription)")
+    clock = runtime.clock if runtime.clock is not None else utcnow
+    upkeep = threading.Thread(
+        target=maintenance_loop,
+        args=(runtime.database_url, settings.ingest, stop, clock),
+        name="bw-ingest-maintenance",
+        daemon=True,
+    )
+    upkeep.start()
+    extra = WorkerProcesses(settings, workers)
+    extra.start()
+    watcher = threading.Thread(
+        target=extra.watch, args=(stop,), name="bw-ingest-watch", daemon=True
+    )
+    watcher.start()
+    try:
+        consume(settings, 0, stop, runtime)
+    finally:
+        extra.stop()
+        upkeep.join(15)

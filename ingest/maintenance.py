@@ -1,0 +1,92 @@
+"""Upkeep of the time-series store, run by the ingest component in its own thread:
+daily partitions kept ready ahead, the hourly rollup refreshed from the hours ingest
+marked dirty, raw telemetry and dead letters past their retention dropped once a day.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from db.timeseries import apply_retention, ensure_partitions_ahead, refresh_rollups
+from ingest.settings import IngestSettings
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY = timedelta(days=1)
+
+
+@dataclass
+class Due:
+    """When each job runs next (deadlines, so a test can drive the loop with a clock)."""
+
+    partitions: datetime
+    rollups: datetime
+    retention: datetime
+
+
+def run_due(
+    conn: psycopg.Connection[Any], settings: IngestSettings, due: Due, now: datetime
+) -> list[str]:
+    """Run the jobs whose time has come; returns their names. Each advances its deadline
+    only when it succeeded, so a failed job is tried again at the next tick."""
+    ran: list[str] = []
+    if now >= due.partitions:
+        with conn.transaction():
+            created = ensure_partitions_ahead(conn, settings.partitions_ahead_days, now)
+        if created:
+            log.info("maintenance: created %d daily partitions ahead", created)
+        due.partitions = now + timedelta(seconds=settings.maintenance_interval_s)
+        ran.append("partitions")
+    if now >= due.rollups:
+        refreshed = refresh_rollups(conn, now)
+        log.debug("maintenance: %d hourly rollup rows refreshed", refreshed)
+        due.rollups = now + timedelta(seconds=settings.rollup_refresh_s)
+        ran.append("rollups")
+    if now >= due.retention:
+        with conn.transaction():
+            apply_retention(conn, settings.raw_retention_days, now)
+            cur = conn.execute(
+                "DELETE FROM dead_letter WHERE received_at < %s",
+                (now - timedelta(days=settings.dead_letter_retention_days),),
+            )
+        if cur.rowcount:
+            log.info("maintenance: %d dead letters past retention deleted", cur.rowcount)
+        due.retention = now + RETENTION_EVERY
+        ran.append("retention")
+    return ran
+
+
+def maintenance_loop(
+    database_url: str,
+    settings: IngestSettings,
+    stop: threading.Event,
+    clock: Callable[[], datetime],
+    tick_s: float = 1.0,
+) -> None:
+    """Until `stop`: run what is due; database outages are waited out, never fatal."""
+    now = clock()
+    due = Due(partitions=now, rollups=now, retention=now)
+    conn: psycopg.Connection[Any] | None = None
+    while not stop.is_set():
+        try:
+            if conn is None or conn.closed or conn.broken:
+                conn = psycopg.connect(
+                    database_url, autocommit=True, application_name="brightwatch-maintenance"
+                )
+            run_due(conn, settings, due, clock())
+        except psycopg.Error as exc:
+            log.warning("maintenance: %s; trying again later", exc)
+            if conn is not None and conn.broken:
+                conn.close()
+                conn = None
+            stop.wait(min(30.0, settings.rollup_refresh_s))
+        stop.wait(tick_s)
+    if conn is not None:
+        conn.close()
