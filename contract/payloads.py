@@ -149,6 +149,8 @@ def decode_json_object(raw: bytes, max_bytes: int = MAX_JSON_BYTES) -> dict[str,
         raise PayloadError(f"invalid JSON: {exc}") from None
     except RecursionError:
         raise PayloadError("invalid JSON: nested too deeply") from None
+    except UnicodeDecodeError:  # msgspec raises it for bad UTF-8 inside a string
+        raise PayloadError("invalid JSON: not UTF-8") from None
     if not isinstance(obj, dict):
         raise PayloadError(f"expected a JSON object, got {type(obj).__name__}")
     return obj
