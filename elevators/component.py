@@ -18,7 +18,7 @@ from brightwatch.runtime import Runtime
 from contract.topics import elevator_filters
 from db.connect import make_pool
 from elevators.worker import RulesWorker
-from mqttlink.consumer import BatchConsumer
+from mqttlink.factory import Consumer, make_consumer
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         unknown_devices=settings.unknown_devices,
         max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
     )
-    consumer = BatchConsumer(
+    consumer = make_consumer(
+        rules.mqtt_client,
         runtime.broker,
         runtime.client_id("rules"),
         elevator_filters(settings.topic_root),
@@ -66,7 +67,7 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
 
 def _tick_loop(
     worker: RulesWorker,
-    consumer: BatchConsumer,
+    consumer: Consumer,
     stop: threading.Event,
     interval: float,
     flush_every: float,

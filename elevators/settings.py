@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from contract.codes import ELEVATOR_CATALOGUE
 from contract.ids import is_valid_id
+from mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 
 ServiceMode = Literal[
     "normal",
@@ -375,6 +376,9 @@ class ElevatorSettings(Thresholds):
         le=65_535,
         title="MQTT receive maximum",
         description="Unacknowledged messages in flight to the rules worker (acknowledged after commit).",
+    )
+    mqtt_client: ConsumerKind = Field(
+        "stream", title="MQTT client of the rules worker", description=CONSUMER_KIND_DESCRIPTION
     )
     tick_interval_ms: int = Field(
         100,

@@ -13,7 +13,6 @@ import multiprocessing
 import signal
 import threading
 from multiprocessing.process import BaseProcess
-from typing import Protocol
 
 from brightwatch.runtime import Runtime, utcnow
 from brightwatch.settings import Settings
@@ -21,21 +20,11 @@ from contract.topics import Channel, camera_filters, elevator_filters
 from ingest import metrics
 from ingest.maintenance import maintenance_loop
 from ingest.worker import IngestWorker
+from mqttlink import factory
 from mqttlink.client import BrokerAddress, parse_mqtt_url
-from mqttlink.consumer import BatchConsumer
-from mqttlink.stream import StreamConsumer
+from mqttlink.factory import Consumer
 
 log = logging.getLogger(__name__)
-
-
-class Consumer(Protocol):
-    connected: bool
-    received: int
-
-    def run(self, stop: threading.Event) -> None: ...
-
-    @property
-    def backlog(self) -> int: ...
 
 
 def topic_filters(root: str) -> list[str]:
@@ -58,23 +47,17 @@ def broker_of(settings: Settings) -> BrokerAddress:
 
 def make_consumer(settings: Settings, n: int, worker: IngestWorker) -> Consumer:
     s = settings.ingest
-    common = {
-        "share_group": settings.share_group,
-        "batch_size": s.batch_size,
-        "batch_wait_s": s.batch_wait_ms / 1000,
-        "receive_maximum": s.receive_maximum,
-    }
-    address = broker_of(settings)
-    filters = topic_filters(settings.topic_root)
-    if s.mqtt_client == "paho":
-        return BatchConsumer(address, client_id(settings, n), filters, worker, **common)  # type: ignore[arg-type]
-    return StreamConsumer(
-        address,
+    return factory.make_consumer(
+        s.mqtt_client,
+        broker_of(settings),
         client_id(settings, n),
-        filters,
+        topic_filters(settings.topic_root),
         worker,
+        share_group=settings.share_group,
+        batch_size=s.batch_size,
+        batch_wait_s=s.batch_wait_ms / 1000,
+        receive_maximum=s.receive_maximum,
         max_backlog_bytes=s.max_backlog_mb * 1024 * 1024,
-        **common,  # type: ignore[arg-type]
     )
 
 

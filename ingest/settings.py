@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
+
+from mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 
 
 class IngestSettings(BaseModel):
@@ -72,14 +72,8 @@ class IngestSettings(BaseModel):
         title="Ingest processes",
         description="Ingest worker processes started by `serve`; more than one requires BW_SHARE_GROUP.",
     )
-    mqtt_client: Literal["stream", "paho"] = Field(
-        "stream",
-        title="MQTT client of the ingest worker",
-        description=(
-            "stream: the lean receive-only session of mqttlink.stream (about 3 µs per "
-            "message); paho: mqttlink.BatchConsumer on paho-mqtt (about 60-80 µs per "
-            "message), the reference implementation. Both acknowledge only after commit."
-        ),
+    mqtt_client: ConsumerKind = Field(
+        "stream", title="MQTT client of the ingest worker", description=CONSUMER_KIND_DESCRIPTION
     )
     max_backlog_mb: int = Field(
         256,
