@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, closing
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -25,6 +26,10 @@ from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from brightwatch.settings import Settings, load_settings
 from brightwatch.wiring import build_runtime
 from db.migrate import migrate
+from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
+from edge.elevator_sim.forwarder import Broker
+from edge.elevator_sim.model import CarSpec, fleet_spec
+from mqttlink.client import parse_mqtt_url
 from registry import store
 from registry.models import CameraRecord, ElevatorRecord, FirmRecord, OpeningHours, SiteRecord, Zone
 
@@ -43,9 +48,15 @@ DISTRICTS = ["Futian", "Nanshan", "Luohu"]
 KITCHEN_NAMES = ["Canteen No. 3 Primary School", "Lao Wang Noodles", "Central Kitchen Co."]
 
 
-def elevator_ids(count: int) -> list[str]:
-    """20-character registration codes (设备注册代码) in the demo's own numbering."""
-    return [f"3110440300{2019 + i % 6}{i:06d}" for i in range(count)]
+ELEVATOR_ID_PREFIX = "3110440300"  # ids look like 20-character registration codes (设备注册代码)
+SEED = 7
+
+
+def fleet(count: int) -> list[CarSpec]:
+    """The simulated cars; the registry is written from the same specs, so the rules know
+    each car's real floors and rated speed."""
+    config = AgentConfig(count=count, id_prefix=ELEVATOR_ID_PREFIX, seed=SEED)
+    return [fleet_spec(config.elevator_id(i), i, SEED) for i in range(count)]
 
 
 def seed_registry(conn: psycopg.Connection, elevators: int, kitchens: int) -> dict[str, list[str]]:
@@ -68,24 +79,30 @@ def seed_registry(conn: psycopg.Connection, elevators: int, kitchens: int) -> di
                 management_score=85,
             ),
         )
-        buildings.append(site_id)
-    ids = elevator_ids(elevators)
-    for i, eid in enumerate(ids):
+        buildings.append((site_id, f"{100 + i} Shennan Road"))
+    cars = fleet(elevators)
+    for i, car in enumerate(cars):
         store.upsert_elevator(
             conn,
-            eid,
+            car.elevator_id,
             ElevatorRecord(
                 firm_id=FIRMS[i % 2][0],
                 standby_firm_id=FIRMS[2][0],
                 site_id=buildings[i % len(buildings)],
                 district=DISTRICTS[i % len(DISTRICTS)],
                 user_unit=f"Property Management {i % 4 + 1}",
-                floor_min=-2 if i % 3 == 0 else 1,
-                floor_max=[18, 32, 6, 11][i % 4],
-                rated_speed=[1.75, 2.5, 1.0, 1.6][i % 4],
+                floor_min=car.floor_min,
+                floor_max=car.floor_max,
+                rated_speed=car.rated_speed,
                 install_year=2004 + i % 20,
+                inspection_valid_until=date.today() + timedelta(days=200),
+                thresholds={
+                    "floor_height_m": car.floor_height,
+                    "acceleration_m_s2": car.acceleration,
+                },
             ),
         )
+    ids = [car.elevator_id for car in cars]
     sites = []
     for k in range(kitchens):
         site_id = f"K{k + 1:03d}"
@@ -133,9 +150,36 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-# simulators started beside the components: (name, start(settings, registry) -> stop())
+def simulate_elevators(
+    settings: Settings, registry: dict[str, list[str]], stop: threading.Event
+) -> None:
+    """The registered elevators' terminals, in real time, through their own spool."""
+    address = parse_mqtt_url(settings.mqtt_url.get_secret_value())
+    broker = Broker(
+        address.host,
+        address.port,
+        address.username,
+        address.password,
+        address.tls,
+        settings.mqtt_protocol,
+    )
+    agent = ElevatorAgent(
+        AgentConfig(
+            count=len(registry["elevators"]),
+            topic_root=settings.topic_root,
+            data_dir=Path(settings.data_dir) / "demo",
+            id_prefix=ELEVATOR_ID_PREFIX,
+            seed=SEED,
+            spool_capacity=settings.edge.spool_max_messages,
+        ),
+        broker,
+    )
+    agent.run(stop)
+
+
+# simulators started beside the components, each run(settings, registry, stop) in a thread
 Simulator = Callable[[Settings, dict[str, list[str]], threading.Event], None]
-SIMULATORS: dict[str, Simulator] = {}
+SIMULATORS: dict[str, Simulator] = {"elevators": simulate_elevators}
 
 
 def run_demo(elevators: int = 50, kitchens: int = 3) -> int:
