@@ -88,7 +88,8 @@ def seed_registry(conn: psycopg.Connection, elevators: int, kitchens: int) -> di
             ElevatorRecord(
                 firm_id=FIRMS[i % 2][0],
                 standby_firm_id=FIRMS[2][0],
-                site_id=buildings[i % len(buildings)],
+                site_id=buildings[i % len(buildings)][0],
+                address=buildings[i % len(buildings)][1],
                 district=DISTRICTS[i % len(DISTRICTS)],
                 user_unit=f"Property Management {i % 4 + 1}",
                 floor_min=car.floor_min,
