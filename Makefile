@@ -28,7 +28,7 @@ lint: $(BIN)/brightwatch
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/brightwatch
-	$(BIN)/mypy contract alerts elevators vision ingest registry db mqttlink edge
+	$(BIN)/mypy contract alerts elevators vision ingest registry db mqttlink edge api brightwatch
 
 bench: $(BIN)/brightwatch  ## benchmarks; figures go to bench/out and bench/RESULTS.md
 	$(BIN)/python -m bench.ingest

@@ -22,11 +22,12 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         server_header=False,
     )
     server = uvicorn.Server(config)
-    watcher = threading.Thread(
-        target=lambda: (stop.wait(), setattr(server, "should_exit", True)),
-        name="bw-api-stop",
-        daemon=True,
-    )
+
+    def stop_server() -> None:
+        stop.wait()
+        server.should_exit = True
+
+    watcher = threading.Thread(target=stop_server, name="bw-api-stop", daemon=True)
     watcher.start()
     server.run()
     if not stop.is_set() and not server.started:

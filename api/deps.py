@@ -15,7 +15,7 @@ NOT_FOUND = "not found"
 
 
 def pool(request: Request) -> ConnectionPool:
-    return request.app.state.pool  # type: ignore[no-any-return]
+    return request.app.state.pool
 
 
 def connection(request: Request) -> Iterator[psycopg.Connection[Any]]:

@@ -30,11 +30,11 @@ def settings_from_env(**overrides: object) -> Settings:
 
 
 @contextmanager
-def stop_on_signals(stop_event) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def stop_on_signals(stop_event) -> Iterator[None]:
     """SIGINT/SIGTERM set `stop_event` (a second Ctrl-C exits at once)."""
     previous = {}
 
-    def handler(signum, frame):  # type: ignore[no-untyped-def]
+    def handler(signum, frame):
         if stop_event.is_set():
             os._exit(130)
         click.echo("\nstopping ...", err=True)

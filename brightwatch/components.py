@@ -27,7 +27,7 @@ def resolve(name: str) -> ComponentRun:
     if name not in COMPONENTS:
         raise ValueError(f"unknown component {name!r}; choose from {', '.join(COMPONENTS)}")
     module_name, func = COMPONENTS[name].split(":")
-    return getattr(importlib.import_module(module_name), func)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), func)
 
 
 class ComponentSet:

@@ -57,7 +57,7 @@ def find_postgres_bin() -> Path:
     if initdb and shutil.which("pg_ctl"):
         return Path(initdb).resolve().parent
     try:
-        import pgserver  # type: ignore[import-untyped]
+        import pgserver
     except ImportError as exc:  # pragma: no cover - pgserver is a dependency
         raise RuntimeError("no PostgreSQL binaries found and pgserver is not installed") from exc
     bin_dir = Path(pgserver.__file__).parent / "pginstall" / "bin"
@@ -316,7 +316,7 @@ class _AmqttThread(threading.Thread):
     def run(self) -> None:
         import asyncio
 
-        from amqtt.broker import Broker  # type: ignore[import-untyped]
+        from amqtt.broker import Broker
 
         loop = asyncio.new_event_loop()
         self._loop = loop  # type: ignore[assignment]
@@ -338,8 +338,8 @@ class _AmqttThread(threading.Thread):
 
         if self._loop is None or self._broker is None:
             return
-        fut = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)  # type: ignore[arg-type]
+        fut = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
         with contextlib.suppress(Exception):
             fut.result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)  # type: ignore[attr-defined]
+        self._loop.call_soon_threadsafe(self._loop.stop)
         self.join(10)

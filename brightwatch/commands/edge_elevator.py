@@ -80,9 +80,11 @@ def elevator_sim(
 
     if list_scenarios:
         for name in names():
-            scn = load_scenario(name)
+            listed = load_scenario(name)
             kind = (
-                "look-alike" if scn.lookalike else ", ".join(sorted({e.code for e in scn.expect}))
+                "look-alike"
+                if listed.lookalike
+                else ", ".join(sorted({e.code for e in listed.expect}))
             )
             click.echo(f"{name:28s} {kind}")
         return
