@@ -13,6 +13,7 @@ $(BIN)/brightwatch: pyproject.toml
 	@touch $@
 
 setup: system-deps $(BIN)/brightwatch  ## install system packages and the project
+	bash scripts/fetch-face-model.sh
 
 system-deps:
 	bash scripts/system-deps.sh

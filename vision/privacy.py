@@ -49,6 +49,22 @@ class PrivacyUnavailable(RuntimeError):
     """No face model: nothing may be published (the filter fails closed)."""
 
 
+def default_filter(
+    model_dir_or_file: Path | None = None, data_dir: Path | None = None, max_width: int = 960
+) -> PrivacyFilter:
+    """The filter public pictures pass: the back-camera model over tiles at a low
+    threshold, and the front-camera model (close, large faces) where it is confident."""
+    back = find_face_model(model_dir_or_file, data_dir, BACK_MODEL)
+    front = find_face_model(
+        back.parent / FRONT_MODEL if model_dir_or_file is not None else None, data_dir, FRONT_MODEL
+    )
+    return PrivacyFilter(
+        BlazeFace(back),
+        max_width=max_width,
+        also=[BlazeFace(front, threshold=0.5, confident=0.5)],
+    )
+
+
 def find_face_model(
     explicit: Path | None = None, data_dir: Path | None = None, name: str = BACK_MODEL
 ) -> Path:
@@ -104,10 +120,11 @@ class BlazeFace:
     def __init__(
         self,
         model: Path,
-        threshold: float = 0.3,
+        threshold: float = 0.25,
         tile_side: int = 192,
         nms_iou: float = 0.3,
         tiles: bool = True,
+        confident: float = 0.5,
     ) -> None:
         import onnxruntime as ort
 
@@ -124,6 +141,7 @@ class BlazeFace:
         self.tile_side = tile_side
         self.nms_iou = nms_iou
         self.tiles = tiles
+        self.confident = confident
         self.anchors = _anchors()
         self._lock = threading.Lock()
         self.name = model.name
@@ -149,16 +167,21 @@ class BlazeFace:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         h, w = image.shape[:2]
-        boxes, scores = [], []
+        boxes, scores, window = [], [], []
         windows = [(0, 0, w, h)]
         if self.tiles and min(w, h) > self.tile_side:
             windows += tile_windows(w, h, self.tile_side)
-        for x1, y1, x2, y2 in windows:
+        for i, (x1, y1, x2, y2) in enumerate(windows):
             b, s = self._run(image[y1:y2, x1:x2])
             boxes.append(b + np.array([x1, y1, x1, y1], np.float32))
             scores.append(s)
+            window += [i] * len(s)
         all_boxes = np.concatenate(boxes)
         all_scores = np.concatenate(scores)
+        if len(all_boxes) == 0:
+            return []
+        keep = self._supported(all_boxes, all_scores, np.array(window))
+        all_boxes, all_scores = all_boxes[keep], all_scores[keep]
         if len(all_boxes) == 0:
             return []
         xywh = [[float(a), float(b), float(c - a), float(d - b)] for a, b, c, d in all_boxes]
@@ -178,6 +201,23 @@ class BlazeFace:
             for i in idx
         ]
         return sorted(faces, key=lambda f: -f.score)
+
+    def _supported(self, boxes: np.ndarray, scores: np.ndarray, window: np.ndarray) -> np.ndarray:
+        """A confident detection stands alone; a weak one (threshold..confident) must be
+        seen from at least two overlapping windows. A real face sits in several windows
+        and is found in each; texture mistaken for a face rarely is, so this keeps the
+        low threshold's recall without covering the picture in false alarms."""
+        if not self.tiles:
+            return np.ones(len(scores), bool)
+        x1, y1, x2, y2 = boxes.T
+        area = np.maximum(0, x2 - x1) * np.maximum(0, y2 - y1)
+        ix = np.maximum(0, np.minimum(x2[:, None], x2) - np.maximum(x1[:, None], x1))
+        iy = np.maximum(0, np.minimum(y2[:, None], y2) - np.maximum(y1[:, None], y1))
+        inter = ix * iy
+        iou = inter / np.maximum(area[:, None] + area - inter, 1e-6)
+        other_window = window[:, None] != window
+        support = ((iou >= 0.3) & other_window).any(axis=1)
+        return (scores >= self.confident) | support
 
 
 def expand(box: Box, by: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -217,7 +257,7 @@ class Filtered:
 
 
 class PrivacyFilter:
-    """Blur every face a detector finds, search again, then down-sample."""
+    """Down-sample, blur every face the detectors find, search again."""
 
     def __init__(
         self,
@@ -225,8 +265,9 @@ class PrivacyFilter:
         grow: float = 0.35,
         max_width: int = 960,
         passes: int = 2,
+        also: Sequence[BlazeFace] = (),
     ) -> None:
-        self.detector = detector
+        self.detectors = [detector, *also]
         self.grow = grow
         self.max_width = max_width
         self.passes = passes
@@ -242,7 +283,7 @@ class PrivacyFilter:
         oh, ow = out.shape[:2]
         regions: list[tuple[int, int, int, int]] = []
         for _ in range(self.passes):
-            faces = self.detector.detect(out)
+            faces = [f for d in self.detectors for f in d.detect(out)]
             if not faces:
                 break
             new = [expand(f.box, self.grow, ow, oh) for f in faces]
