@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from psycopg.rows import dict_row
 
 from api.deps import Conn, not_found
-from api.web import templates
+from api.web import jinja
 from api.web.hours import describe, is_open
 from api.web.hygiene import hygiene_record
 from api.web.pictures import PrivacyUnavailable, PublicPictures
@@ -61,7 +61,7 @@ def pictures(request: Request) -> PublicPictures:
             s.api.public_max_width,
             s.api.public_snapshot_max_age_s,
         )
-    return state.public_pictures  # type: ignore[no-any-return]
+    return state.public_pictures
 
 
 def _kitchen(conn: Conn, site_id: str) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
     for c in cameras:
         c["area"] = WORK_AREA_NAMES.get(c["work_area"], c["work_area"])
     record = hygiene_record(conn, site_id, now)
-    response = templates.TemplateResponse(
+    response = jinja.TemplateResponse(
         request,
         "public_kitchen.html",
         {

@@ -9,19 +9,20 @@ May import: api (deps, auth, scope), contract, vision.privacy, db access via psy
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 WEB = Path(__file__).parent
-templates = Jinja2Templates(directory=str(WEB / "templates"))
+jinja = Jinja2Templates(directory=str(WEB / "templates"))
 
 
 class CachedStatic(StaticFiles):
     """Static files with a cache lifetime (phones on slow links load them once)."""
 
-    async def get_response(self, path, scope):  # type: ignore[no-untyped-def]
+    async def get_response(self, path: str, scope: Any) -> Any:
         response = await super().get_response(path, scope)
         if response.status_code == 200:
             response.headers["Cache-Control"] = "public, max-age=3600"

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from typing import Any, cast
 
 import click
 
 from brightwatch.cli import main, settings_from_env
+from brightwatch.settings import Settings
 
 
 def _database_ok(url: str) -> str | None:
@@ -27,7 +29,7 @@ def _database_ok(url: str) -> str | None:
     return None
 
 
-def _broker_ok(settings) -> str | None:  # type: ignore[no-untyped-def]
+def _broker_ok(settings: Settings) -> str | None:
     from mqttlink.client import make_client, parse_mqtt_url
 
     address = parse_mqtt_url(
@@ -37,13 +39,13 @@ def _broker_ok(settings) -> str | None:  # type: ignore[no-untyped-def]
     answered = threading.Event()
     result: list[bool] = []
 
-    def on_connect(c, u, flags, reason, props=None):  # type: ignore[no-untyped-def]
+    def on_connect(c: Any, u: Any, flags: Any, reason: Any, props: Any = None) -> None:
         result.append(not reason.is_failure)
         answered.set()
 
     client.on_connect = on_connect
     try:
-        client.connect(address.host, address.port, **kwargs)
+        client.connect(address.host, address.port, **cast(Any, kwargs))
     except OSError as exc:
         return f"broker: {type(exc).__name__}"
     client.loop_start()
