@@ -237,6 +237,71 @@ def generate(conn: psycopg.Connection[Any], size: Size = Size()) -> dict[str, in
             " FROM generate_series(1, 90) i",
         ),
     ]
+    # tables later parts of the service add: filled when the schema has them
+    optional = [
+        (
+            "ticket",
+            "rescue tickets",
+            "INSERT INTO ticket (type, state, elevator_id, address, district, firm_id, trigger,"
+            " alert_id, confirmed_at, created_at, updated_at, dispatched_at, accepted_at,"
+            " arrived_at, completed_at, result)"
+            " SELECT 'rescue', 'completed', a.device_id, e.address, e.district, e.firm_id, a.code,"
+            " a.id, a.started_at, a.started_at, a.started_at, a.started_at,"
+            " a.started_at + interval '2 minutes', a.started_at + (8 + random() * 30) * interval '1 minute',"
+            " a.started_at + interval '50 minutes', 'released_in_service'"
+            " FROM alert a JOIN elevator e ON e.elevator_id = a.device_id"
+            " WHERE a.kind = 'elevator' AND a.code IN ('TRAPPED_OUT_ZONE', 'TRAPPED_IN_ZONE')",
+        ),
+        (
+            "ticket",
+            "maintenance tickets",
+            "INSERT INTO ticket (type, state, elevator_id, address, district, firm_id, trigger,"
+            " due_at, created_at, updated_at)"
+            " SELECT (ARRAY['on_demand', 'quarterly', 'half_yearly', 'yearly'])[1 + (i / 7) %% 4],"
+            " (ARRAY['dispatched', 'accepted', 'arrived', 'completed'])[1 + i %% 4],"
+            " e.elevator_id, e.address, e.district, e.firm_id, 'DUE_DATE',"
+            " now() + ((i %% 40) - 10) * interval '1 day', now() - interval '3 days', now()"
+            " FROM generate_series(0, %(n_el)s - 1) i"
+            " JOIN elevator e ON e.elevator_id = format('E%%s', lpad(i::text, 5, '0'))",
+        ),
+        (
+            "maintenance_plan",
+            "maintenance plans",
+            "INSERT INTO maintenance_plan (elevator_id, computed_at, reason, eligible, eligibility,"
+            " risk_score, factors, interval_days, interval_reason, next_due_at, calendar, inputs)"
+            " SELECT e.elevator_id, d, 'daily', true, '[]', r, '[]',"
+            " CASE WHEN r < 0.25 THEN 30 WHEN r < 0.5 THEN 21 WHEN r < 0.75 THEN 15 ELSE 7 END,"
+            " 'risk score', d + interval '15 days', '{}', '{}'"
+            " FROM elevator e CROSS JOIN generate_series(now() - make_interval(days => %(days)s),"
+            " now(), interval '1 day') d CROSS JOIN LATERAL (SELECT (0.2 + 0.6 * random())"
+            " + 0 * length(e.elevator_id) AS r) x"
+            " WHERE e.elevator_id < format('E%%s', lpad(%(detailed)s::text, 5, '0'))",
+        ),
+        (
+            "review",
+            "reviews",
+            "INSERT INTO review (alert_id, fingerprint, site_id, camera_id, code, tier, state,"
+            " detected_at, created_at, updated_at, presented_at, decision, decided_at, decided_by,"
+            " decision_seconds, plan_due_at, fix_due_at, closed_at, card)"
+            " SELECT a.id, a.fingerprint, a.site_id, a.device_id, a.code,"
+            " CASE WHEN a.severity IN ('T1', 'T2', 'T3') THEN a.severity ELSE 'T3' END,"
+            " CASE WHEN a.id %% 11 = 0 THEN 'pending_review' WHEN a.labels->>'review' = 'dismissed'"
+            " THEN 'dismissed' WHEN a.state = 'resolved' THEN 'closed' ELSE 'rectifying' END,"
+            " a.started_at, a.started_at, a.started_at, a.started_at + interval '1 minute',"
+            " CASE WHEN a.id %% 11 = 0 THEN NULL WHEN a.labels->>'review' = 'dismissed'"
+            " THEN 'dismiss' ELSE 'confirm' END,"
+            " CASE WHEN a.id %% 11 = 0 THEN NULL ELSE a.started_at + interval '1 minute' END,"
+            " 'supervisor:1', CASE WHEN a.id %% 11 = 0 THEN NULL ELSE 1 + random() * 6 END,"
+            " a.started_at + interval '2 hours', a.started_at + interval '3 days',"
+            " CASE WHEN a.state = 'resolved' THEN a.started_at + interval '2 hours' END,"
+            " CASE WHEN a.id %% 5 = 0 THEN 'yellow' WHEN a.id %% 17 = 0 THEN 'red' END"
+            " FROM alert a WHERE a.kind = 'kitchen'",
+        ),
+    ]
+    for table, what, sql in optional:
+        present = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+        if present and present[0]:
+            steps.append((what, sql))
     for what, sql in steps:
         log.info("sample data: %s", what)
         for statement in sql.split("; "):

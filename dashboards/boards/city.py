@@ -141,6 +141,50 @@ GROUP BY h.bucket ORDER BY 1
     " the chosen districts.",
 )
 
+RESCUE_ARRIVAL = Panel(
+    "Rescue arrival after the trapped fault, per day (30-min SLA)",
+    "timeseries",
+    f"""
+SELECT $__timeGroupAlias(t.confirmed_at, '1d'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.arrived_at - t.confirmed_at) / 60) AS median_minutes,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM t.arrived_at - t.confirmed_at) / 60) AS p90_minutes,
+       avg((t.arrived_at - t.confirmed_at <= interval '30 minutes')::int)::float8 AS within_sla,
+       30 AS sla_minutes
+FROM ticket t JOIN elevator e ON e.elevator_id = t.elevator_id
+WHERE t.type = 'rescue' AND t.arrived_at IS NOT NULL AND $__timeFilter(t.confirmed_at)
+  AND {DISTRICT_OF_ELEVATOR} IN ($district)
+GROUP BY 1 ORDER BY 1
+""",
+    cols("time:time, median_minutes:number, p90_minutes:number, within_sla:number, sla_minutes:number"),
+    format="time_series",
+    description="Elevators.md, Tickets: a rescue must arrive within 30 minutes in a city; from the"
+    " fault's confirmation to the firm's check-in.",
+    requires=("ticket",),
+)
+
+MAINTENANCE_BY_FIRM = Panel(
+    "Maintenance due and overdue by firm",
+    "table",
+    f"""
+SELECT coalesce(t.firm_id, '(unassigned)') AS firm,
+       count(*) FILTER (WHERE t.due_at < now()) AS overdue,
+       count(*) FILTER (WHERE t.due_at >= now() AND t.due_at < now() + interval '7 days') AS due_7_days,
+       count(*) FILTER (WHERE t.due_at >= now() + interval '7 days') AS later,
+       min(t.due_at) AS time
+FROM ticket t JOIN elevator e ON e.elevator_id = t.elevator_id
+WHERE t.type IN ('on_demand', 'quarterly', 'half_yearly', 'yearly')
+  AND t.state NOT IN ('completed', 'verified', 'false_alarm', 'cancelled')
+  AND {DISTRICT_OF_ELEVATOR} IN ($district)
+GROUP BY 1
+ORDER BY overdue DESC, due_7_days DESC, firm
+""",
+    cols("firm:text, overdue:number, due_7_days:number, later:number, time:time"),
+    thresholds=((None, "green"), (1, "red")),
+    description="Open maintenance tickets by due date (TSG T5002 rounds and on-demand visits);"
+    " `time` is the earliest due date.",
+    requires=("ticket",),
+)
+
 VIOLATION_RATE = Panel(
     "Kitchen violations per 1,000 camera-hours by district and code",
     "table",
@@ -197,7 +241,7 @@ DASHBOARD = Dashboard(
     uid="bw-city",
     title="brightwatch · City overview",
     description="Elevators online, open P1/P2 alerts, rescue times against the 30-min SLA,"
-    " kitchens streaming, violation rates and hygiene scores.",
+    " maintenance due and overdue by firm, kitchens streaming, violation rates and hygiene scores.",
     panels=(
         ELEVATORS_ONLINE,
         OPEN_P1_P2,
@@ -205,6 +249,8 @@ DASHBOARD = Dashboard(
         OPEN_ALERTS_TABLE,
         ALERTS_PER_HOUR,
         TRAPPED_RELEASE,
+        RESCUE_ARRIVAL,
+        MAINTENANCE_BY_FIRM,
         FLEET_USAGE,
         VIOLATION_RATE,
         HYGIENE_SCORES,

@@ -115,11 +115,29 @@ ORDER BY 1
     description="Elevators.md, health trend: drift against the elevator's own baseline feeds the risk score.",
 )
 
+RISK = Panel(
+    "Risk score and maintenance interval over time",
+    "timeseries",
+    """
+SELECT computed_at AS time, risk_score, interval_days
+FROM maintenance_plan
+WHERE elevator_id = '$elevator' AND $__timeFilter(computed_at)
+ORDER BY computed_at
+""",
+    cols("time:time, risk_score:number, interval_days:number"),
+    format="time_series",
+    description="Elevators.md, on-demand maintenance: R < 0.25 -> 30 days, < 0.50 -> 21,"
+    " < 0.75 -> 15, else 7 days and a targeted inspection; recomputed daily.",
+    options={"legend": {"displayMode": "list", "placement": "bottom"}},
+    requires=("maintenance_plan",),
+)
+
 DASHBOARD = Dashboard(
     uid="bw-elevator",
     title="brightwatch · Elevator",
-    description="One elevator: status timeline, faults, runs per day, usage and vibration.",
-    panels=(LATEST, STATUS_TIMELINE, FAULTS, RUNS_PER_DAY, USAGE, VIBRATION),
+    description="One elevator: status timeline, faults, runs per day, risk score and interval,"
+    " usage and vibration.",
+    panels=(LATEST, STATUS_TIMELINE, FAULTS, RUNS_PER_DAY, RISK, USAGE, VIBRATION),
     variables=(ELEVATOR,),
     time_from="now-7d",
 )

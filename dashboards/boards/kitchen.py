@@ -76,11 +76,32 @@ LIMIT 200
     width=24,
 )
 
+RECTIFICATION = Panel(
+    "Rectification cases",
+    "table",
+    """
+SELECT r.detected_at AS time, r.id AS case_id, r.camera_id AS camera, r.code, r.tier, r.state,
+       r.plan_due_at, r.fix_due_at, r.card, r.closed_at
+FROM review r
+WHERE r.site_id = '$site' AND r.decision = 'confirm' AND $__timeFilter(r.detected_at)
+ORDER BY r.detected_at DESC
+LIMIT 200
+""",
+    cols(
+        "time:time, case_id:number, camera:text, code:text, tier:text, state:text,"
+        " plan_due_at:time, fix_due_at:time, card:text, closed_at:time"
+    ),
+    width=24,
+    description="Kitchens.md: T1 plan within 2 h and re-check after 72 h, yellow card after 5 days"
+    " overdue, red after 10; T2 fix within 3 days.",
+    requires=("review",),
+)
+
 DASHBOARD = Dashboard(
     uid="bw-kitchen",
     title="brightwatch · Kitchen",
     description="One kitchen: hygiene score, cameras, violations by code, rectification.",
-    panels=(SCORE, CAMERAS, VIOLATIONS_PER_DAY, VIOLATIONS),
+    panels=(SCORE, CAMERAS, VIOLATIONS_PER_DAY, VIOLATIONS, RECTIFICATION),
     variables=(SITE,),
     time_from="now-30d",
 )

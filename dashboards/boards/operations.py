@@ -85,11 +85,29 @@ LIMIT 100
     cols("time:time, topic:text, reason:text, payload_size:number, worker:text"),
 )
 
+REVIEW_SPEED = Panel(
+    "Review queue: waiting, and officers' decision time per hour",
+    "timeseries",
+    """
+SELECT $__timeGroupAlias(decided_at, '1h'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY decision_seconds) AS median_s,
+       count(*) AS decisions,
+       (SELECT count(*) FROM review WHERE state = 'pending_review') AS waiting
+FROM review
+WHERE decided_at IS NOT NULL AND decision_seconds IS NOT NULL AND $__timeFilter(decided_at)
+GROUP BY 1 ORDER BY 1
+""",
+    cols("time:time, median_s:number, decisions:number, waiting:number"),
+    format="time_series",
+    description="Kitchens.md: target a median decision under 3 s (Shenzhen: 9 s today).",
+    requires=("review",),
+)
+
 DASHBOARD = Dashboard(
     uid="bw-operations",
     title="brightwatch · Operations",
-    description="Ingest rate and lag, device presence, dead letters, outgoing queues.",
-    panels=(LAG, GAPS, QUEUES, INGEST_RATE, DEAD_LETTERS, LATEST_DEAD),
+    description="Ingest rate and lag, device presence, dead letters, outgoing queues, review speed.",
+    panels=(LAG, GAPS, QUEUES, INGEST_RATE, DEAD_LETTERS, LATEST_DEAD, REVIEW_SPEED),
     time_from="now-24h",
     refresh="30s",
 )
