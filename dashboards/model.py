@@ -46,6 +46,9 @@ class Panel:
     # tables the query reads that later parts of the service add (tickets, maintenance
     # plans, reviews): tests skip the panel where the schema does not have them yet
     requires: tuple[str, ...] = ()
+    # Grafana's relative time override ("7d"): this panel shows the last 7 days whatever
+    # the dashboard's range (trends beside a short-range status view)
+    time_from: str | None = None
 
 
 @dataclass(frozen=True)

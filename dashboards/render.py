@@ -27,6 +27,7 @@ def _panel(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
         }
     if panel.kind == "state-timeline":
         defaults["color"] = {"mode": "palette-classic"}
+    extra: dict[str, Any] = {"timeFrom": panel.time_from} if panel.time_from else {}
     return {
         "id": panel_id,
         "type": panel.kind,
@@ -46,6 +47,7 @@ def _panel(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
         ],
         "fieldConfig": {"defaults": defaults, "overrides": []},
         "options": dict(panel.options),
+        **extra,
     }
 
 

@@ -50,8 +50,9 @@ def panel_queries(
     conn: psycopg.Connection[Any], dashboard: Dashboard, now: datetime
 ) -> Iterator[PanelQuery]:
     values = variable_values(conn, dashboard)
-    start, end = time_range(dashboard.time_from, now)
     for panel in dashboard.panels:
+        spec = f"now-{panel.time_from}" if panel.time_from else dashboard.time_from
+        start, end = time_range(spec, now)
         yield PanelQuery(dashboard, panel, expand(panel.sql, start, end, values))
 
 

@@ -110,7 +110,14 @@ def generate(conn: psycopg.Connection[Any], size: Size = Size()) -> dict[str, in
             " 10, 0, e.rated_speed, 30 + random() * 20, 0.05 + random() * 0.05,"
             " 0.1 + random() * 0.1, b.bucket, b.bucket + interval '59 minutes'"
             " FROM elevator e CROSS JOIN generate_series(date_trunc('hour', now())"
-            " - make_interval(days => %(days)s), date_trunc('hour', now()), interval '1 hour') b(bucket)",
+            " - make_interval(days => %(days)s), date_trunc('hour', now()), interval '1 hour') b(bucket)"
+            # in the order the service writes them: hour by hour
+            " ORDER BY b.bucket, e.elevator_id",
+        ),
+        (
+            "fleet rollup",
+            "SELECT bw_refresh_fleet_hourly(now() - make_interval(days => %(days)s + 1),"
+            " now() + interval '1 hour')",
         ),
         (
             "raw status (1 day, all elevators)",
@@ -125,7 +132,8 @@ def generate(conn: psycopg.Connection[Any], size: Size = Size()) -> dict[str, in
             " random() < 0.4, 0, 30, 'mains', 'closed', 0.05 + random() * 0.05"
             " FROM elevator e CROSS JOIN generate_series(now() - interval '1 day', now(),"
             " interval '5 minutes') t(ts)"
-            " WHERE e.elevator_id >= format('E%%s', lpad(%(detailed)s::text, 5, '0'))",
+            " WHERE e.elevator_id >= format('E%%s', lpad(%(detailed)s::text, 5, '0'))"
+            " ORDER BY t.ts, e.elevator_id",
         ),
         (
             "raw status (7 days, detailed elevators)",
@@ -149,7 +157,7 @@ def generate(conn: psycopg.Connection[Any], size: Size = Size()) -> dict[str, in
             " 5000 + n, 200000 + n * 90, 3000 + n * 0.4"
             " FROM elevator e CROSS JOIN LATERAL (SELECT ts, row_number() OVER (ORDER BY ts) AS n"
             " FROM generate_series(now() - make_interval(days => %(days)s), now(), interval '6 hours')"
-            " ts) t",
+            " ts) t ORDER BY t.ts, e.elevator_id",
         ),
         (
             "presence",

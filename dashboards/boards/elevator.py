@@ -67,6 +67,7 @@ LIMIT 200
         "time:time, code:text, severity:text, state:text, count:number, minutes:number,"
         " summary:text"
     ),
+    time_from="30d",
 )
 
 RUNS_PER_DAY = Panel(
@@ -80,6 +81,7 @@ GROUP BY 1 ORDER BY 1
 """,
     cols("time:time, runs:number"),
     format="time_series",
+    time_from="30d",
     description="From the terminal's cumulative run counter (elevator stats messages).",
 )
 
@@ -97,6 +99,7 @@ ORDER BY 1
 """,
     cols("time:time, running:number, occupied:number, door_open:number"),
     format="time_series",
+    time_from="7d",
     unit="percentunit",
 )
 
@@ -111,6 +114,7 @@ ORDER BY 1
 """,
     cols("time:time, mean:number, max:number"),
     format="time_series",
+    time_from="30d",
     unit="m/s²",
     description="Elevators.md, health trend: drift against the elevator's own baseline feeds the risk score.",
 )
@@ -126,6 +130,7 @@ ORDER BY computed_at
 """,
     cols("time:time, risk_score:number, interval_days:number"),
     format="time_series",
+    time_from="90d",
     description="Elevators.md, on-demand maintenance: R < 0.25 -> 30 days, < 0.50 -> 21,"
     " < 0.75 -> 15, else 7 days and a targeted inspection; recomputed daily.",
     options={"legend": {"displayMode": "list", "placement": "bottom"}},
@@ -139,5 +144,6 @@ DASHBOARD = Dashboard(
     " usage and vibration.",
     panels=(LATEST, STATUS_TIMELINE, FAULTS, RUNS_PER_DAY, RISK, USAGE, VIBRATION),
     variables=(ELEVATOR,),
-    time_from="now-7d",
+    # the status timeline reads raw samples: a day by default, trends carry their own range
+    time_from="now-24h",
 )
