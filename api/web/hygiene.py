@@ -3,7 +3,8 @@ Public feed and Statistics): recent violations by category, open or closed, and 
 
 The score follows Fuzhou's credit-point practice: each violation in the window costs
 points by tier (T1 10, T2 5, T3 1) from 100; grades A >= 90, B >= 75, C >= 60, else D.
-Dismissed flags (false positives) never count; camera faults are not hygiene.
+Only confirmed violations count (a flag waiting for review or dismissed as a false
+positive does not); camera faults are not hygiene.
 """
 
 from __future__ import annotations
@@ -48,17 +49,16 @@ def grade(score: int) -> str:
     return "A" if score >= 90 else "B" if score >= 75 else "C" if score >= 60 else "D"
 
 
-def _dismissed_condition(conn: psycopg.Connection[Any]) -> str:
-    """Flags an officer dismissed are false positives. The review loop marks an alert
-    dismissed in its labels (`review` = dismissed) or in a review table when present."""
-    cond = "coalesce(a.labels->>'review', '') <> 'dismissed'"
+def _confirmed_condition(conn: psycopg.Connection[Any]) -> str:
+    """Only confirmed violations reach the public record. With the review loop installed
+    (table `review`), a flag counts once an officer confirmed it; without it, every flag
+    counts that is not marked dismissed in its labels."""
     has_review = conn.execute("SELECT to_regclass('review') IS NOT NULL").fetchone()
     if has_review and has_review[0]:
-        cond += (
-            " AND NOT EXISTS (SELECT 1 FROM review r WHERE r.alert_id = a.id"
-            " AND r.state = 'dismissed')"
+        return (
+            "EXISTS (SELECT 1 FROM review r WHERE r.alert_id = a.id AND r.decision = 'confirm')"
         )
-    return cond
+    return "coalesce(a.labels->>'review', '') <> 'dismissed'"
 
 
 def hygiene_record(
@@ -70,7 +70,7 @@ def hygiene_record(
         " count(*) FILTER (WHERE a.state = 'resolved') AS closed,"
         " max(a.started_at) AS last_at"
         " FROM alert a WHERE a.kind = 'kitchen' AND a.site_id = %s AND a.started_at >= %s"
-        " AND a.code <> ALL(%s) AND " + _dismissed_condition(conn) + " GROUP BY 1, 2"
+        " AND a.code <> ALL(%s) AND " + _confirmed_condition(conn) + " GROUP BY 1, 2"
     )
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, (site_id, now - timedelta(days=days), list(NOT_HYGIENE))).fetchall()
