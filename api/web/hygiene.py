@@ -55,9 +55,7 @@ def _confirmed_condition(conn: psycopg.Connection[Any]) -> str:
     counts that is not marked dismissed in its labels."""
     has_review = conn.execute("SELECT to_regclass('review') IS NOT NULL").fetchone()
     if has_review and has_review[0]:
-        return (
-            "EXISTS (SELECT 1 FROM review r WHERE r.alert_id = a.id AND r.decision = 'confirm')"
-        )
+        return "EXISTS (SELECT 1 FROM review r WHERE r.alert_id = a.id AND r.decision = 'confirm')"
     return "coalesce(a.labels->>'review', '') <> 'dismissed'"
 
 

@@ -115,17 +115,39 @@ def _ticket_scope(who: Principal) -> tuple[list[str], list[Any]]:
 
 
 def calendar(conn: Conn, who: Principal, start: datetime, days: int) -> list[dict[str, Any]] | None:
-    """Maintenance tickets due in [start, start + days): the firm's due calendar."""
+    """What is due in [start, start + days): maintenance tickets, and the planner's next
+    due dates of elevators that have no ticket for them yet (the planner opens a ticket a
+    few days ahead, so later dates would otherwise not show). None: tickets not installed."""
     if not has_table(conn, "ticket"):
         return None
     where, params = _ticket_scope(who)
-    return rows(
+    end = start + timedelta(days=days)
+    due = rows(
         conn,
         "SELECT t.id, t.type, t.state, t.elevator_id, t.address, t.due_at FROM ticket t"  # noqa: S608
         f" WHERE {' AND '.join(where)} AND t.type = ANY(%s) AND t.due_at >= %s AND t.due_at < %s"
         " AND t.state NOT IN ('cancelled', 'false_alarm') ORDER BY t.due_at",
-        [*params, list(MAINTENANCE_TYPES), start, start + timedelta(days=days)],
+        [*params, list(MAINTENANCE_TYPES), start, end],
     )
+    if has_table(conn, "maintenance_plan"):
+        cond, eparams = elevator_scope(who)
+        ticketed = {t["elevator_id"] for t in due}
+        planned = rows(
+            conn,
+            "SELECT * FROM (SELECT DISTINCT ON (p.elevator_id) p.elevator_id, e.address,"  # noqa: S608
+            " p.next_due_at AS due_at, p.interval_days FROM maintenance_plan p"
+            f" JOIN elevator e ON e.elevator_id = p.elevator_id WHERE {cond}"
+            " ORDER BY p.elevator_id, p.computed_at DESC, p.id DESC) latest"
+            " WHERE due_at >= %s AND due_at < %s ORDER BY due_at",
+            [*eparams, start, end],
+        )
+        for p in planned:
+            if p["elevator_id"] not in ticketed:
+                due.append(
+                    {**p, "id": None, "type": f"every {p['interval_days']} d", "state": "planned"}
+                )
+        due.sort(key=lambda t: t["due_at"])
+    return due
 
 
 # ------------------------------------------------------------------ elevators

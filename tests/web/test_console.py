@@ -171,3 +171,42 @@ def test_alert_stream_is_scoped(
     assert [e["device_id"] for e in seen_sup] == ["EB1", "EA1"]
     assert [e["device_id"] for e in seen_firm] == ["EA1"]
     assert seen_firm[0]["action"] == "fired" and seen_firm[0]["code"] == "TRAPPED_OUT_ZONE"
+
+
+def test_calendar_shows_due_tickets_and_planned_dates_of_the_firm(
+    web_client: TestClient,
+    db_url: str,
+    make_token,
+    clock,  # type: ignore[no-untyped-def]
+) -> None:
+    """Needs the tickets and maintenance tables (tickets / maintenance planner)."""
+    setup_city(db_url)
+    with psycopg.connect(db_url) as conn:
+        present = conn.execute(
+            "SELECT to_regclass('ticket') IS NOT NULL AND to_regclass('maintenance_plan') IS NOT NULL"
+        ).fetchone()
+    if not (present and present[0]):
+        fa = make_token("firm", firm_id="FA")
+        page = web_client.get("/console/views/calendar", headers=fa)
+        assert page.status_code == 200 and "not available" in page.text
+        pytest.skip("tickets and maintenance plans are not in this build yet")
+    from datetime import timedelta
+
+    now = clock()
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO ticket (type, state, elevator_id, firm_id, trigger, due_at, created_at, updated_at)"
+            " VALUES ('quarterly', 'dispatched', 'EA1', 'FA', 'DUE_DATE', %s, %s, %s),"
+            " ('quarterly', 'dispatched', 'EB1', 'FB', 'DUE_DATE', %s, %s, %s)",
+            (now + timedelta(days=2), now, now, now + timedelta(days=2), now, now),
+        )
+        store.upsert_elevator(conn, "EA2", ElevatorRecord(firm_id="FA", address="2 A Road"))
+        conn.execute(
+            "INSERT INTO maintenance_plan (elevator_id, computed_at, reason, eligible, eligibility,"
+            " risk_score, factors, interval_days, interval_reason, next_due_at, calendar, inputs)"
+            " VALUES ('EA2', %s, 'daily', true, '[]', 0.3, '[]', 21, 'risk', %s, '{}', '{}')",
+            (now, now + timedelta(days=12)),
+        )
+    page = web_client.get("/console/views/calendar", headers=make_token("firm", firm_id="FA")).text
+    assert "EA1" in page and "EA2" in page and "(planned)" in page
+    assert "EB1" not in page
