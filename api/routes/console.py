@@ -37,11 +37,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
     response = jinja.TemplateResponse(request, template, context)
     response.headers.update(NO_STORE)
-    return response  # type: ignore[no-any-return]
+    return response
 
 
 def _now(request: Request) -> datetime:
-    return request.app.state.runtime.clock()  # type: ignore[no-any-return]
+    return request.app.state.runtime.clock()
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -27,7 +27,7 @@ def has_table(conn: Conn, name: str) -> bool:
 
 def rows(conn: Conn, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        return cur.execute(sql, params).fetchall()
 
 
 def code_name(kind: str, code: str) -> str:
