@@ -162,7 +162,9 @@ def test_review_ten_items_with_the_keyboard_only(settings: Settings, db_url: str
             shown = page.get_attribute("#rv-img", "data-review")
             page.keyboard.press(key)
             page.wait_for_selector(f"#rv-count:text-is('{n}')")
-            assert page.get_attribute("#rv-img", "data-review") != shown  # the next one is up
+            page.wait_for_function(  # the next one is up
+                "shown => document.getElementById('rv-img').dataset.review !== shown", arg=shown
+            )
         assert float(page.text_content("#rv-median") or "nan") >= 0
     with psycopg.connect(db_url) as conn:
         decided = conn.execute(

@@ -344,7 +344,7 @@
     document.getElementById("rv-left").textContent = rv.items.length + (rv.items.length >= 20 ? "+" : "");
     document.getElementById("rv-item").hidden = !item;
     document.getElementById("rv-empty").hidden = !!item;
-    if (!item) return;
+    if (!item) { rv.currentId = null; return; }
     if (rv.currentId === item.id) return;  // a refill of the queue: the same item stays up
     rv.currentId = item.id;
     document.getElementById("rv-tier").textContent = item.tier || item.severity || "";
@@ -376,7 +376,8 @@
     if (decision === "skip") {
       rv.items.shift();
       rv.after = item.id;
-      if (!rv.items.length) fetchQueue(); else show();
+      show();
+      if (rv.items.length < 3) fetchQueue();
       return;
     }
     rv.busy = true;
@@ -389,7 +390,8 @@
       document.getElementById("rv-count").textContent = rv.count;
       document.getElementById("rv-median").textContent = median.toFixed(1);
       rv.items.shift();
-      if (rv.items.length < 3) fetchQueue(); else show();
+      show();  // the next one is already here (preloaded); refill behind it
+      if (rv.items.length < 3) fetchQueue();
     }).catch(function (e) {
       document.getElementById("rv-error").textContent = decision + " failed: " + e.message;
     }).then(function () { if (rv) rv.busy = false; });
