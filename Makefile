@@ -29,7 +29,7 @@ lint: $(BIN)/brightwatch
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/brightwatch
-	$(BIN)/mypy contract alerts elevators vision ingest registry db mqttlink edge api brightwatch
+	$(BIN)/mypy contract alerts elevators vision ingest registry db mqttlink edge api brightwatch dashboards
 
 bench: $(BIN)/brightwatch  ## benchmarks; figures go to bench/out and bench/RESULTS.md
 	$(BIN)/python -m bench.ingest
