@@ -13,6 +13,7 @@ $(BIN)/brightwatch: pyproject.toml
 	@touch $@
 
 setup: system-deps $(BIN)/brightwatch  ## install system packages and the project
+	bash scripts/fetch-face-model.sh
 
 system-deps:
 	bash scripts/system-deps.sh
@@ -28,7 +29,7 @@ lint: $(BIN)/brightwatch
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/brightwatch
-	$(BIN)/mypy contract alerts elevators vision ingest registry db mqttlink edge api brightwatch
+	$(BIN)/mypy contract alerts elevators vision ingest registry db mqttlink edge api brightwatch dashboards
 
 bench: $(BIN)/brightwatch  ## benchmarks; figures go to bench/out and bench/RESULTS.md
 	$(BIN)/python -m bench.ingest

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from alerts.delivery import DeliveryWorker
 from alerts.outbox import OutboxRelay
 from brightwatch.runtime import Runtime
+from dashboards import rollup as fleet_rollup
 from mqttlink.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
 LOOPS: dict[str, Loop] = {
     "outbox": outbox_loop,
     "delivery": delivery_loop,
+    "fleet_rollup": fleet_rollup.loop,  # the city dashboard's per-district hourly rollup
 }
 
 

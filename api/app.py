@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import web
 from api.routes import alerts, elevators, health, registry
 from brightwatch import __version__
 from brightwatch.runtime import Runtime
@@ -100,6 +101,7 @@ def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
     _install_error_handlers(app)
     for module in (health, registry, elevators, alerts):
         app.include_router(module.router)
+    web.install(app)  # console, firm portal, public kitchen pages, static files
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 
@@ -18,4 +20,35 @@ class ApiSettings(BaseModel):
         le=100_000,
         title="Largest page",
         description="Most rows one list call returns.",
+    )
+    public_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+[^/\s]$",
+        title="Public base URL",
+        description="Where the public reaches the app (https://kitchens.example.gov); the shop-window QR code points there. Unset: the address of the request.",
+    )
+    public_refresh_s: float = Field(
+        10.0,
+        ge=1,
+        le=3600,
+        title="Public picture refresh",
+        description="A camera's privacy-filtered public picture is recomputed at most this often (the delay kitchens.md allows).",
+    )
+    public_max_width: int = Field(
+        960,
+        ge=160,
+        le=1920,
+        title="Public picture width",
+        description="Public pictures are down-sampled to at most this many pixels wide before the face search.",
+    )
+    public_snapshot_max_age_s: float = Field(
+        600.0,
+        ge=5,
+        title="Public picture freshness",
+        description="A camera's latest frame older than this is not shown as live.",
+    )
+    face_model: Path | None = Field(
+        None,
+        title="Face model",
+        description="BlazeFace ONNX file for blurring faces on public pictures; unset: BW_DATA_DIR/models/face or models-local/face (scripts/fetch-face-model.sh).",
     )

@@ -109,20 +109,24 @@ def serve(components: str) -> None:
 
 
 from brightwatch.commands import (  # noqa: E402  (command modules attach to `main`)
+    broker_config,
     dashboards,
     demo,
     edge_camera,
     edge_elevator,
+    healthcheck,
     registry,
     token,
     vision,
 )
 
 __all__ = [
+    "broker_config",
     "dashboards",
     "demo",
     "edge_camera",
     "edge_elevator",
+    "healthcheck",
     "main",
     "registry",
     "token",

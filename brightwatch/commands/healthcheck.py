@@ -1,0 +1,86 @@
+"""`brightwatch healthcheck`: the container health check of a worker (compose.yaml).
+
+Exit 0 when what the worker depends on answers: the database, the broker with the
+worker's own credentials and, with `--http`, the app's /healthz. A worker process that
+dies ends its container (restart policy); this catches one that runs but cannot work.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any, cast
+
+import click
+
+from brightwatch.cli import main, settings_from_env
+from brightwatch.settings import Settings
+
+
+def _database_ok(url: str) -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return f"database: {type(exc).__name__}"
+    return None
+
+
+def _broker_ok(settings: Settings) -> str | None:
+    from mqttlink.client import make_client, parse_mqtt_url
+
+    address = parse_mqtt_url(
+        settings.mqtt_url.get_secret_value(), settings.mqtt_protocol, settings.mqtt_ca_file
+    )
+    client, kwargs = make_client(address, f"{settings.instance}-healthcheck-{os.getpid()}")
+    answered = threading.Event()
+    result: list[bool] = []
+
+    def on_connect(c: Any, u: Any, flags: Any, reason: Any, props: Any = None) -> None:
+        result.append(not reason.is_failure)
+        answered.set()
+
+    client.on_connect = on_connect
+    try:
+        client.connect(address.host, address.port, **cast(Any, kwargs))
+    except OSError as exc:
+        return f"broker: {type(exc).__name__}"
+    client.loop_start()
+    try:
+        if not answered.wait(5):
+            return "broker: no answer"
+        return None if result[0] else "broker: connection refused (credentials?)"
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _http_ok(url: str) -> str | None:
+    import httpx
+
+    try:
+        r = httpx.get(url, timeout=5)
+    except httpx.HTTPError as exc:
+        return f"http: {type(exc).__name__}"
+    return None if r.status_code == 200 else f"http: {r.status_code} {r.text[:200]}"
+
+
+@main.command()
+@click.option("--http", "http_url", default=None, help="Also require 200 from this URL.")
+@click.option("--no-broker", is_flag=True, help="Skip the broker check.")
+def healthcheck(http_url: str | None, no_broker: bool) -> None:
+    """Exit 0 when the database, the broker and (optionally) /healthz answer."""
+    settings = settings_from_env()
+    problems = [_database_ok(settings.database_url.get_secret_value())]
+    if not no_broker:
+        problems.append(_broker_ok(settings))
+    if http_url:
+        problems.append(_http_ok(http_url))
+    failed = [p for p in problems if p]
+    if failed:
+        click.echo("unhealthy: " + "; ".join(failed), err=True)
+        sys.exit(1)
+    click.echo("ok")

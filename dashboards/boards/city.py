@@ -1,0 +1,261 @@
+"""City overview: what a bureau watches on the wall."""
+
+from __future__ import annotations
+
+from dashboards.boards.common import (
+    DISTRICT,
+    DISTRICT_OF_ELEVATOR,
+    DISTRICT_OF_SITE,
+    HYGIENE_POINTS,
+    NOT_DISMISSED,
+    NOT_HYGIENE,
+)
+from dashboards.model import Dashboard, Panel, cols
+
+ELEVATORS_ONLINE = Panel(
+    "Elevators online",
+    "stat",
+    f"""
+SELECT count(*) FILTER (WHERE p.availability = 'online') AS online,
+       count(*) AS registered
+FROM elevator e
+LEFT JOIN device_presence p ON p.device_kind = 'elevator' AND p.device_key = e.elevator_id
+WHERE {DISTRICT_OF_ELEVATOR} IN ($district)
+""",
+    cols("online:number, registered:number"),
+    width=6,
+    height=5,
+    description="Terminals whose last availability message was `online`, of those registered.",
+)
+
+OPEN_P1_P2 = Panel(
+    "Open P1 / P2 elevator alerts",
+    "stat",
+    f"""
+SELECT count(*) FILTER (WHERE a.severity = 'P1') AS "P1",
+       count(*) FILTER (WHERE a.severity = 'P2') AS "P2"
+FROM alert a JOIN elevator e ON e.elevator_id = a.device_id
+WHERE a.kind = 'elevator' AND a.state <> 'resolved' AND a.severity IN ('P1', 'P2')
+  AND {DISTRICT_OF_ELEVATOR} IN ($district)
+""",
+    cols("P1:number, P2:number"),
+    width=6,
+    height=5,
+    thresholds=((None, "green"), (1, "red")),
+    description="P1: life safety (trapped passengers first); P2: safety fault or out of service.",
+)
+
+KITCHENS_STREAMING = Panel(
+    "Kitchens streaming",
+    "stat",
+    f"""
+SELECT count(DISTINCT s.site_id) FILTER (WHERE p.availability = 'online') AS streaming,
+       count(DISTINCT s.site_id) AS kitchens,
+       count(*) FILTER (WHERE p.availability = 'online') AS cameras_online,
+       count(c.camera_id) AS cameras
+FROM site s
+LEFT JOIN camera c ON c.site_id = s.site_id
+LEFT JOIN device_presence p ON p.device_kind = 'camera' AND p.device_key = c.site_id || '/' || c.camera_id
+WHERE s.kind = 'kitchen' AND {DISTRICT_OF_SITE} IN ($district)
+""",
+    cols("streaming:number, kitchens:number, cameras_online:number, cameras:number"),
+    width=12,
+    height=5,
+    description="Coverage (kitchens.md, Statistics): kitchens with at least one camera online.",
+)
+
+OPEN_ALERTS_TABLE = Panel(
+    "Open P1 / P2 alerts",
+    "table",
+    f"""
+SELECT a.started_at AS time, a.severity, a.code, a.device_id AS elevator, {DISTRICT_OF_ELEVATOR} AS district,
+       e.address, a.state, a.count,
+       round(extract(epoch FROM now() - a.started_at) / 60) AS open_minutes
+FROM alert a JOIN elevator e ON e.elevator_id = a.device_id
+WHERE a.kind = 'elevator' AND a.state <> 'resolved' AND a.severity IN ('P1', 'P2')
+  AND {DISTRICT_OF_ELEVATOR} IN ($district)
+ORDER BY a.severity, a.started_at
+LIMIT 100
+""",
+    cols(
+        "time:time, severity:text, code:text, elevator:text, district:text, address:text,"
+        " state:text, count:number, open_minutes:number"
+    ),
+    width=24,
+    height=8,
+)
+
+ALERTS_PER_HOUR = Panel(
+    "Elevator alerts per hour by severity",
+    "timeseries",
+    f"""
+SELECT $__timeGroupAlias(a.started_at, '1h'),
+       count(*) FILTER (WHERE a.severity = 'P1') AS "P1",
+       count(*) FILTER (WHERE a.severity = 'P2') AS "P2",
+       count(*) FILTER (WHERE a.severity = 'P3') AS "P3"
+FROM alert a JOIN elevator e ON e.elevator_id = a.device_id
+WHERE a.kind = 'elevator' AND $__timeFilter(a.started_at) AND {DISTRICT_OF_ELEVATOR} IN ($district)
+GROUP BY 1 ORDER BY 1
+""",
+    cols("time:time, P1:number, P2:number, P3:number"),
+    format="time_series",
+)
+
+TRAPPED_RELEASE = Panel(
+    "Trapped passengers: minutes until released, per day (30-min rescue SLA)",
+    "timeseries",
+    f"""
+SELECT $__timeGroupAlias(a.started_at, '1d'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.resolved_at - a.started_at) / 60) AS median_minutes,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM a.resolved_at - a.started_at) / 60) AS p90_minutes,
+       30 AS sla_minutes
+FROM alert a JOIN elevator e ON e.elevator_id = a.device_id
+WHERE a.kind = 'elevator' AND a.code IN ('TRAPPED_OUT_ZONE', 'TRAPPED_IN_ZONE')
+  AND a.resolved_at IS NOT NULL AND $__timeFilter(a.started_at) AND {DISTRICT_OF_ELEVATOR} IN ($district)
+GROUP BY 1 ORDER BY 1
+""",
+    cols("time:time, median_minutes:number, p90_minutes:number, sla_minutes:number"),
+    format="time_series",
+    unit="m",
+    description="Elevators.md: a rescue must arrive within 30 minutes in a city. Time from the"
+    " trapped fault to its clearing (door opened in the zone or the car left empty).",
+)
+
+FLEET_USAGE = Panel(
+    "Fleet: share of samples running, per hour",
+    "timeseries",
+    """
+SELECT bucket AS time,
+       sum(running_samples)::float8 / nullif(sum(samples), 0) AS running_share,
+       sum(person_samples)::float8 / nullif(sum(samples), 0) AS occupied_share,
+       sum(elevators) AS elevators_reporting
+FROM elevator_fleet_hourly
+WHERE $__timeFilter(bucket) AND district IN ($district)
+GROUP BY bucket ORDER BY 1
+""",
+    cols("time:time, running_share:number, occupied_share:number, elevators_reporting:number"),
+    format="time_series",
+    unit="percentunit",
+    description="Share of status samples with the car running / occupied, all elevators of"
+    " the chosen districts (per-district hourly rollup, migration 0070).",
+)
+
+RESCUE_ARRIVAL = Panel(
+    "Rescue arrival after the trapped fault, per day (30-min SLA)",
+    "timeseries",
+    f"""
+SELECT $__timeGroupAlias(t.confirmed_at, '1d'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t.arrived_at - t.confirmed_at) / 60) AS median_minutes,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM t.arrived_at - t.confirmed_at) / 60) AS p90_minutes,
+       avg((t.arrived_at - t.confirmed_at <= interval '30 minutes')::int)::float8 AS within_sla,
+       30 AS sla_minutes
+FROM ticket t JOIN elevator e ON e.elevator_id = t.elevator_id
+WHERE t.type = 'rescue' AND t.arrived_at IS NOT NULL AND $__timeFilter(t.confirmed_at)
+  AND {DISTRICT_OF_ELEVATOR} IN ($district)
+GROUP BY 1 ORDER BY 1
+""",
+    cols(
+        "time:time, median_minutes:number, p90_minutes:number, within_sla:number, sla_minutes:number"
+    ),
+    format="time_series",
+    description="Elevators.md, Tickets: a rescue must arrive within 30 minutes in a city; from the"
+    " fault's confirmation to the firm's check-in.",
+    requires=("ticket",),
+)
+
+MAINTENANCE_BY_FIRM = Panel(
+    "Maintenance due and overdue by firm",
+    "table",
+    f"""
+SELECT coalesce(t.firm_id, '(unassigned)') AS firm,
+       count(*) FILTER (WHERE t.due_at < now()) AS overdue,
+       count(*) FILTER (WHERE t.due_at >= now() AND t.due_at < now() + interval '7 days') AS due_7_days,
+       count(*) FILTER (WHERE t.due_at >= now() + interval '7 days') AS later,
+       min(t.due_at) AS time
+FROM ticket t JOIN elevator e ON e.elevator_id = t.elevator_id
+WHERE t.type IN ('on_demand', 'quarterly', 'half_yearly', 'yearly')
+  AND t.state NOT IN ('completed', 'verified', 'false_alarm', 'cancelled')
+  AND {DISTRICT_OF_ELEVATOR} IN ($district)
+GROUP BY 1
+ORDER BY overdue DESC, due_7_days DESC, firm
+""",
+    cols("firm:text, overdue:number, due_7_days:number, later:number, time:time"),
+    thresholds=((None, "green"), (1, "red")),
+    description="Open maintenance tickets by due date (TSG T5002 rounds and on-demand visits);"
+    " `time` is the earliest due date.",
+    requires=("ticket",),
+)
+
+VIOLATION_RATE = Panel(
+    "Kitchen violations per 1,000 camera-hours by district and code",
+    "table",
+    f"""
+WITH cameras AS (
+    SELECT {DISTRICT_OF_SITE} AS district, count(*) AS cameras
+    FROM camera c JOIN site s ON s.site_id = c.site_id
+    WHERE s.kind = 'kitchen' GROUP BY 1
+), violations AS (
+    SELECT {DISTRICT_OF_SITE} AS district, a.code, count(*) AS violations
+    FROM alert a JOIN site s ON s.site_id = a.site_id
+    WHERE a.kind = 'kitchen' AND $__timeFilter(a.started_at) AND a.code NOT IN {NOT_HYGIENE}
+      AND {NOT_DISMISSED}
+    GROUP BY 1, 2
+)
+SELECT v.district, v.code, v.violations,
+       round((1000.0 * v.violations / (c.cameras
+             * extract(epoch FROM $__timeTo()::timestamptz - $__timeFrom()::timestamptz) / 3600))::numeric, 2)
+         AS per_1000_camera_hours
+FROM violations v JOIN cameras c ON c.district = v.district
+WHERE v.district IN ($district)
+ORDER BY per_1000_camera_hours DESC, v.district, v.code
+""",
+    cols("district:text, code:text, violations:number, per_1000_camera_hours:number"),
+    description="Camera-hours: registered cameras of the district times the hours of the range.",
+)
+
+HYGIENE_SCORES = Panel(
+    "Hygiene scores, worst first (last 90 days)",
+    "table",
+    f"""
+SELECT s.site_id AS kitchen, s.name, {DISTRICT_OF_SITE} AS district,
+       greatest(0, 100 - coalesce({HYGIENE_POINTS}, 0))::int AS score,
+       count(a.id) FILTER (WHERE a.state <> 'resolved') AS open_violations,
+       count(a.id) AS violations
+FROM site s
+LEFT JOIN alert a ON a.site_id = s.site_id AND a.kind = 'kitchen'
+     AND a.started_at >= now() - interval '90 days' AND a.code NOT IN {NOT_HYGIENE} AND {NOT_DISMISSED}
+WHERE s.kind = 'kitchen' AND {DISTRICT_OF_SITE} IN ($district)
+GROUP BY s.site_id, s.name, s.district
+ORDER BY score, open_violations DESC, kitchen
+LIMIT 200
+""",
+    cols(
+        "kitchen:text, name:text, district:text, score:number, open_violations:number,"
+        " violations:number"
+    ),
+    thresholds=((None, "red"), (60, "orange"), (75, "yellow"), (90, "green")),
+    description="100 minus T1 10 / T2 5 / T3 1 points per violation (Fuzhou credit-point practice);"
+    " red/black list at the top.",
+)
+
+DASHBOARD = Dashboard(
+    uid="bw-city",
+    title="brightwatch · City overview",
+    description="Elevators online, open P1/P2 alerts, rescue times against the 30-min SLA,"
+    " maintenance due and overdue by firm, kitchens streaming, violation rates and hygiene scores.",
+    panels=(
+        ELEVATORS_ONLINE,
+        OPEN_P1_P2,
+        KITCHENS_STREAMING,
+        OPEN_ALERTS_TABLE,
+        ALERTS_PER_HOUR,
+        TRAPPED_RELEASE,
+        RESCUE_ARRIVAL,
+        MAINTENANCE_BY_FIRM,
+        FLEET_USAGE,
+        VIOLATION_RATE,
+        HYGIENE_SCORES,
+    ),
+    variables=(DISTRICT,),
+    time_from="now-7d",
+)

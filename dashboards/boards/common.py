@@ -1,0 +1,25 @@
+"""SQL fragments the dashboards share."""
+
+from __future__ import annotations
+
+from dashboards.model import Variable
+
+# districts: '' (not recorded) shows as (none), so "All" really is all
+DISTRICT_OF_SITE = "coalesce(nullif(s.district, ''), '(none)')"
+DISTRICT_OF_ELEVATOR = "coalesce(nullif(e.district, ''), '(none)')"
+
+DISTRICT = Variable(
+    "district",
+    "District",
+    "SELECT DISTINCT coalesce(nullif(district, ''), '(none)') AS district"
+    " FROM (SELECT district FROM site UNION SELECT district FROM elevator) d ORDER BY 1",
+    multi=True,
+    include_all=True,
+)
+
+# kitchens.md: camera faults are operations, not hygiene; dismissed flags never count
+NOT_HYGIENE = "('CAMERA_OFFLINE', 'CAMERA_OBSTRUCTED')"
+NOT_DISMISSED = "coalesce(a.labels->>'review', '') <> 'dismissed'"
+
+# api/web/hygiene.py: 100 minus points per violation over 90 days (T1 10, T2 5, T3 1)
+HYGIENE_POINTS = "sum(CASE a.severity WHEN 'T1' THEN 10 WHEN 'T2' THEN 5 ELSE 1 END)"
