@@ -399,38 +399,63 @@ def eval_(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Default: MODEL with .onnx",
+    help="Default: MODEL with .onnx (MODEL_int8.onnx when quantising an .onnx).",
 )
 @click.option(
-    "--imgsz",
-    type=click.IntRange(32, 4096),
-    default=None,
-    help="Input side (default: the model's).",
+    "--imgsz", type=click.IntRange(32, 4096), default=None, help="Input side (default: the model's)."
 )
 @click.option("--dynamic", is_flag=True, help="Dynamic batch and image size.")
 @click.option("--half", is_flag=True, help="fp16 weights (GPU runtimes).")
 @click.option(
-    "--int8", is_flag=True, help="Dynamic int8 quantisation with ONNX Runtime afterwards."
+    "--int8",
+    type=click.Choice(["dynamic", "static"]),
+    default=None,
+    help="Quantise afterwards: dynamic (weights only) or static (calibrated on --calibration).",
+)
+@click.option(
+    "--calibration",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of sample frames for --int8 static (64 are used).",
 )
 def export(
-    model: Path, output: Path | None, imgsz: int | None, dynamic: bool, half: bool, int8: bool
+    model: Path,
+    output: Path | None,
+    imgsz: int | None,
+    dynamic: bool,
+    half: bool,
+    int8: str | None,
+    calibration: Path | None,
 ) -> None:
-    """Export a model (.pt, ultralytics extra) to ONNX, or quantise an .onnx to int8."""
-    from vision.training.detector import export_onnx, quantize_int8
+    """Export a model (.pt, ultralytics extra) to ONNX, and/or quantise it to int8."""
+    from vision.training.detector import export_onnx
+    from vision.training.quantize import quantize_dynamic_int8, quantize_static_int8
     from vision.ultralytics_env import UltralyticsMissing
+    from vision.yoloset import list_images
 
     settings_from_env()
+    if int8 == "static" and calibration is None:
+        _fail("--int8 static needs --calibration FOLDER (sample frames)")
     if model.suffix.lower() == ".onnx":
         if not int8:
-            _fail(f"{model} is already ONNX; add --int8 to quantise it")
+            _fail(f"{model} is already ONNX; add --int8 dynamic|static to quantise it")
+        source = model
         target = output or model.with_name(model.stem + "_int8.onnx")
-        quantize_int8(model, target)
     else:
         try:
-            target = export_onnx(model, output, imgsz=imgsz, dynamic=dynamic, half=half, int8=int8)
+            source = export_onnx(model, output, imgsz=imgsz, dynamic=dynamic, half=half)
         except UltralyticsMissing as exc:
             _fail(str(exc))
             return
+        target = source
+    if int8 == "dynamic":
+        quantize_dynamic_int8(source, target)
+    elif int8 == "static":
+        assert calibration is not None
+        images = list_images(calibration)
+        if not images:
+            _fail(f"no images in {calibration}")
+        quantize_static_int8(source, target, images[:: max(1, len(images) // 64)])
     from vision.detector.onnx_backend import OnnxDetector
 
     check = OnnxDetector(target)

@@ -110,7 +110,7 @@ def test_detect_rejects_what_is_not_a_picture(tmp_path: Path) -> None:
 
 def test_export_quantises_an_onnx_model(tmp_path: Path) -> None:
     model = constant_detector(tmp_path / "m.onnx", [[160, 160, 80, 80, 0.8]], ["box"])
-    done = bw("export", str(model), "--int8", tmp_path=tmp_path)
+    done = bw("export", str(model), "--int8", "dynamic", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "m_int8.onnx").exists() and "classes box" in done.stdout
     refused = bw("export", str(model), tmp_path=tmp_path)

@@ -46,6 +46,7 @@ class OnnxAttributeClassifier:
         if threads:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 str(self.path), sess_options=options, providers=providers_for(device)

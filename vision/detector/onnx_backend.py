@@ -94,6 +94,9 @@ class OnnxDetector:
         if threads:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # no busy-waiting between runs: on a node shared by many cameras a spinning pool
+        # burns the cores the other sessions need (measured: 2x CPU per frame, 2 threads)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 str(self.path), sess_options=options, providers=providers_for(device)

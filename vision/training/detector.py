@@ -169,26 +169,10 @@ def export_onnx(
     if exported.resolve() != output.resolve():
         shutil.move(str(exported), output)
     if int8:
-        quantize_int8(output, output)
+        from vision.training.quantize import quantize_dynamic_int8
+
+        quantize_dynamic_int8(output, output)
     return output
-
-
-def quantize_int8(source: Path, target: Path) -> Path:
-    """Dynamic int8 quantisation with ONNX Runtime (weights int8, activations at run
-    time), keeping the metadata; how the shared COCO models were made."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    meta = {p.key: p.value for p in onnx.load(str(source)).metadata_props}
-    tmp = target.with_suffix(".int8.tmp.onnx")
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QUInt8)
-    model = onnx.load(str(tmp))
-    kept = {p.key: p.value for p in model.metadata_props}
-    del model.metadata_props[:]
-    onnx.helper.set_model_props(model, {**kept, **meta})
-    onnx.save(model, str(target))
-    tmp.unlink()
-    return target
 
 
 def _final_metrics(run_dir: Path) -> dict[str, float]:
