@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import shared_path
+from vision.boxes import iou_matrix
 from vision.detector import load_detector
 from vision.training.transfer import TransferError, checkpoint_from_onnx, folded_weights
 
@@ -60,7 +61,7 @@ def test_fp32_and_static_int8_exports_answer_alike(rebuilt: Path, tmp_path: Path
     # int8 activations cost some confidence (the bus drops below 0.5 with so few
     # calibration frames; `vision eval` measures the loss on a set), the people stay
     assert labels_above(found, 0.5).count("person") == labels_above(reference, 0.5).count("person")
-    assert found[0].box == pytest.approx(reference[0].box, abs=8)
+    assert iou_matrix([found[0].box], [reference[0].box])[0, 0] > 0.85
 
 
 def test_a_mismatched_architecture_is_refused(tmp_path: Path) -> None:
