@@ -402,7 +402,10 @@ def eval_(
     help="Default: MODEL with .onnx (MODEL_int8.onnx when quantising an .onnx).",
 )
 @click.option(
-    "--imgsz", type=click.IntRange(32, 4096), default=None, help="Input side (default: the model's)."
+    "--imgsz",
+    type=click.IntRange(32, 4096),
+    default=None,
+    help="Input side (default: the model's).",
 )
 @click.option("--dynamic", is_flag=True, help="Dynamic batch and image size.")
 @click.option("--half", is_flag=True, help="fp16 weights (GPU runtimes).")

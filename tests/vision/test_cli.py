@@ -33,12 +33,26 @@ def bw(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 def test_eval_prints_figures_and_writes_json_and_plots(tmp_path: Path) -> None:
     root = yolo_set(
         tmp_path / "set",
-        {"hit.jpg": (320, 320, [(0, 0.5, 0.5, 0.25, 0.25)]), "miss.jpg": (320, 320, [(0, 0.1, 0.1, 0.1, 0.1)])},
+        {
+            "hit.jpg": (320, 320, [(0, 0.5, 0.5, 0.25, 0.25)]),
+            "miss.jpg": (320, 320, [(0, 0.1, 0.1, 0.1, 0.1)]),
+        },
         ["box"],
     )
     model = constant_detector(tmp_path / "m.onnx", [[160, 160, 80, 80, 0.8]], ["box"])
     out = tmp_path / "eval"
-    done = bw("eval", "--data", str(root), "--split", "all", "--model", str(model), "--out", str(out), tmp_path=tmp_path)
+    done = bw(
+        "eval",
+        "--data",
+        str(root),
+        "--split",
+        "all",
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+        tmp_path=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "AP50" in done.stdout and "mAP" not in done.stderr
     metrics = json.loads((out / "metrics.json").read_text())
@@ -92,7 +106,10 @@ def test_detect_writes_json_lines_and_annotated_copies(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
     assert len(records) == 3
-    assert records[0]["model"].startswith("coco@") and (records[0]["width"], records[0]["height"]) == (810, 1080)
+    assert records[0]["model"].startswith("coco@") and (
+        records[0]["width"],
+        records[0]["height"],
+    ) == (810, 1080)
     assert sum(o["label"] == "person" for o in records[0]["objects"]) >= 3
     assert all(o["score"] >= 0.4 for r in records for o in r["objects"])
     assert sorted(p.name for p in out.iterdir()) == [

@@ -40,7 +40,9 @@ def test_folded_int8_weights_are_dequantised() -> None:
 def test_checkpoint_reproduces_the_export(rebuilt: Path) -> None:
     image = cv2.imread(str(shared_path("media", "bus.jpg")))
     found = load_detector(str(rebuilt), imgsz=320).detect(image)
-    original = load_detector(str(shared_path("models", "coco", "yolo11n_int8_320.onnx"))).detect(image)
+    original = load_detector(str(shared_path("models", "coco", "yolo11n_int8_320.onnx"))).detect(
+        image
+    )
     assert found[0].label == original[0].label == "person"
     assert labels_above(found, 0.5) == labels_above(original, 0.5)
     assert found[0].box == pytest.approx(original[0].box, abs=4)
@@ -52,7 +54,9 @@ def test_fp32_and_static_int8_exports_answer_alike(rebuilt: Path, tmp_path: Path
 
     fp32 = export_onnx(rebuilt, tmp_path / "coco_fp32.onnx", imgsz=320)
     media = shared_path("media")
-    int8 = quantize_static_int8(fp32, tmp_path / "coco_int8.onnx", sorted((media / "kitchen").iterdir()))
+    int8 = quantize_static_int8(
+        fp32, tmp_path / "coco_int8.onnx", sorted((media / "kitchen").iterdir())
+    )
     image = cv2.imread(str(media / "bus.jpg"))
     reference = load_detector(str(fp32)).detect(image)
     quantised = load_detector(str(int8))
@@ -67,4 +71,6 @@ def test_fp32_and_static_int8_exports_answer_alike(rebuilt: Path, tmp_path: Path
 def test_a_mismatched_architecture_is_refused(tmp_path: Path) -> None:
     export = shared_path("models", "coco", "yolov8n_int8_dynamic.onnx")
     with pytest.raises(TransferError, match="does not fit yolo11n.yaml"):
-        checkpoint_from_onnx(export, "yolo11n.yaml", tmp_path / "x.pt", [shared_path("media", "bus.jpg")])
+        checkpoint_from_onnx(
+            export, "yolo11n.yaml", tmp_path / "x.pt", [shared_path("media", "bus.jpg")]
+        )
