@@ -232,6 +232,12 @@ def detect(
     "--class-map", multiple=True, help="model=set class renames, e.g. mouse=rat (repeatable)."
 )
 @click.option(
+    "--single-class",
+    default=None,
+    help="Merge the set's classes into this one (as `train detector --single-class` did), "
+    "e.g. face for a face detector on the face-mask set.",
+)
+@click.option(
     "--conf",
     default=0.25,
     show_default=True,
@@ -265,6 +271,7 @@ def eval_(
     classify_label: str | None,
     crop_expand: float | None,
     class_map: tuple[str, ...],
+    single_class: str | None,
     conf: float,
     limit: int | None,
     out: Path | None,
@@ -276,7 +283,13 @@ def eval_(
     from vision.classify import load_classifier
     from vision.detector import DetectorError
     from vision.evaluation import report
-    from vision.evaluation.runner import EvaluationError, evaluate, images_of, video_frames
+    from vision.evaluation.runner import (
+        EvaluationError,
+        evaluate,
+        images_of,
+        merge_classes,
+        video_frames,
+    )
     from vision.yoloset import DatasetError, open_set
 
     if pipeline:
@@ -310,8 +323,14 @@ def eval_(
             set_names = list(yset.names)
             items = yset.split(split, holdout=holdout, seed=seed)[:limit]
             samples = images_of(items)
-            total: int | None = len(items)
             set_label = f"{yset.root.name}-{split}"
+            if single_class:
+                if cls_model is not None:
+                    _fail("--single-class evaluates a detector alone (no --classifier)")
+                set_names = [single_class]
+                samples = merge_classes(samples)
+                set_label += f"-{single_class}"
+            total: int | None = len(items)
             source = {"data": str(yset.root), "split": split, "holdout": holdout, "seed": seed}
         else:
             assert video is not None and labels is not None and names

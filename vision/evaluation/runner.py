@@ -78,6 +78,14 @@ def video_frames(video: Path, labels: Path, *, every: int = 1) -> Iterator[Sampl
         capture.release()
 
 
+def merge_classes(samples: Iterable[Sample]) -> Iterator[Sample]:
+    """Every ground-truth class folded into class 0: a single-class detector (faces from
+    the face-mask set) judged on finding the objects at all."""
+    for sample in samples:
+        truth = Labels(np.zeros_like(sample.truth.classes), sample.truth.xywhn)
+        yield Sample(sample.key, sample.image, truth)
+
+
 def class_index(
     model_names: Sequence[str], set_names: Sequence[str], class_map: Mapping[str, str]
 ) -> dict[str, int]:

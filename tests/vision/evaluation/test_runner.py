@@ -97,3 +97,19 @@ def test_unreadable_images_are_skipped(tmp_path: Path) -> None:
     samples = list(images_of(open_set(root).split("all")))
     assert [s.key for s in samples] == ["ok.jpg"]
     assert isinstance(samples[0].image, np.ndarray)
+
+
+def test_single_class_merge_judges_finding_the_objects(tmp_path: Path) -> None:
+    from vision.evaluation.runner import merge_classes
+
+    root = yolo_set(
+        tmp_path / "set",
+        {"one.jpg": (320, 320, [(2, 0.5, 0.5, 0.25, 0.25)])},
+        ["with_mask", "without_mask", "mask_weared_incorrect"],
+    )
+    detector = OnnxDetector(
+        constant_detector(tmp_path / "face.onnx", [[160, 160, 80, 80, 0.8]], ["face"])
+    )
+    samples = merge_classes(images_of(open_set(root).split("all")))
+    result, _ = evaluate(samples, detector, ["face"], progress=False)
+    assert result.classes[0].truths == 1 and result.map50 == pytest.approx(1.0)
