@@ -57,9 +57,8 @@ def write_detection(
         "pr_curves": out_dir / "pr_curves.png",
         "confusion_matrix": out_dir / "confusion_matrix.png",
     }
-    pr_curves(
-        result, paths["pr_curves"], title=f"{about.get('model', '')}: precision-recall (IoU 0.5)"
-    )
+    label = " + ".join(str(about[k]) for k in ("model", "classifier") if about.get(k))
+    pr_curves(result, paths["pr_curves"], title=f"{label}: precision-recall (IoU 0.5)")
     confusion_matrix(
         result.confusion,
         [*result.names, "background"],
