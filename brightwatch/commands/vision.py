@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from brightwatch.cli import main, settings_from_env
+
+if TYPE_CHECKING:
+    from brightwatch.settings import Settings
+    from vision.detector import Detector
 
 
 @main.group()
@@ -15,7 +20,7 @@ def vision() -> None:
     """Run, evaluate, train and export detectors."""
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(code)
 
@@ -35,7 +40,9 @@ def _model_options(
     return options
 
 
-def _load_detector(settings, spec: str | None, backend: str | None, **options: object):  # type: ignore[no-untyped-def]
+def _load_detector(
+    settings: Settings, spec: str | None, backend: str | None, **options: object
+) -> Detector:
     from vision.detector import DetectorError, load_detector
 
     try:
@@ -300,10 +307,10 @@ def eval_(
         _fail("--video needs --labels (per-frame label folder) and --names (e.g. --names rat)")
     mapping = {}
     for item in class_map:
-        source, sep, target = item.partition("=")
-        if not sep or not source or not target:
+        model_class, sep, set_class = item.partition("=")
+        if not sep or not model_class or not set_class:
             _fail(f"--class-map takes model=set, not {item!r}")
-        mapping[source] = target
+        mapping[model_class] = set_class
     settings = settings_from_env()
     try:
         cls_model = (
@@ -358,13 +365,12 @@ def eval_(
         if set(mapped) - set(set_names):
             _fail(f"classifier classes {cls_model.names} are not all in the set's {set_names}")
         try:
-            result = evaluate_crops(cls_model, rendered, crops.classes, set_names)
+            crop_result = evaluate_crops(cls_model, rendered, crops.classes.tolist(), set_names)
         except ValueError as exc:
             _fail(str(exc))
-            return
         out = out or Path("runs/eval") / f"{cls_model.name}-{set_label}"
         paths = report.write_classification(
-            result,
+            crop_result,
             out,
             {
                 "classifier": f"{cls_model.name}@{cls_model.version}",
@@ -372,7 +378,7 @@ def eval_(
                 **source,
             },
         )
-        click.echo(report.classification_table(result))
+        click.echo(report.classification_table(crop_result))
         click.echo(f"wrote {paths['json']} and {paths['confusion_matrix']}")
         return
 
