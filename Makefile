@@ -33,6 +33,7 @@ typecheck: $(BIN)/brightwatch
 
 bench: $(BIN)/brightwatch  ## benchmarks; figures go to bench/out and bench/RESULTS.md
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.vision
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,15 @@
 """Kitchen vision: detectors, violation rules and evidence for "Internet + bright kitchen".
 
-May import: contract, alerts (signals and store), db, mqttlink, numpy, OpenCV, ONNX Runtime
-(ultralytics only behind the optional extra).
+- `detector/`: the `Detector` / `AttributeClassifier` interfaces and the backends behind
+  them (ONNX Runtime by default, ultralytics behind the optional extra, `labels` replay);
+  model specs and name resolution (`BW_MODEL`).
+- `classify/`: attribute classifiers on crops (mask / no mask ...), crop helpers.
+- `evaluation/`: mAP, P/R, confusion matrices and plots against YOLO-format labels.
+- `training/`: ultralytics detector training, crop classifier training, quantisation,
+  start weights from ONNX exports (offline tools behind `brightwatch vision train`).
+- `yoloset.py`, `frames.py`, `boxes.py`: labelled sets, frame sources, box arithmetic.
+
+May import: contract, alerts (signals and store), db, mqttlink, numpy, OpenCV, ONNX Runtime;
+ultralytics and torch only inside the training tools and the ultralytics backend, imported
+lazily (the service runs without them).
 """

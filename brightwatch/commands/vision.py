@@ -1,9 +1,18 @@
-"""`brightwatch vision detect|eval|train|export`."""
+"""`brightwatch vision detect|eval|train|export`: the detector tools (interfaces.md, CLI)."""
 
 from __future__ import annotations
 
-from brightwatch.cli import main
-from brightwatch.commands import not_yet
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from brightwatch.cli import main, settings_from_env
+
+if TYPE_CHECKING:
+    from brightwatch.settings import Settings
+    from vision.detector import Detector
 
 
 @main.group()
@@ -11,27 +20,686 @@ def vision() -> None:
     """Run, evaluate, train and export detectors."""
 
 
-@vision.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def detect() -> None:
-    """Run the detector on image or video files."""
-    not_yet("vision detect", 4)
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
 
 
-@vision.command(
-    name="eval", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+def _model_options(
+    conf: float | None, imgsz: int | None, device: str | None, threads: int | None
+) -> dict[str, object]:
+    options: dict[str, object] = {}
+    if conf is not None:
+        options["conf"] = conf
+    if imgsz is not None:
+        options["imgsz"] = imgsz
+    if device is not None:
+        options["device"] = device
+    if threads is not None:
+        options["threads"] = threads
+    return options
+
+
+def _load_detector(
+    settings: Settings, spec: str | None, backend: str | None, **options: object
+) -> Detector:
+    from vision.detector import DetectorError, load_detector
+
+    try:
+        return load_detector(
+            spec or settings.model,
+            backend=backend,
+            models=settings.vision.models,
+            data_dir=settings.data_dir,
+            **options,
+        )
+    except DetectorError as exc:
+        _fail(str(exc))
+
+
+model_option = click.option(
+    "--model",
+    "model_spec",
+    default=None,
+    help="Model file (.onnx, .pt) or configured/built-in name (default BW_MODEL, 'coco').",
 )
-def eval_() -> None:
-    """Evaluate a model against YOLO-format labels."""
-    not_yet("vision eval", 4)
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(["onnx", "ultralytics", "labels"]),
+    default=None,
+    help="Detector backend (default: by file type).",
+)
+imgsz_option = click.option(
+    "--imgsz",
+    type=click.IntRange(32, 4096),
+    default=None,
+    help="Input side for models with a dynamic input size.",
+)
+device_option = click.option(
+    "--device", type=click.Choice(["cpu", "cuda", "auto"]), default=None, help="Where to run."
+)
+threads_option = click.option(
+    "--threads", type=click.IntRange(1, 256), default=None, help="Intra-op threads."
+)
 
 
-@vision.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@vision.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@model_option
+@backend_option
+@click.option("--conf", type=click.FloatRange(0.0, 1.0), default=None, help="Minimum score.")
+@imgsz_option
+@device_option
+@threads_option
+@click.option(
+    "--save",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write annotated copies (boxes drawn) into this folder.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write one JSON object per image or frame (the detections payload) to this file.",
+)
+@click.option(
+    "--every", default=1, show_default=True, type=click.IntRange(1), help="Video: every Nth frame."
+)
+@click.option(
+    "--max-frames", default=None, type=click.IntRange(1), help="Video: stop after N frames."
+)
+def detect(
+    sources: tuple[Path, ...],
+    model_spec: str | None,
+    backend: str | None,
+    conf: float | None,
+    imgsz: int | None,
+    device: str | None,
+    threads: int | None,
+    save: Path | None,
+    json_out: Path | None,
+    every: int,
+    max_frames: int | None,
+) -> None:
+    """Run the detector on images, folders of images or video files."""
+    import json
+
+    import cv2
+    from tqdm import tqdm
+
+    from vision.detector.draw import annotate
+    from vision.frames import FrameSourceError, frames_of
+
+    settings = settings_from_env()
+    detector = _load_detector(
+        settings, model_spec, backend, **_model_options(conf, imgsz, device, threads)
+    )
+    click.echo(f"model {detector.name}@{detector.version}: {len(detector.names)} classes", err=True)
+    if save:
+        save.mkdir(parents=True, exist_ok=True)
+    sink = json_out.open("w") if json_out else None
+    total = 0
+    try:
+        for key, image in tqdm(
+            frames_of(sources, every=every, max_frames=max_frames), unit="frame", desc="detect"
+        ):
+            found = detector.detect(image)
+            total += len(found)
+            listed = ", ".join(
+                f"{d.label} {d.score:.2f} [{', '.join(f'{v:.0f}' for v in d.box)}]" for d in found
+            )
+            tqdm.write(f"{key}: {listed or '-'}")
+            if sink:
+                h, w = image.shape[:2]
+                record = {
+                    "source": key,
+                    "model": f"{detector.name}@{detector.version}",
+                    "width": w,
+                    "height": h,
+                    "objects": [
+                        {
+                            "label": d.label,
+                            "score": round(d.score, 4),
+                            "box": [round(v, 1) for v in d.box],
+                        }
+                        for d in found
+                    ],
+                }
+                sink.write(json.dumps(record) + "\n")
+            if save:
+                stem = Path(key.split("#")[0]).stem + (
+                    "_" + key.split("#")[1] if "#" in key else ""
+                )
+                cv2.imwrite(str(save / f"{stem}.jpg"), annotate(image, found))
+    except FrameSourceError as exc:
+        _fail(str(exc))
+    finally:
+        if sink:
+            sink.close()
+    click.echo(f"{total} objects", err=True)
+
+
+@vision.command(name="eval")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="YOLO-format labelled set (data.yaml or its folder).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["val", "train", "all"]),
+    default="val",
+    show_default=True,
+    help="Which images: val is the set's val folder, or the held-out part carved as `train` does.",
+)
+@click.option(
+    "--holdout",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+)
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--video",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A video to evaluate frame by frame instead of --data (with --labels).",
+)
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Per-frame YOLO label files of --video (frame number in the file name).",
+)
+@click.option("--names", default=None, help="Class names of --labels, comma-separated (e.g. rat).")
+@model_option
+@backend_option
+@imgsz_option
+@device_option
+@threads_option
+@click.option(
+    "--classifier",
+    default=None,
+    help="Attribute classifier (file or name, e.g. mask): relabels the detector's boxes "
+    "(two-stage), or alone classifies the set's own boxes.",
+)
+@click.option(
+    "--classify-label", default=None, help="Only boxes of this detector class go to the classifier."
+)
+@click.option(
+    "--crop-expand",
+    type=click.FloatRange(1.0, 4.0),
+    default=None,
+    help="Default: the classifier's own.",
+)
+@click.option(
+    "--class-map", multiple=True, help="model=set class renames, e.g. mouse=rat (repeatable)."
+)
+@click.option(
+    "--single-class",
+    default=None,
+    help="Merge the set's classes into this one (as `train detector --single-class` did), "
+    "e.g. face for a face detector on the face-mask set.",
+)
+@click.option(
+    "--conf",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Operating threshold for precision/recall and the confusion matrix.",
+)
+@click.option("--limit", type=click.IntRange(1), default=None, help="Evaluate at most N images.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for metrics.json and the plots (default runs/eval/<model>-<set>).",
+)
+@click.option(
+    "--pipeline", is_flag=True, help="Evaluate the whole violation pipeline (not available yet)."
+)
+def eval_(
+    data: Path | None,
+    split: str,
+    holdout: float,
+    seed: int,
+    video: Path | None,
+    labels: Path | None,
+    names: str | None,
+    model_spec: str | None,
+    backend: str | None,
+    imgsz: int | None,
+    device: str | None,
+    threads: int | None,
+    classifier: str | None,
+    classify_label: str | None,
+    crop_expand: float | None,
+    class_map: tuple[str, ...],
+    single_class: str | None,
+    conf: float,
+    limit: int | None,
+    out: Path | None,
+    pipeline: bool,
+) -> None:
+    """Evaluate a model against YOLO-format labels: mAP50, mAP50-95, P/R per class, plots."""
+    import itertools
+
+    from vision.classify import load_classifier
+    from vision.detector import DetectorError
+    from vision.evaluation import report
+    from vision.evaluation.runner import (
+        EvaluationError,
+        evaluate,
+        images_of,
+        merge_classes,
+        video_frames,
+    )
+    from vision.yoloset import DatasetError, open_set
+
+    if pipeline:
+        _fail("--pipeline needs the violation rules of the vision worker (not available yet)")
+    if (data is None) == (video is None):
+        _fail("give either --data (a labelled set) or --video with --labels")
+    if video is not None and (labels is None or not names):
+        _fail("--video needs --labels (per-frame label folder) and --names (e.g. --names rat)")
+    mapping = {}
+    for item in class_map:
+        model_class, sep, set_class = item.partition("=")
+        if not sep or not model_class or not set_class:
+            _fail(f"--class-map takes model=set, not {item!r}")
+        mapping[model_class] = set_class
+    settings = settings_from_env()
+    try:
+        cls_model = (
+            load_classifier(
+                classifier, models=settings.vision.classifiers, data_dir=settings.data_dir
+            )
+            if classifier
+            else None
+        )
+    except DetectorError as exc:
+        _fail(str(exc))
+        return
+    expand = crop_expand or (cls_model.crop_expand if cls_model else 1.0)
+    try:
+        if data is not None:
+            yset = open_set(data)
+            set_names = list(yset.names)
+            items = yset.split(split, holdout=holdout, seed=seed)[:limit]
+            samples = images_of(items)
+            set_label = f"{yset.root.name}-{split}"
+            if single_class:
+                if cls_model is not None:
+                    _fail("--single-class evaluates a detector alone (no --classifier)")
+                set_names = [single_class]
+                samples = merge_classes(samples)
+                set_label += f"-{single_class}"
+            total: int | None = len(items)
+            source = {"data": str(yset.root), "split": split, "holdout": holdout, "seed": seed}
+        else:
+            assert video is not None and labels is not None and names
+            set_names = [n.strip() for n in names.split(",") if n.strip()]
+            samples = itertools.islice(video_frames(video, labels), limit)
+            total = limit
+            set_label = video.stem[:40]
+            source = {"video": str(video), "labels": str(labels)}
+    except DatasetError as exc:
+        _fail(str(exc))
+        return
+
+    if cls_model is not None and model_spec is None:
+        if video is not None:
+            _fail("classifier-only evaluation needs --data (it classifies the set's own boxes)")
+        from vision.evaluation.classification import evaluate_crops
+        from vision.training.classifier import collect_crops, render
+
+        crops = collect_crops(items, min_box=1)
+        rendered = [
+            render(crops, k, cls_model.input_size[0], expand, None)
+            for k in range(len(crops.classes))
+        ]
+        mapped = [mapping.get(n, n) for n in cls_model.names]
+        if set(mapped) - set(set_names):
+            _fail(f"classifier classes {cls_model.names} are not all in the set's {set_names}")
+        try:
+            crop_result = evaluate_crops(cls_model, rendered, crops.classes.tolist(), set_names)
+        except ValueError as exc:
+            _fail(str(exc))
+        out = out or Path("runs/eval") / f"{cls_model.name}-{set_label}"
+        paths = report.write_classification(
+            crop_result,
+            out,
+            {
+                "classifier": f"{cls_model.name}@{cls_model.version}",
+                "crop_expand": expand,
+                **source,
+            },
+        )
+        click.echo(report.classification_table(crop_result))
+        click.echo(f"wrote {paths['json']} and {paths['confusion_matrix']}")
+        return
+
+    options = _model_options(None, imgsz, device, threads)
+    if backend == "labels":  # replayed labels are in the set's own class space
+        options["names"] = set_names
+    detector = _load_detector(settings, model_spec, backend, **options)
+    try:
+        result, stats = evaluate(
+            samples,
+            detector,
+            set_names,
+            classifier=cls_model,
+            classify_label=classify_label,
+            crop_expand=expand,
+            class_map=mapping,
+            operating_score=conf,
+            total=total,
+        )
+    except (EvaluationError, DatasetError) as exc:
+        _fail(str(exc))
+        return
+    model_label = detector.name + (f"+{cls_model.name}" if cls_model else "")
+    out = out or Path("runs/eval") / f"{model_label}-{set_label}"
+    about = {
+        "model": f"{detector.name}@{detector.version}",
+        "classifier": f"{cls_model.name}@{cls_model.version}" if cls_model else None,
+        "crop_expand": expand if cls_model else None,
+        "class_map": mapping,
+        **source,
+    }
+    paths = report.write_detection(result, stats, out, about)
+    click.echo(report.detection_table(result))
+    click.echo(
+        f"{stats.ms_per_frame:.1f} ms per frame; wrote {paths['json']}, "
+        f"{paths['pr_curves'].name}, {paths['confusion_matrix'].name}"
+    )
+
+
+@vision.command()
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Default: MODEL with .onnx (MODEL_int8.onnx when quantising an .onnx).",
+)
+@click.option(
+    "--imgsz",
+    type=click.IntRange(32, 4096),
+    default=None,
+    help="Input side (default: the model's).",
+)
+@click.option("--dynamic", is_flag=True, help="Dynamic batch and image size.")
+@click.option("--half", is_flag=True, help="fp16 weights (GPU runtimes).")
+@click.option(
+    "--int8",
+    type=click.Choice(["dynamic", "static"]),
+    default=None,
+    help="Quantise afterwards: dynamic (weights only) or static (calibrated on --calibration).",
+)
+@click.option(
+    "--calibration",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of sample frames for --int8 static (64 are used).",
+)
+def export(
+    model: Path,
+    output: Path | None,
+    imgsz: int | None,
+    dynamic: bool,
+    half: bool,
+    int8: str | None,
+    calibration: Path | None,
+) -> None:
+    """Export a model (.pt, ultralytics extra) to ONNX, and/or quantise it to int8."""
+    from vision.training.detector import export_onnx
+    from vision.training.quantize import quantize_dynamic_int8, quantize_static_int8
+    from vision.ultralytics_env import UltralyticsMissing
+    from vision.yoloset import list_images
+
+    settings_from_env()
+    if int8 == "static" and calibration is None:
+        _fail("--int8 static needs --calibration FOLDER (sample frames)")
+    if model.suffix.lower() == ".onnx":
+        if not int8:
+            _fail(f"{model} is already ONNX; add --int8 dynamic|static to quantise it")
+        source = model
+        target = output or model.with_name(model.stem + "_int8.onnx")
+    else:
+        try:
+            source = export_onnx(model, output, imgsz=imgsz, dynamic=dynamic, half=half)
+        except UltralyticsMissing as exc:
+            _fail(str(exc))
+            return
+        target = source
+    if int8 == "dynamic":
+        quantize_dynamic_int8(source, target)
+    elif int8 == "static":
+        assert calibration is not None
+        images = list_images(calibration)
+        if not images:
+            _fail(f"no images in {calibration}")
+        quantize_static_int8(source, target, images[:: max(1, len(images) // 64)])
+    from vision.detector.onnx_backend import OnnxDetector
+
+    check = OnnxDetector(target)
+    click.echo(
+        f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB): {check.name}@{check.version}, "
+        f"input {check.input_size}, classes {', '.join(check.names[:10])}"
+        f"{' ...' if len(check.names) > 10 else ''}"
+    )
+
+
+@vision.group()
 def train() -> None:
-    """Train or fine-tune a detector or attribute classifier."""
-    not_yet("vision train", 4)
+    """Train or fine-tune a detector (ultralytics) or an attribute classifier (torch)."""
 
 
-@vision.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def export() -> None:
-    """Export a model to ONNX."""
-    not_yet("vision export", 4)
+@train.command(name="detector")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="YOLO-format set: data.yaml or its folder (e.g. one exported from review decisions).",
+)
+@click.option("--name", default=None, help="Model name (default: the output file's stem).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The .onnx to write (default BW_DATA_DIR/models/<name>.onnx); .pt and .json beside.",
+)
+@click.option(
+    "--model",
+    default="yolo11n.yaml",
+    show_default=True,
+    help="Architecture to start from (random init) or a .pt to fine-tune.",
+)
+@click.option("--epochs", default=30, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--imgsz", default=320, show_default=True, type=click.IntRange(32, 4096))
+@click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 1024))
+@click.option(
+    "--holdout",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    help="Share of images held out for validation when the set has no val folder.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the held-out split.")
+@click.option(
+    "--single-class",
+    default=None,
+    help="Merge every class into this one (e.g. 'face' from the face-mask classes).",
+)
+@click.option(
+    "--init-from",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Start from the weights of an ultralytics ONNX export (fp32 or int8) of the "
+    "--model architecture, e.g. ../shared/models/coco/yolo11n_int8_320.onnx.",
+)
+@click.option(
+    "--hours",
+    type=click.FloatRange(0.0, min_open=True),
+    default=None,
+    help="Stop after this much training time whatever --epochs says.",
+)
+@click.option("--device", default="cpu", show_default=True, help="cpu, or a CUDA device: 0")
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs/train"),
+    show_default=True,
+    help="Where ultralytics writes its run (prepared set, checkpoints, results.csv).",
+)
+def train_detector_cmd(
+    data: Path,
+    name: str | None,
+    output: Path | None,
+    model: str,
+    epochs: int,
+    imgsz: int,
+    batch: int,
+    holdout: float,
+    seed: int,
+    single_class: str | None,
+    init_from: Path | None,
+    hours: float | None,
+    device: str,
+    work_dir: Path,
+) -> None:
+    """Train a YOLO detector on a YOLO-format set and export it to ONNX."""
+    from vision.training.detector import DetectorTraining, train_detector
+    from vision.training.transfer import TransferError
+    from vision.ultralytics_env import UltralyticsMissing
+    from vision.yoloset import DatasetError
+
+    settings = settings_from_env()
+    if output is None:
+        output = settings.data_dir / "models" / f"{name or data.resolve().name}.onnx"
+    job = DetectorTraining(
+        data=data,
+        output=output,
+        model=model,
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        holdout=holdout,
+        seed=seed,
+        single_class=single_class,
+        init_from=init_from,
+        time_limit_h=hours,
+        device=device,
+        work_dir=work_dir,
+    )
+    try:
+        result = train_detector(job)
+    except (UltralyticsMissing, DatasetError, TransferError) as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"model: {result.onnx}")
+    click.echo(f"weights: {result.weights}")
+    click.echo(f"record: {result.record}")
+    for key, value in result.metrics.items():
+        click.echo(f"  {key}: {value:.4f}")
+
+
+@train.command(name="classifier")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="YOLO-format set whose boxes become the crops (e.g. ../shared/datasets/face_mask).",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .onnx to write; a .json with the held-out figures lands beside it.",
+)
+@click.option("--epochs", default=40, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--imgsz", default=64, show_default=True, type=click.IntRange(16, 512))
+@click.option("--batch", default=64, show_default=True, type=click.IntRange(1, 4096))
+@click.option("--lr", default=3e-3, show_default=True, type=click.FloatRange(0.0, min_open=True))
+@click.option(
+    "--holdout",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    help="Share of images held out (split by image) for the reported figures.",
+)
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--crop-expand",
+    default=1.25,
+    show_default=True,
+    type=click.FloatRange(1.0, 4.0),
+    help="Boxes are widened by this factor around their centre before cropping.",
+)
+@click.option("--min-box", default=6, show_default=True, help="Skip boxes smaller than this (px).")
+@click.option("--threads", type=click.IntRange(1, 256), default=None, help="torch threads.")
+@click.option("--data-licence", default="", help="Licence of the training data (metadata).")
+def train_classifier_cmd(
+    data: Path,
+    output: Path,
+    epochs: int,
+    imgsz: int,
+    batch: int,
+    lr: float,
+    holdout: float,
+    seed: int,
+    crop_expand: float,
+    min_box: int,
+    threads: int | None,
+    data_licence: str,
+) -> None:
+    """Train a crop classifier (e.g. mask / no mask) from the boxes of a YOLO-format set."""
+    import shlex
+
+    from vision.training.classifier import ClassifierTraining, train_classifier
+    from vision.yoloset import DatasetError
+
+    settings_from_env()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        _fail("training a classifier needs torch (pip install 'brightwatch[ultralytics]')")
+    command = "brightwatch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    job = ClassifierTraining(
+        data=data,
+        output=output,
+        imgsz=imgsz,
+        epochs=epochs,
+        batch=batch,
+        lr=lr,
+        holdout=holdout,
+        seed=seed,
+        crop_expand=crop_expand,
+        min_box=min_box,
+        threads=threads,
+        command=command,
+        data_licence=data_licence,
+    )
+    try:
+        result = train_classifier(job)
+    except (DatasetError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"classifier: {result.onnx}")
+    click.echo(f"record: {result.record}")
+    summary = result.heldout
+    click.echo(
+        f"held-out crops {summary['crops']}: accuracy {summary['accuracy']:.3f}, "
+        f"balanced accuracy {summary['balanced_accuracy']:.3f}, macro F1 {summary['macro_f1']:.3f}"
+    )
+    classes = summary["classes"]
+    assert isinstance(classes, dict)
+    for name, figures in classes.items():
+        click.echo(
+            f"  {name:<24} support {figures['support']:>4}  P {figures['precision']:.3f}  "
+            f"R {figures['recall']:.3f}  F1 {figures['f1']:.3f}"
+        )

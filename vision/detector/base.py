@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vision.detector.spec import ModelSpec
 
 
 class DetectorError(RuntimeError):
@@ -49,9 +52,11 @@ def register_backend(type_key: str) -> Callable[[BackendFactory], BackendFactory
     return register
 
 
-def load_detector(spec: str, *, backend: str | None = None, **options: Any) -> Detector:
-    """A detector from a model file (or configured name); backend chosen by file type
-    unless given. Implemented by the backends registered in this package."""
+def load_detector(spec: str | ModelSpec, *, backend: str | None = None, **options: Any) -> Detector:
+    """A detector from a model file, a configured or built-in model name (`coco`), or a
+    `ModelSpec`; the backend is chosen by file type unless given. Name resolution uses
+    `models=` (VisionSettings.models) and `data_dir=` (BW_DATA_DIR) when passed; other
+    options (conf, class_scores, imgsz, device, threads, names, ...) go to the backend."""
     from vision.detector import loading
 
     return loading.load(spec, backend=backend, **options)

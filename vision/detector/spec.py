@@ -1,0 +1,133 @@
+"""How a model is configured (`[vision.models.<name>]` in the settings TOML) and how a
+model name (`BW_MODEL`) is resolved to a file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vision.detector.base import DetectorError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The project's own small committed weights (see models/README.md).
+PROJECT_MODELS = REPO_ROOT / "models"
+# ../shared beside the checkout (developer machines and CI); absent elsewhere.
+SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
+
+# Names that work with no configuration, each with the files tried in order after
+# BW_DATA_DIR/models/<name>.onnx: `coco` is the COCO-80 detector (person, cell phone,
+# cat, dog, ...) shipped beside the project in ../shared.
+BUILTIN_MODELS: dict[str, tuple[Path, ...]] = {
+    "coco": (SHARED_MODELS / "coco" / "yolo11n_int8_320.onnx",),
+}
+BUILTIN_CLASSIFIERS: dict[str, tuple[Path, ...]] = {
+    "mask": (PROJECT_MODELS / "mask_classifier.onnx",),
+}
+MODEL_SUFFIXES = (".onnx", ".pt")
+
+
+class ModelSpec(BaseModel):
+    """One detector: its file, backend and thresholds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        title="Model file",
+        description="A .onnx file, a .pt (ultralytics extra), an OpenVINO folder (ultralytics), or a label folder for the `labels` backend. Relative paths are taken from BW_DATA_DIR.",
+    )
+    backend: Literal["onnx", "ultralytics", "labels"] | None = Field(
+        None,
+        title="Backend",
+        description="Detector backend type key; chosen from the file type when unset (.onnx -> onnx, anything else -> ultralytics).",
+    )
+    conf: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        title="Minimum score",
+        description="Detections scoring below this are dropped (unless the class has its own minimum).",
+    )
+    class_scores: dict[str, float] = Field(
+        default_factory=dict,
+        title="Minimum score per class",
+        description="Class name -> minimum score, overriding `conf` for that class (kitchens.md: scores below the class's minimum are dropped).",
+    )
+    iou: float = Field(
+        0.45, gt=0.0, le=1.0, title="NMS IoU", description="Overlap above which NMS drops a box."
+    )
+    imgsz: int | None = Field(
+        None,
+        ge=32,
+        le=4096,
+        title="Input size",
+        description="Square input side for models with a dynamic input; fixed inputs keep their own size.",
+    )
+    device: Literal["cpu", "cuda", "auto"] = Field(
+        "cpu",
+        title="Device",
+        description="cuda uses the CUDA execution provider when ONNX Runtime has it (else the CPU, with a warning); auto picks it when present.",
+    )
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        title="Intra-op threads",
+        description="ONNX Runtime intra-op threads (default: one per core).",
+    )
+    names: list[str] | None = Field(
+        None,
+        title="Class names",
+        description="Override for models whose metadata has no class names.",
+    )
+
+    @field_validator("class_scores")
+    @classmethod
+    def _check_scores(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not 0.0 <= v <= 1.0}
+        if bad:
+            raise ValueError(f"scores must be within 0..1: {bad}")
+        return value
+
+    def options(self) -> dict[str, object]:
+        """Keyword options for the backend factory."""
+        return self.model_dump(exclude={"path", "backend"}, exclude_none=True)
+
+
+def resolve(
+    spec: str,
+    *,
+    models: Mapping[str, ModelSpec] | None = None,
+    data_dir: Path | None = None,
+    builtin: Mapping[str, tuple[Path, ...]] = BUILTIN_MODELS,
+    what: str = "model",
+) -> tuple[str, ModelSpec]:
+    """(name, spec) for `BW_MODEL`-like input: a configured name, a file, or a name
+    found as `<data_dir>/models/<name>.onnx|.pt` or among the built-in defaults."""
+    if models and spec in models:
+        configured = models[spec]
+        path = Path(configured.path).expanduser()
+        if not path.is_absolute() and data_dir is not None and not path.exists():
+            path = data_dir / path
+        return spec, configured.model_copy(update={"path": str(path)})
+    tried: list[Path] = []
+    direct = Path(spec).expanduser()
+    if direct.exists():
+        return direct.stem, ModelSpec(path=str(direct))
+    tried.append(direct)
+    if "/" not in spec and not direct.suffix:
+        candidates: list[Path] = []
+        if data_dir is not None:
+            candidates += [data_dir / "models" / f"{spec}{suffix}" for suffix in MODEL_SUFFIXES]
+        candidates += list(builtin.get(spec, ()))
+        for candidate in candidates:
+            if candidate.exists():
+                return spec, ModelSpec(path=str(candidate))
+            tried.append(candidate)
+    configured_names = ", ".join(sorted(models or {})) or "none"
+    raise DetectorError(
+        f"no {what} {spec!r}: not a configured name (configured: {configured_names}) "
+        f"and none of these exist: {', '.join(str(t) for t in tried)}"
+    )
