@@ -12,7 +12,10 @@ from brightwatch.settings import Settings
 
 def build_alert_store(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AlertStore:
     """The alert store with every reactor the service runs on an alert change."""
+    from alerts.routing.pipeline import NotificationPipeline
+
     store = AlertStore(settings.alerts, settings.topic_root, clock=clock)
+    store.add_reactor(NotificationPipeline(settings.alerts, settings.topic_root, clock))
     return store
 
 
