@@ -84,11 +84,20 @@ def notify_loop(runtime: Runtime, stop: threading.Event) -> None:
     clock_loop(runtime, stop, "notify", tick, [p.silence_clock, p.flush_due, p.escalate_due])
 
 
+def review_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Kitchen cases: late plans, overdue rectifications, yellow and red cards."""
+    from brightwatch.wiring import build_review_desk
+
+    desk = build_review_desk(runtime)
+    clock_loop(runtime, stop, "review", runtime.settings.alerts.review.tick_s, [desk.clock_step])
+
+
 LOOPS: dict[str, Loop] = {
     "outbox": outbox_loop,
     "delivery": delivery_loop,
     "fleet_rollup": fleet_rollup.loop,  # the city dashboard's per-district hourly rollup
     "notify": notify_loop,
+    "review": review_loop,
 }
 
 

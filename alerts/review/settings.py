@@ -66,7 +66,7 @@ class TierPolicy(BaseModel):
     restore_on_close: bool = Field(
         True,
         title="Restore on compliance",
-        description="Give the points back when the case closes after a verified rectification.",
+        description="Give the points back when the case closes after a verified rectification (tiers with notices only: a tier without notices has no rectification).",
     )
 
     @model_validator(mode="after")
@@ -122,6 +122,13 @@ class ReviewSettings(BaseModel):
         description="Kitchen alert codes that enter the review queue.",
     )
     tiers: dict[Tier, TierPolicy] = Field(default_factory=_tiers, title="Tiers")
+    cooldown_s: int = Field(
+        600,
+        ge=0,
+        le=7 * DAY,
+        title="Cooldown after a dismissal",
+        description="A new alert of a condition dismissed as a false positive this recently does not enter the queue again.",
+    )
     code_points: dict[str, int] = Field(
         default_factory=dict,
         title="Points per code",

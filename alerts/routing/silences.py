@@ -60,10 +60,10 @@ def create(
 ) -> int:
     if not request.matchers:
         raise SilenceError("a silence needs at least one matcher")
-    if request.ends_at <= request.starts_at:
-        raise SilenceError("ends_at must be after starts_at")
     if request.ends_at <= now:
         raise SilenceError("ends_at is in the past")
+    if request.ends_at <= request.starts_at:
+        raise SilenceError("ends_at must be after starts_at")
     if all(m.matches({}) for m in request.matchers):
         # Alertmanager refuses these too: they would silence every alert
         raise SilenceError("at least one matcher must not match the empty string")
