@@ -24,6 +24,7 @@ from api.routes import (
     registry,
     reviews,
     silences,
+    stats,
 )
 from brightwatch import __version__
 from brightwatch.runtime import Runtime
@@ -108,7 +109,17 @@ def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
     if pool is not None:
         app.state.pool = pool
     _install_error_handlers(app)
-    for module in (health, registry, elevators, alerts, alert_history, reviews, kitchens, silences):
+    for module in (
+        health,
+        registry,
+        elevators,
+        alerts,
+        alert_history,
+        reviews,
+        kitchens,
+        silences,
+        stats,
+    ):
         app.include_router(module.router)
     web.install(app)  # console, firm portal, public kitchen pages, static files
     return app
