@@ -92,12 +92,29 @@ def review_loop(runtime: Runtime, stop: threading.Event) -> None:
     clock_loop(runtime, stop, "review", runtime.settings.alerts.review.tick_s, [desk.clock_step])
 
 
+def stats_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Roll up camera hours of the days that are over, for the kitchen statistics."""
+    from alerts.stats.queries import rollup_camera_hours
+
+    def rollup(conn: psycopg.Connection[Any]) -> int:
+        added = 0
+        for _ in range(100):  # a backfill goes in batches; bounded per tick
+            batch = rollup_camera_hours(conn, runtime.clock())
+            added += batch
+            if batch == 0 or stop.is_set():
+                break
+        return added
+
+    clock_loop(runtime, stop, "stats", runtime.settings.alerts.stats.rollup_every_s, [rollup])
+
+
 LOOPS: dict[str, Loop] = {
     "outbox": outbox_loop,
     "delivery": delivery_loop,
     "fleet_rollup": fleet_rollup.loop,  # the city dashboard's per-district hourly rollup
     "notify": notify_loop,
     "review": review_loop,
+    "stats": stats_loop,
 }
 
 

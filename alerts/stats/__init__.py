@@ -28,6 +28,13 @@ Hygiene score (0-100), per kitchen:
     a = camera online rate, 0 without expected camera-hours
     score = 100 x (0.5 v + 0.3 r + 0.2 a)
 
+Camera hours are rolled up per camera and UTC day by the `alerts` component (table
+camera_hours_daily): complete rows for days over for an hour, a provisional row for the
+current day refreshed every few minutes. A request reads complete days from the rollup,
+the current day from its provisional row while that is at most 15 minutes old (so a
+figure "up to now" may lag by that much), and computes anything else (a window starting
+or ending inside a day, a day not rolled up yet) live with the same SQL functions.
+
 All weights are settings (`[alerts.stats]`). A district's or the city's score is the mean
 of its kitchens' scores; its rates are computed from summed counts and hours.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -12,30 +12,59 @@ from psycopg.rows import dict_row
 
 from alerts.stats.settings import StatsSettings
 
+# a day is rolled up once it has been over this long (late availability messages)
+ROLLUP_LAG = timedelta(hours=1)
+# the current day's provisional row stands for "up to now" when it is at most this old
+PROVISIONAL_FRESH = timedelta(minutes=15)
 OPEN_CASES = ["notified", "rectifying", "evidence_submitted", "verifying", "escalated"]
 
 # one row per kitchen: the counts and hours everything else is made of
 KITCHENS = """
 k AS (
-    SELECT s.site_id, s.name, s.district,
-           bw_operating_hours(s.operating_hours, s.timezone, %(since)s, %(horizon)s) AS ops
+    SELECT s.site_id, s.name, s.district
     FROM site s
     WHERE s.kind = 'kitchen' AND {where}
 )"""
 # constant SQL put together from parts; every value is a parameter
 KITCHEN_BASE = (
     KITCHENS  # noqa: S608
-    + """, cams AS (
-    SELECT c.site_id, bw_camera_online(c.site_id, c.camera_id, %(since)s, %(horizon)s) AS online
-    FROM camera c JOIN k USING (site_id)
+    + """, days AS (
+    -- the window cut at UTC midnights
+    SELECT d::date AS day, d AS day_start, GREATEST(d, %(since)s) AS a,
+           LEAST(d + interval '1 day', %(horizon)s) AS b
+    FROM generate_series(date_trunc('day', %(since)s::timestamptz, 'UTC'), %(horizon)s::timestamptz,
+                         interval '1 day') AS d
+), camera_days AS (
+    SELECT c.site_id, c.camera_id, s.operating_hours, s.timezone, days.*
+    FROM camera c JOIN k USING (site_id) JOIN site s USING (site_id) CROSS JOIN days
+    WHERE days.a < days.b
+), cams AS (
+    SELECT cd.site_id, cd.camera_id,
+           sum(COALESCE(r.online_h, (live.h).online_h)) AS online_h,
+           sum(COALESCE(r.operating_online_h, (live.h).operating_online_h)) AS operating_online_h,
+           sum(COALESCE(r.operating_h, (live.h).operating_h)) AS operating_h
+    FROM camera_days cd
+    LEFT JOIN camera_hours_daily r
+        ON r.site_id = cd.site_id AND r.camera_id = cd.camera_id AND r.day = cd.day
+       AND cd.a = cd.day_start
+       AND (   (r.complete AND cd.b = cd.day_start + interval '1 day')   -- a whole day
+            -- the current day up to now: its provisional row, when fresh enough
+            OR (NOT r.complete AND cd.b = %(now)s AND r.until_at <= cd.b AND r.until_at >= cd.b - %(fresh)s))
+    LEFT JOIN LATERAL (
+        -- computed only where no rolled-up row serves (a one-time filter, no call otherwise)
+        SELECT bw_camera_hours(cd.site_id, cd.camera_id, cd.operating_hours, cd.timezone, cd.a, cd.b) AS h
+        WHERE r.day IS NULL
+        OFFSET 0
+    ) live ON true
+    GROUP BY cd.site_id, cd.camera_id
 ), cam AS (
     SELECT k.site_id,
-           count(c.site_id) AS cameras,
-           COALESCE(sum(bw_hours(c.online * k.ops)), 0) AS camera_hours,
-           COALESCE(sum(bw_hours(c.online)), 0) AS online_hours,
-           count(c.site_id) * bw_hours(k.ops) AS expected_hours
+           count(c.camera_id) AS cameras,
+           COALESCE(sum(c.operating_online_h), 0) AS camera_hours,
+           COALESCE(sum(c.online_h), 0) AS online_hours,
+           COALESCE(sum(c.operating_h), 0) AS expected_hours
     FROM k LEFT JOIN cams c USING (site_id)
-    GROUP BY k.site_id, k.ops
+    GROUP BY k.site_id
 ), rv AS (
     SELECT r.site_id,
            count(*) FILTER (WHERE r.decision = 'confirm' AND r.detected_at >= %(since)s AND r.detected_at < %(until)s) AS confirmed,
@@ -147,6 +176,7 @@ def _params(window: Window, settings: StatsSettings, extra: Mapping[str, Any]) -
         "until": window.until,
         "now": window.now,
         "horizon": max(window.since, window.horizon),
+        "fresh": PROVISIONAL_FRESH,
         "open": OPEN_CASES,
         "w_v": settings.weight_violations,
         "w_r": settings.weight_rectification,
@@ -261,3 +291,54 @@ def decision_times(conn: psycopg.Connection[Any], window: Window) -> dict[str, A
         ).fetchone()
     assert row is not None
     return row
+
+
+ROLLUP_SQL = """
+INSERT INTO camera_hours_daily (site_id, camera_id, day, until_at, complete, online_h,
+                                operating_online_h, operating_h, computed_at)
+SELECT c.site_id, c.camera_id, d::date, x.e, x.complete, h.online_h, h.operating_online_h,
+       h.operating_h, %(now)s
+FROM camera c JOIN site s USING (site_id)
+CROSS JOIN generate_series(%(first)s::timestamptz, %(last)s::timestamptz, interval '1 day') AS d
+CROSS JOIN LATERAL (
+    SELECT LEAST(d + interval '1 day', %(now)s::timestamptz) AS e,
+           d + interval '1 day' <= %(settled)s::timestamptz AS complete
+) x
+CROSS JOIN LATERAL bw_camera_hours(c.site_id, c.camera_id, s.operating_hours, s.timezone, d, x.e) AS h
+WHERE s.kind = 'kitchen'
+  -- not rolled up for good, nor provisionally up to this point already
+  AND NOT EXISTS (SELECT 1 FROM camera_hours_daily r WHERE r.site_id = c.site_id
+                  AND r.camera_id = c.camera_id AND r.day = d::date
+                  AND (r.complete OR (r.until_at >= x.e AND NOT x.complete)))
+  -- from the camera's registration or its first message, whichever is earlier
+  AND d >= LEAST(date_trunc('day', c.created_at, 'UTC'),
+                 (SELECT date_trunc('day', min(received_at), 'UTC') FROM availability_log
+                  WHERE device_kind = 'camera' AND device_key = c.site_id || '/' || c.camera_id))
+ORDER BY d LIMIT %(limit)s
+ON CONFLICT (site_id, camera_id, day) DO UPDATE SET
+    until_at = EXCLUDED.until_at, complete = EXCLUDED.complete, online_h = EXCLUDED.online_h,
+    operating_online_h = EXCLUDED.operating_online_h, operating_h = EXCLUDED.operating_h,
+    computed_at = EXCLUDED.computed_at
+WHERE NOT camera_hours_daily.complete
+"""
+
+
+def rollup_camera_hours(
+    conn: psycopg.Connection[Any], now: datetime, *, days_back: int = 400, limit: int = 5000
+) -> int:
+    """Roll up camera hours per camera and UTC day (a step of the `alerts` component's
+    stats loop): for good once a day has been over for ROLLUP_LAG, provisionally up to
+    `now` before that. Returns how many rows were written."""
+    utc = now.astimezone(UTC)
+    midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    cur = conn.execute(
+        ROLLUP_SQL,
+        {
+            "now": utc,
+            "settled": utc - ROLLUP_LAG,
+            "first": midnight - timedelta(days=days_back),
+            "last": midnight,
+            "limit": limit,
+        },
+    )
+    return cur.rowcount

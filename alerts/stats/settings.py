@@ -16,6 +16,16 @@ class StatsSettings(BaseModel):
         title="Default window",
         description="Days covered when a request gives no `since`.",
     )
+    rollup_every_s: int = Field(
+        300,
+        ge=30,
+        le=900,
+        title="Rollup interval",
+        description=(
+            "How often camera hours are rolled up per camera and day (camera_hours_daily);"
+            " the current day's provisional row serves requests while at most 15 min old."
+        ),
+    )
     tier_weights: dict[str, float] = Field(
         default_factory=lambda: {"T1": 5.0, "T2": 3.0, "T3": 1.0},
         title="Tier weights",

@@ -4,7 +4,7 @@ kitchen's figures only."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -24,7 +24,10 @@ def _window(request: Request, since: datetime | None, until: datetime | None) ->
     runtime = request.app.state.runtime
     now = runtime.clock()
     until = until or now
-    since = since or until - timedelta(days=runtime.settings.alerts.stats.window_days)
+    if since is None:
+        # whole UTC days by default: they come from the daily rollup
+        start = until - timedelta(days=runtime.settings.alerts.stats.window_days)
+        since = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     for name, t in (("since", since), ("until", until)):
         if t.tzinfo is None:
             raise HTTPException(422, f"{name} must carry a time zone (e.g. 2026-11-01T00:00:00Z)")
