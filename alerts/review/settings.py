@@ -182,6 +182,25 @@ class ReviewSettings(BaseModel):
         description="How often deadlines and overdue cases are looked at.",
     )
 
+    @field_validator("tiers", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: object) -> object:
+        # a configuration names only what it changes: tiers and their fields merge onto the defaults
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, object] = {k: v.model_dump() for k, v in _tiers().items()}
+        for tier, policy in value.items():
+            if isinstance(policy, dict) and isinstance(merged.get(tier), dict):
+                merged[tier] = {**merged[tier], **policy}  # type: ignore[dict-item]
+            else:
+                merged[tier] = policy
+        return merged
+
+    @field_validator("card_points", mode="before")
+    @classmethod
+    def _cards_over_defaults(cls, value: object) -> object:
+        return {**_card_points(), **value} if isinstance(value, dict) else value
+
     @field_validator("codes")
     @classmethod
     def _known_codes(cls, value: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from alerts.routing.matchers import Matcher, MatcherError
 from contract.codes import Severity
@@ -190,6 +190,10 @@ def _default_inhibit_rules() -> list[InhibitRule]:
     ]
 
 
+def _default_escalations() -> dict[Severity, list[EscalationStep]]:
+    return {Severity.P1: [EscalationStep(after_s=300, receiver="bureau-duty")]}
+
+
 def _default_receivers() -> dict[str, list[Integration]]:
     return {"default": [], "bureau-duty": []}
 
@@ -236,6 +240,17 @@ class NotifySettings(BaseModel):
         title="Mute re-check",
         description="How soon a muted (silenced or inhibited) alert's escalation is looked at again.",
     )
+
+    @field_validator("receivers", "escalations", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: object, info: ValidationInfo) -> object:
+        # named entries merge onto the defaults (set `P1 = []` to drop the default chain)
+        if not isinstance(value, dict):
+            return value
+        defaults = (
+            _default_receivers() if info.field_name == "receivers" else _default_escalations()
+        )
+        return {**defaults, **value}
 
     @model_validator(mode="after")
     def _check_tree(self) -> NotifySettings:
