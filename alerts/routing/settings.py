@@ -161,6 +161,14 @@ def _default_route() -> RouteSettings:
         group_interval_s=300,
         repeat_interval_s=4 * 3600,
         routes=[
+            # kitchen notices (rectification, late plan, cards) go to the operator at once
+            RouteSettings(
+                name="notices",
+                matchers=["notice=~.+"],
+                receiver="kitchen-operator",
+                group_by=["notice", "review_id"],
+                group_wait_s=0,
+            ),
             # life safety and T1 (rodents) must not wait for a burst to gather
             RouteSettings(
                 name="urgent",
@@ -168,7 +176,7 @@ def _default_route() -> RouteSettings:
                 group_wait_s=0,
                 group_interval_s=60,
                 repeat_interval_s=900,
-            )
+            ),
         ],
     )
 
@@ -195,7 +203,12 @@ def _default_escalations() -> dict[Severity, list[EscalationStep]]:
 
 
 def _default_receivers() -> dict[str, list[Integration]]:
-    return {"default": [], "bureau-duty": []}
+    return {
+        "default": [],
+        "bureau-duty": [],
+        # the operator's app or screen subscribes to its site's notices
+        "kitchen-operator": [Integration(channel="mqtt", target="{topic_root}/notices/{site_id}")],
+    }
 
 
 class NotifySettings(BaseModel):

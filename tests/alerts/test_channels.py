@@ -397,4 +397,8 @@ def test_bad_targets_fail_clearly() -> None:
         alerts.channels.email.EmailChannel(ctx).send("nobody", {"text": "x"}, None)
     with pytest.raises(alerts.channels.DeliveryError, match="not a topic"):
         alerts.channels.mqtt.MqttChannel(ctx).send("bw/#", {}, None)
-    assert NotifySettings().receivers == {"default": [], "bureau-duty": []}
+    defaults = NotifySettings()
+    assert (
+        defaults.receivers["default"] == []
+        and defaults.receivers["kitchen-operator"][0].channel == "mqtt"
+    )

@@ -180,3 +180,24 @@ def test_escalation_chain() -> None:
         chain, T0, 1, T0 + timedelta(hours=1), firing=False, muted=False, recheck=recheck
     )
     assert acked.due == () and acked.next_at is None
+
+
+def test_default_tree_sends_notices_to_the_operator_over_mqtt() -> None:
+    defaults = NotifySettings()
+    notice = {
+        "kind": "kitchen",
+        "code": "RODENT",
+        "severity": "T1",
+        "notice": "rectification",
+        "review_id": "4",
+    }
+    (plan,) = route(defaults.route, notice)
+    assert (plan.path, plan.receiver, plan.group_wait) == (
+        "root/notices",
+        "kitchen-operator",
+        timedelta(0),
+    )
+    (mqtt,) = defaults.receivers["kitchen-operator"]
+    assert (mqtt.channel, mqtt.target) == ("mqtt", "{topic_root}/notices/{site_id}")
+    (urgent,) = route(defaults.route, {"kind": "elevator", "severity": "P1"})
+    assert urgent.path == "root/urgent"

@@ -15,7 +15,7 @@ DATA = Path(__file__).parent / "data"
 def test_partial_sections_keep_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BW_CONFIG", str(DATA / "alerts_override.toml"))
     a = load_settings().alerts
-    assert sorted(a.notify.receivers) == ["bureau-duty", "default", "ops"]
+    assert sorted(a.notify.receivers) == ["bureau-duty", "default", "kitchen-operator", "ops"]
     assert [(s.after_s, s.receiver) for s in a.notify.escalations["P1"]] == [(120, "ops")]  # type: ignore[index]
     t1 = a.review.tiers["T1"]
     assert (t1.points, t1.plan_within_s, t1.fix_within_s) == (12, 7200, 72 * 3600)
