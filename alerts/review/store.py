@@ -647,6 +647,23 @@ class ReviewDesk:
             out.append(view)
         return out
 
+    def cases(
+        self,
+        conn: psycopg.Connection[Any],
+        states: Sequence[str],
+        *,
+        before_id: int | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Cases in these states, newest first, with their evidence, rectifications and history."""
+        with conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(
+                SELECT_CASE
+                + " WHERE state = ANY(%s) AND (%s::bigint IS NULL OR id < %s) ORDER BY id DESC LIMIT %s",
+                (list(states), before_id, before_id, limit),
+            ).fetchall()
+        return self.views(conn, [Case.from_row(r) for r in rows])
+
     def violations(
         self,
         conn: psycopg.Connection[Any],

@@ -105,7 +105,12 @@ def list_reviews(
     d: Desk,
     state: Annotated[str, Query(pattern=f"^({STATES})$")] = "pending",
     after_id: Annotated[
-        int | None, Query(ge=1, le=2**62, description="queue: items after this one (skip)")
+        int | None,
+        Query(
+            ge=1,
+            le=2**62,
+            description="the page after this item (the queue: skip it; other states: older ones)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
@@ -114,18 +119,8 @@ def list_reviews(
     if state in ("pending", "pending_review"):
         items, following = d.queue(conn, limit, after_id)
         return {"items": items, "next": following}
-    where = "state = ANY(%s)" if state == "open" else "state = %s"
-    value: Any = [s.value for s in OPEN_CASE] if state == "open" else state
-    params: list[Any] = [value]
-    if after_id:
-        where += " AND id < %s"
-        params.append(after_id)
-    rows = conn.execute(
-        f"SELECT id FROM review WHERE {where} ORDER BY id DESC LIMIT %s",  # noqa: S608
-        [*params, limit],
-    ).fetchall()
-    items = [d.case_view(conn, r[0]) for r in rows]
-    return {"items": items, "next": None}
+    states = [s.value for s in OPEN_CASE] if state == "open" else [state]
+    return {"items": d.cases(conn, states, before_id=after_id, limit=limit), "next": None}
 
 
 @router.get("/{review_id}")
