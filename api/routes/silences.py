@@ -94,7 +94,10 @@ def create_silence(
     except MatcherError as exc:
         raise HTTPException(422, str(exc)) from None
     starts = body.starts_at or now
-    ends = body.ends_at or starts + timedelta(seconds=body.duration_s or 0)
+    try:
+        ends = body.ends_at or starts + timedelta(seconds=body.duration_s or 0)
+    except OverflowError:
+        raise HTTPException(422, "starts_at plus duration_s is past the year 9999") from None
     if ends - starts > LONGEST:
         raise HTTPException(422, "a silence lasts at most 90 days")
     try:

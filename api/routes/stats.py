@@ -24,13 +24,18 @@ def _window(request: Request, since: datetime | None, until: datetime | None) ->
     runtime = request.app.state.runtime
     now = runtime.clock()
     until = until or now
+    for name, t in (("since", since), ("until", until)):
+        if t is not None and t.tzinfo is None:
+            raise HTTPException(422, f"{name} must carry a time zone (e.g. 2026-11-01T00:00:00Z)")
     if since is None:
         # whole UTC days by default: they come from the daily rollup
-        start = until - timedelta(days=runtime.settings.alerts.stats.window_days)
+        try:
+            start = until - timedelta(days=runtime.settings.alerts.stats.window_days)
+        except OverflowError:
+            raise HTTPException(
+                422, "until is too early for a default window; give since"
+            ) from None
         since = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    for name, t in (("since", since), ("until", until)):
-        if t.tzinfo is None:
-            raise HTTPException(422, f"{name} must carry a time zone (e.g. 2026-11-01T00:00:00Z)")
     if since >= until:
         raise HTTPException(422, "since must be before until")
     if until - since > LONGEST:

@@ -94,6 +94,15 @@ def test_silence_lifecycle_through_the_api(
             "ends_at is in the past",
         ),
         ({"matchers": ["code=X"], "ends_at": "2030-01-01T00:00:00", "comment": "x"}, "time zone"),
+        (  # found by the API fuzz test: date arithmetic past the year 9999 (was a 500)
+            {
+                "matchers": ["code=X"],
+                "starts_at": "9999-12-31T23:00:00Z",
+                "duration_s": 7200,
+                "comment": "x",
+            },
+            "past the year 9999",
+        ),
     ],
 )
 def test_bad_silences_are_refused_with_the_reason(

@@ -517,6 +517,10 @@ def test_lists_scopes_and_review_speed(client: TestClient, make_token: Any, db_u
         r = client.get("/api/v1/stats/kitchens", params={**window, **params}, headers=op1)
         assert r.status_code == 404
     assert client.get("/api/v1/stats/kitchen-lists", headers=op1).status_code == 404
+    # found by the API fuzz test: a default window before the year 1 (was a 500)
+    for path in ("/api/v1/stats/reviews", "/api/v1/stats/kitchens", "/api/v1/stats/kitchen-lists"):
+        r = client.get(path, params={"until": "0001-01-01T00:00:00Z"}, headers=sup)
+        assert r.status_code == 422 and "too early" in r.json()["detail"]
     bad = client.get(
         "/api/v1/stats/kitchens",
         params={"since": UNTIL.isoformat(), "until": SINCE.isoformat()},
