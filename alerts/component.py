@@ -3,16 +3,24 @@
 Each loop is `loop(runtime, stop)` and runs in its own thread: the outbox relay (alert
 and ticket messages to MQTT), the delivery worker (webhooks, e-mail, SMS ...), and the
 clocks of later capabilities (SLA timers, escalations) registered in LOOPS.
+
+A clock loop (`clock_loop`) calls its steps, each `step(conn) -> work done`, every tick
+on one autocommit connection; the steps read the time from the runtime's clock and keep
+their deadlines in the database, so a restart resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from alerts.delivery import DeliveryWorker
+import psycopg
+
+from alerts.delivery import ChannelContext, DeliveryWorker
 from alerts.outbox import OutboxRelay
+from alerts.routing.pipeline import NotificationPipeline
 from brightwatch.runtime import Runtime
 from dashboards import rollup as fleet_rollup
 from mqttlink.publisher import Publisher
@@ -32,14 +40,81 @@ def outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
         publisher.close()
 
 
+Step = Callable[[psycopg.Connection[Any]], Any]
+
+
+def clock_loop(
+    runtime: Runtime, stop: threading.Event, name: str, tick_s: float, steps: Sequence[Step]
+) -> None:
+    """Run `steps` every `tick_s` until stopped, reconnecting after database errors."""
+    while not stop.is_set():
+        try:
+            with psycopg.connect(runtime.database_url, autocommit=True) as conn:
+                while not stop.is_set():
+                    for step in steps:
+                        step(conn)
+                    stop.wait(tick_s)
+        except psycopg.Error as exc:
+            log.warning("%s clock: %s; retrying", name, exc)
+            stop.wait(min(5.0, tick_s * 2))
+
+
+def _pipeline(runtime: Runtime) -> NotificationPipeline:
+    return NotificationPipeline(runtime.settings.alerts, runtime.settings.topic_root, runtime.clock)
+
+
 def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
-    DeliveryWorker(runtime.database_url, runtime.clock).run(stop)
+    import alerts.channels  # noqa: F401  (registers the channel plugins)
+
+    context = ChannelContext(
+        runtime.settings.alerts.channels, runtime.broker, runtime.client_id("alerts-delivery")
+    )
+    DeliveryWorker(
+        runtime.database_url,
+        runtime.clock,
+        context=context,
+        on_outcome=_pipeline(runtime).on_delivery_outcome,
+    ).run(stop)
+
+
+def notify_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Silences coming into force and running out, group flushes, escalation chains."""
+    p = _pipeline(runtime)
+    tick = runtime.settings.alerts.notify.tick_s
+    clock_loop(runtime, stop, "notify", tick, [p.silence_clock, p.flush_due, p.escalate_due])
+
+
+def review_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Kitchen cases: late plans, overdue rectifications, yellow and red cards."""
+    from brightwatch.wiring import build_review_desk
+
+    desk = build_review_desk(runtime)
+    clock_loop(runtime, stop, "review", runtime.settings.alerts.review.tick_s, [desk.clock_step])
+
+
+def stats_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Roll up camera hours of the days that are over, for the kitchen statistics."""
+    from alerts.stats.queries import rollup_camera_hours
+
+    def rollup(conn: psycopg.Connection[Any]) -> int:
+        added = 0
+        for _ in range(100):  # a backfill goes in batches; bounded per tick
+            batch = rollup_camera_hours(conn, runtime.clock())
+            added += batch
+            if batch == 0 or stop.is_set():
+                break
+        return added
+
+    clock_loop(runtime, stop, "stats", runtime.settings.alerts.stats.rollup_every_s, [rollup])
 
 
 LOOPS: dict[str, Loop] = {
     "outbox": outbox_loop,
     "delivery": delivery_loop,
     "fleet_rollup": fleet_rollup.loop,  # the city dashboard's per-district hourly rollup
+    "notify": notify_loop,
+    "review": review_loop,
+    "stats": stats_loop,
 }
 
 

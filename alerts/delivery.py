@@ -6,25 +6,37 @@ hands each to its channel plugin on that channel's own thread pool (a dead SMTP 
 or a slow webhook delays only its own channel), records the outcome and reschedules
 failures with exponential backoff until `max_attempts`.
 
-Channel plugins register by key (`webhook` here; more in `alerts.channels`).
+Channel plugins register by key (`webhook` here; mqtt, email and sms in
+`alerts.channels`). A factory is called with the worker's `ChannelContext` (channel
+settings, broker address) when it takes an argument. A channel may offer
+`render(notification) -> payload`: how an alert notification is written into the
+delivery row (the row stores exactly what is sent). The worker reports every outcome to
+an optional `on_outcome` callback, which the notification pipeline uses to write the
+alert history.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 import psycopg
 from prometheus_client import Counter
 from psycopg.types.json import Jsonb
+
+if TYPE_CHECKING:
+    from alerts.routing.notification import Notification
+    from mqttlink.client import BrokerAddress
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +59,24 @@ class Channel(Protocol):
         ...
 
 
-ChannelFactory = Callable[[], Channel]
+@dataclass
+class ChannelContext:
+    """What channel plugins are built with: their settings and the broker address."""
+
+    settings: Any = None  # alerts.channels.settings.ChannelSettings
+    broker: BrokerAddress | None = None
+    client_id: str = "bw-delivery"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def channel_settings(self, key: str) -> Any:
+        if self.settings is None:
+            from alerts.channels.settings import ChannelSettings
+
+            self.settings = ChannelSettings()
+        return getattr(self.settings, key)
+
+
+ChannelFactory = Callable[..., Channel]
 CHANNELS: dict[str, ChannelFactory] = {}
 
 
@@ -66,30 +95,60 @@ def enqueue(
     payload: dict[str, Any],
     subject: str | None = None,
     at: datetime | None = None,
+    notification_id: int | None = None,
 ) -> int:
     if channel not in CHANNELS:
         raise ValueError(f"unknown delivery channel {channel!r}")
     row = conn.execute(
-        "INSERT INTO delivery (channel, target, subject, payload, next_attempt_at)"
-        " VALUES (%s, %s, %s, %s, COALESCE(%s, now())) RETURNING id",
-        (channel, target, subject, Jsonb(payload), at),
+        "INSERT INTO delivery (channel, target, subject, payload, next_attempt_at, notification_id)"
+        " VALUES (%s, %s, %s, %s, COALESCE(%s, now()), %s) RETURNING id",
+        (channel, target, subject, Jsonb(payload), at, notification_id),
     ).fetchone()
     assert row is not None
     return int(row[0])
 
 
+def render(channel: str, notification: Notification) -> dict[str, Any]:
+    """The delivery payload of an alert notification for this channel."""
+    renderer = getattr(CHANNELS[channel], "render", None)
+    if renderer is None:
+        return notification.alertmanager()
+    return renderer(notification)
+
+
+def build_channel(factory: ChannelFactory, context: ChannelContext) -> Channel:
+    """Call a plugin factory with the context when it accepts one."""
+    try:
+        takes_context = bool(inspect.signature(factory).parameters)
+    except (TypeError, ValueError):
+        takes_context = False
+    return factory(context) if takes_context else factory()
+
+
 @register_channel("webhook")
 class WebhookChannel:
-    """HTTP POST of the JSON payload; any 2xx is delivered."""
+    """HTTP POST of the JSON payload; any 2xx is delivered.
+
+    Alert notifications are rendered as Alertmanager's webhook payload (version 4), so
+    receivers written for Alertmanager work unchanged.
+    """
 
     key = "webhook"
 
-    def __init__(self, timeout_s: float = 5.0) -> None:
-        self.client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+    def __init__(
+        self, context: ChannelContext | None = None, timeout_s: float | None = None
+    ) -> None:
+        settings = (context or ChannelContext()).channel_settings("webhook")
+        self.headers = {"User-Agent": "brightwatch", **settings.headers}
+        self.client = httpx.Client(timeout=timeout_s or settings.timeout_s, follow_redirects=False)
+
+    @staticmethod
+    def render(notification: Notification) -> dict[str, Any]:
+        return notification.alertmanager()
 
     def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
         try:
-            r = self.client.post(target, json=payload, headers={"User-Agent": "brightwatch"})
+            r = self.client.post(target, json=payload, headers=self.headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         if not 200 <= r.status_code < 300:
@@ -107,6 +166,25 @@ class Backoff:
         return timedelta(seconds=d * random.uniform(0.8, 1.2))
 
 
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """One finished attempt, as reported to `on_outcome`."""
+
+    delivery_id: int
+    channel: str
+    target: str
+    subject: str | None
+    notification_id: int | None
+    outcome: str  # delivered | retry | failed
+    attempts: int
+    error: str | None
+    next_attempt_at: datetime | None
+    at: datetime
+
+
+OutcomeHook = Callable[[psycopg.Connection[Any], DeliveryOutcome], None]
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -115,19 +193,23 @@ class DeliveryWorker:
         backoff: Backoff | None = None,
         batch: int = 100,
         threads_per_channel: int = 4,
+        context: ChannelContext | None = None,
+        on_outcome: OutcomeHook | None = None,
     ) -> None:
         self.database_url = database_url
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.batch = batch
         self.threads = threads_per_channel
+        self.context = context or ChannelContext()
+        self.on_outcome = on_outcome
         self._channels: dict[str, Channel] = {}
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._in_flight: dict[int, Future[None]] = {}
 
     def _channel(self, key: str) -> tuple[Channel, ThreadPoolExecutor]:
         if key not in self._channels:
-            self._channels[key] = CHANNELS[key]()
+            self._channels[key] = build_channel(CHANNELS[key], self.context)
             self._pools[key] = ThreadPoolExecutor(
                 self.threads, thread_name_prefix=f"bw-deliver-{key}"
             )
@@ -141,11 +223,16 @@ class DeliveryWorker:
             fut = self._in_flight.pop(delivery_id)
             exc = fut.exception()
             row = conn.execute(
-                "SELECT channel, attempts FROM delivery WHERE id = %s", (delivery_id,)
+                "SELECT channel, attempts, target, subject, notification_id FROM delivery"
+                " WHERE id = %s",
+                (delivery_id,),
             ).fetchone()
             if row is None:
                 continue
             channel, attempts = row[0], row[1] + 1
+
+            outcome = partial(DeliveryOutcome, delivery_id, channel, row[2], row[3], row[4])
+
             if exc is None:
                 conn.execute(
                     "UPDATE delivery SET state = 'delivered', attempts = %s, delivered_at = %s,"
@@ -153,6 +240,7 @@ class DeliveryWorker:
                     (attempts, now, delivery_id),
                 )
                 DELIVERIES.labels(channel, "delivered").inc()
+                self._report(conn, outcome("delivered", attempts, None, None, now))
                 continue
             error = (
                 str(exc)[:500]
@@ -166,13 +254,26 @@ class DeliveryWorker:
                 )
                 DELIVERIES.labels(channel, "failed").inc()
                 log.warning("delivery %d over %s failed for good: %s", delivery_id, channel, error)
+                self._report(conn, outcome("failed", attempts, error, None, now))
             else:
+                next_at = now + self.backoff.delay(attempts)
                 conn.execute(
                     "UPDATE delivery SET attempts = %s, last_error = %s, next_attempt_at = %s WHERE id = %s",
-                    (attempts, error, now + self.backoff.delay(attempts), delivery_id),
+                    (attempts, error, next_at, delivery_id),
                 )
                 DELIVERIES.labels(channel, "retry").inc()
+                self._report(conn, outcome("retry", attempts, error, next_at, now))
         return len(done)
+
+    def _report(self, conn: psycopg.Connection[Any], outcome: DeliveryOutcome) -> None:
+        if self.on_outcome is None:
+            return
+        try:
+            self.on_outcome(conn, outcome)
+        except psycopg.Error:
+            raise
+        except Exception:  # a faulty hook must not stop deliveries
+            log.exception("delivery outcome hook failed for delivery %d", outcome.delivery_id)
 
     def step(self, conn: psycopg.Connection[Any]) -> int:
         """Finish completed attempts and start due ones; returns how many were started."""

@@ -1,8 +1,20 @@
-"""Settings of the alert core (section `[alerts]`, env `BW_ALERTS__...`)."""
+"""Settings of alert handling (section `[alerts]`, env `BW_ALERTS__...`).
+
+Sub-sections, each defined beside the code it configures: `[alerts.notify]` routing,
+receivers, inhibition and escalation (alerts.routing.settings), `[alerts.channels]`
+webhook / MQTT / e-mail / SMS (alerts.channels.settings), `[alerts.review]` the kitchen
+review and rectification loop (alerts.review.settings), `[alerts.stats]` kitchen
+statistics (alerts.stats.settings).
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+
+from alerts.channels.settings import ChannelSettings
+from alerts.review.settings import ReviewSettings
+from alerts.routing.settings import NotifySettings
+from alerts.stats.settings import StatsSettings
 
 
 class AlertSettings(BaseModel):
@@ -23,3 +35,7 @@ class AlertSettings(BaseModel):
         title="Outbox batch",
         description="Most outgoing MQTT messages relayed per database round trip.",
     )
+    notify: NotifySettings = Field(default_factory=NotifySettings, title="Notifications")
+    channels: ChannelSettings = Field(default_factory=ChannelSettings, title="Channels")
+    review: ReviewSettings = Field(default_factory=ReviewSettings, title="Kitchen review")
+    stats: StatsSettings = Field(default_factory=StatsSettings, title="Kitchen statistics")

@@ -15,7 +15,17 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import web
-from api.routes import alerts, elevators, health, registry
+from api.routes import (
+    alert_history,
+    alerts,
+    elevators,
+    health,
+    kitchens,
+    registry,
+    reviews,
+    silences,
+    stats,
+)
 from brightwatch import __version__
 from brightwatch.runtime import Runtime
 from db.connect import make_pool
@@ -99,7 +109,17 @@ def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
     if pool is not None:
         app.state.pool = pool
     _install_error_handlers(app)
-    for module in (health, registry, elevators, alerts):
+    for module in (
+        health,
+        registry,
+        elevators,
+        alerts,
+        alert_history,
+        reviews,
+        kitchens,
+        silences,
+        stats,
+    ):
         app.include_router(module.router)
     web.install(app)  # console, firm portal, public kitchen pages, static files
     return app

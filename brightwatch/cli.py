@@ -118,6 +118,7 @@ from brightwatch.commands import (  # noqa: E402  (command modules attach to `ma
     registry,
     token,
     vision,
+    vision_reviews,
 )
 
 __all__ = [
@@ -131,4 +132,5 @@ __all__ = [
     "registry",
     "token",
     "vision",
+    "vision_reviews",
 ]

@@ -1,0 +1,90 @@
+"""The alert history: every change and action (who, when, what) per alert and across
+alerts, and the notifications sent with the state of their deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from psycopg.rows import dict_row
+
+from api.auth import Principal
+from api.deps import Caller, Conn, not_found, require
+from api.scope import alert_scope
+
+router = APIRouter(prefix="/api/v1", tags=["history"])
+Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
+AlertId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+def _visible(conn: Conn, who: Principal, alert_id: int) -> None:
+    cond, params = alert_scope(who)
+    sql = f"SELECT 1 FROM alert a WHERE a.id = %s AND {cond}"  # noqa: S608
+    row = conn.execute(sql, [alert_id, *params]).fetchone()
+    if row is None:
+        raise not_found()
+
+
+@router.get("/alerts/{alert_id}/history")
+def alert_history(alert_id: AlertId, conn: Conn, who: Caller) -> dict[str, Any]:
+    _visible(conn, who, alert_id)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT id, at, action, actor, from_state, to_state, note, details FROM alert_event"
+            " WHERE alert_id = %s ORDER BY id",
+            (alert_id,),
+        ).fetchall()
+    return {"alert_id": alert_id, "items": rows}
+
+
+@router.get("/alerts/{alert_id}/notifications")
+def alert_notifications(alert_id: AlertId, conn: Conn, who: Supervisor) -> dict[str, Any]:
+    _visible(conn, who, alert_id)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT n.id, n.created_at, n.reason, n.receiver, n.group_key, n.status, n.alert_ids,"
+            " COALESCE(json_agg(json_build_object('id', d.id, 'channel', d.channel, 'target', d.target,"
+            " 'state', d.state, 'attempts', d.attempts, 'last_error', d.last_error,"
+            " 'delivered_at', d.delivered_at) ORDER BY d.id) FILTER (WHERE d.id IS NOT NULL), '[]') AS deliveries"
+            " FROM notification n LEFT JOIN delivery d ON d.notification_id = n.id"
+            " WHERE n.alert_ids @> ARRAY[%s]::bigint[] GROUP BY n.id ORDER BY n.id",
+            (alert_id,),
+        ).fetchall()
+    return {"alert_id": alert_id, "items": rows}
+
+
+@router.get("/history")
+def history(
+    conn: Conn,
+    who: Supervisor,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    action: Annotated[str | None, Query(pattern="^[a-z_]{1,64}$")] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    kind: Annotated[str | None, Query(pattern="^(elevator|kitchen)$")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Every action on every alert, newest first, filtered."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    for cond, value in (
+        ("e.at >= %s", since),
+        ("e.at < %s", until),
+        ("e.action = %s", action),
+        ("e.actor = %s", actor),
+        ("a.kind = %s", kind),
+        ("e.id < %s", before_id),
+    ):
+        if value is not None:
+            where.append(cond)
+            params.append(value)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            "SELECT e.id, e.alert_id, a.kind, a.code, a.device_id, a.site_id, e.at, e.action, e.actor,"  # noqa: S608
+            " e.from_state, e.to_state, e.note, e.details FROM alert_event e JOIN alert a ON a.id = e.alert_id"
+            f" WHERE {' AND '.join(where)} ORDER BY e.id DESC LIMIT %s",
+            [*params, limit],
+        ).fetchall()
+    return {"items": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}

@@ -1,0 +1,142 @@
+"""Kitchens: the registry's kitchen sites with their record (credit points, open cases,
+cards, cameras online), and each kitchen's violations with their rectifications.
+Supervisors see all; an operator sees its own site, and 404 for any other."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from psycopg.rows import dict_row
+
+from alerts.review.workflow import OPEN_CASE
+from api.auth import Principal
+from api.deps import Conn, not_found, require
+from api.routes.reviews import Desk
+from contract.ids import ID_PATTERN
+
+router = APIRouter(prefix="/api/v1/kitchens", tags=["kitchens"])
+Reader = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
+SiteId = Annotated[str, Path(pattern=ID_PATTERN)]
+
+KITCHEN_SQL = """
+SELECT s.site_id, s.name, s.operator, s.address, s.district, s.timezone, s.operating_hours,
+       (SELECT count(*) FROM camera c WHERE c.site_id = s.site_id) AS cameras,
+       (SELECT count(*) FROM device_presence p WHERE p.device_kind = 'camera'
+            AND p.site_id = s.site_id AND p.availability = 'online') AS cameras_online,
+       (SELECT count(*) FROM review r WHERE r.site_id = s.site_id AND r.state = ANY(%(open)s)) AS open_cases,
+       (SELECT count(*) FROM review r WHERE r.site_id = s.site_id AND r.state = 'pending_review') AS pending_reviews,
+       (SELECT max(r.card) FILTER (WHERE r.card = 'inspection') FROM review r
+            WHERE r.site_id = s.site_id AND r.state = ANY(%(open)s)) AS inspection_due,
+       (SELECT array_agg(DISTINCT r.card) FROM review r
+            WHERE r.site_id = s.site_id AND r.state = ANY(%(open)s) AND r.card IS NOT NULL) AS open_cards,
+       (SELECT max(r.detected_at) FROM review r WHERE r.site_id = s.site_id AND r.decision = 'confirm')
+            AS last_violation_at,
+       %(start)s + COALESCE((SELECT sum(l.delta) FROM credit_ledger l WHERE l.site_id = s.site_id), 0)
+            AS credit_points
+FROM site s
+WHERE s.kind = 'kitchen' AND {where}
+ORDER BY s.site_id
+LIMIT %(limit)s
+"""
+
+
+def _kitchens(conn: Conn, d: Desk, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    params = {**params, "open": [s.value for s in OPEN_CASE], "start": d.settings.credit_start}
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(KITCHEN_SQL.format(where=where), params).fetchall()
+    for row in rows:
+        row["credit_points"] = max(0, int(row["credit_points"]))
+        row["open_cards"] = sorted(
+            row["open_cards"] or [], key=["yellow", "red", "inspection"].index
+        )
+        row.pop("inspection_due")
+    return rows
+
+
+@router.get("")
+def list_kitchens(
+    conn: Conn,
+    who: Reader,
+    d: Desk,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+    after: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="page after this site_id")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    where = ["TRUE"]
+    params: dict[str, Any] = {"limit": limit}
+    if who.role == "operator":
+        where.append("s.site_id = %(own)s")
+        params["own"] = who.site_id
+    if district:
+        where.append("s.district = %(district)s")
+        params["district"] = district
+    if after:
+        where.append("s.site_id > %(after)s")
+        params["after"] = after
+    rows = _kitchens(conn, d, " AND ".join(where), params)
+    return {"items": rows, "next_after": rows[-1]["site_id"] if len(rows) == limit else None}
+
+
+def _visible(conn: Conn, who: Principal, d: Desk, site_id: str) -> dict[str, Any]:
+    if who.role == "operator" and who.site_id != site_id:
+        raise not_found()
+    rows = _kitchens(conn, d, "s.site_id = %(site)s", {"site": site_id, "limit": 1})
+    if not rows:
+        raise not_found()
+    return rows[0]
+
+
+@router.get("/{site_id}")
+def get_kitchen(site_id: SiteId, conn: Conn, who: Reader, d: Desk) -> dict[str, Any]:
+    kitchen = _visible(conn, who, d, site_id)
+    with conn.cursor(row_factory=dict_row) as cur:
+        kitchen["cameras_detail"] = cur.execute(
+            "SELECT c.camera_id, c.name, c.work_area, c.is_public, p.availability, p.last_seen"
+            " FROM camera c LEFT JOIN device_presence p ON p.device_kind = 'camera'"
+            " AND p.device_key = c.site_id || '/' || c.camera_id WHERE c.site_id = %s ORDER BY c.camera_id",
+            (site_id,),
+        ).fetchall()
+        kitchen["credit_ledger"] = cur.execute(
+            "SELECT at, delta, reason, review_id, actor FROM credit_ledger WHERE site_id = %s ORDER BY id DESC LIMIT 50",
+            (site_id,),
+        ).fetchall()
+    return kitchen
+
+
+@router.get("/{site_id}/violations")
+def kitchen_violations(
+    site_id: SiteId,
+    conn: Conn,
+    who: Reader,
+    d: Desk,
+    state: Annotated[
+        str | None,
+        Query(
+            pattern="^(pending_review|dismissed|notified|rectifying|evidence_submitted|verifying|escalated|closed|open)$"
+        ),
+    ] = None,
+    since: datetime | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Violations and their rectifications, newest first. Operators see confirmed cases
+    only (not the unreviewed detections, not the dismissed false positives)."""
+    _visible(conn, who, d, site_id)
+    items = d.violations(
+        conn,
+        site_id,
+        operator=who.role == "operator",
+        state=state,
+        since=since,
+        before_id=before_id,
+        limit=limit,
+    )
+    return {
+        "site_id": site_id,
+        "items": items,
+        "next_before_id": items[-1]["id"] if len(items) == limit else None,
+    }

@@ -1,0 +1,219 @@
+"""Kitchen review and rectification (kitchens.md): the queue, decisions, the operator's
+plan and evidence, verification. Operators reach their own confirmed cases only; any
+other case is 404 for them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
+from pydantic import BaseModel, ConfigDict, Field
+
+from alerts.review.store import ReviewDesk, ReviewNotFound, TamperedFile, Upload, UploadRejected
+from alerts.review.workflow import OPEN_CASE, Case, IllegalStep
+from api.auth import Principal
+from api.deps import Conn, not_found, require
+from brightwatch.wiring import build_review_desk
+
+router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
+Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
+Party = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
+Operator = Annotated[Principal, Depends(require("operator"))]
+ReviewId = Annotated[int, Path(ge=1, le=2**62)]
+STATES = "pending|pending_review|dismissed|notified|rectifying|evidence_submitted|verifying|escalated|closed|open"
+
+
+def desk(request: Request) -> ReviewDesk:
+    if not hasattr(request.app.state, "review_desk"):
+        request.app.state.review_desk = build_review_desk(request.app.state.runtime)
+    found: ReviewDesk = request.app.state.review_desk
+    return found
+
+
+Desk = Annotated[ReviewDesk, Depends(desk)]
+
+
+class Box(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(..., min_length=1, max_length=100)
+    box: list[float] = Field(
+        ..., min_length=4, max_length=4, description="x1, y1, x2, y2 in pixels"
+    )
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["confirm", "dismiss"]
+    note: str | None = Field(None, max_length=2000)
+    elapsed_ms: int | None = Field(
+        None,
+        ge=0,
+        le=3_600_000,
+        description="How long the officer looked before deciding (measured by the console).",
+    )
+    corrected_boxes: dict[str, list[Box]] | None = Field(
+        None,
+        max_length=50,
+        description="With a dismissal: the right boxes per evidence id (an empty list: nothing there). Exported as labels.",
+    )
+
+
+class TransitionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: Literal["rectifying", "verifying", "closed"] = Field(
+        ...,
+        description="operator: notified -> rectifying (the plan, in `note`); supervisor: -> verifying,"
+        " verifying -> closed (ok) or -> rectifying (not ok, `note` says why)",
+    )
+    note: str | None = Field(None, max_length=4000)
+
+
+def _scope(who: Principal) -> str | None:
+    return who.site_id if who.role == "operator" else None
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "state": case.state.value,
+        "decision": case.decision,
+        "decided_by": case.decided_by,
+        "decision_seconds": case.decision_seconds,
+        "plan_due_at": case.plan_due_at,
+        "fix_due_at": case.fix_due_at,
+        "card": case.card,
+        "points": case.points,
+        "closed_at": case.closed_at,
+    }
+
+
+@router.get("")
+def list_reviews(
+    conn: Conn,
+    who: Supervisor,
+    d: Desk,
+    state: Annotated[str, Query(pattern=f"^({STATES})$")] = "pending",
+    after_id: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**62,
+            description="the page after this item (the queue: skip it; other states: older ones)",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    """`state=pending`: the review queue, oldest first, with evidence (URLs, boxes, rule)
+    and `next`, the item after the page, to preload. Other states: cases, newest first."""
+    if state in ("pending", "pending_review"):
+        items, following = d.queue(conn, limit, after_id)
+        return {"items": items, "next": following}
+    states = [s.value for s in OPEN_CASE] if state == "open" else [state]
+    return {"items": d.cases(conn, states, before_id=after_id, limit=limit), "next": None}
+
+
+@router.get("/{review_id}")
+def get_review(review_id: ReviewId, conn: Conn, who: Party, d: Desk) -> dict[str, Any]:
+    try:
+        return d.case_view(conn, review_id, _scope(who))
+    except ReviewNotFound:
+        raise not_found() from None
+
+
+@router.post("/{review_id}")
+def decide(
+    review_id: ReviewId, body: DecisionBody, conn: Conn, who: Supervisor, d: Desk
+) -> dict[str, Any]:
+    corrected = (
+        {k: [b.model_dump() for b in v] for k, v in body.corrected_boxes.items()}
+        if body.corrected_boxes
+        else None
+    )
+    try:
+        with conn.transaction():
+            case = d.decide(
+                conn, review_id, body.decision, who.actor, body.note, body.elapsed_ms, corrected
+            )
+    except ReviewNotFound:
+        raise not_found() from None
+    except IllegalStep as exc:
+        raise HTTPException(409, str(exc)) from None
+    return _summary(case)
+
+
+@router.post("/{review_id}/transitions")
+def transition(
+    review_id: ReviewId, body: TransitionBody, conn: Conn, who: Party, d: Desk
+) -> dict[str, Any]:
+    try:
+        with conn.transaction():
+            case = d.transition(
+                conn, review_id, body.to, who.actor, who.role, body.note, _scope(who)
+            )
+    except ReviewNotFound:
+        raise not_found() from None
+    except IllegalStep as exc:
+        raise HTTPException(409, str(exc)) from None
+    return _summary(case)
+
+
+@router.post("/{review_id}/rectification", status_code=201)
+def upload_rectification(
+    review_id: ReviewId,
+    conn: Conn,
+    who: Operator,
+    d: Desk,
+    files: Annotated[
+        list[UploadFile], File(description="photos (JPEG/PNG), a video (MP4) or a PDF")
+    ],
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> dict[str, Any]:
+    """The operator's rectification evidence (multipart); the case moves to evidence_submitted."""
+    limit = d.settings.upload_max_bytes
+    uploads = []
+    # read no more than the desk can refuse: one file too many, one byte too large
+    for f in files[: d.settings.upload_max_files + 1]:
+        data = f.file.read(limit + 1)
+        uploads.append(Upload(f.filename or "", data))
+    try:
+        with conn.transaction():
+            case, rect_id = d.submit_rectification(
+                conn, review_id, who.actor, note, uploads, who.site_id
+            )
+    except ReviewNotFound:
+        raise not_found() from None
+    except UploadRejected as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    except IllegalStep as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {**_summary(case), "rectification_id": rect_id}
+
+
+@router.get("/{review_id}/files/{file_id}")
+def get_file(
+    review_id: ReviewId,
+    file_id: Annotated[int, Path(ge=1, le=2**62)],
+    conn: Conn,
+    who: Party,
+    d: Desk,
+) -> Response:
+    try:
+        data, content_type, _ = d.read_file(conn, review_id, file_id, _scope(who))
+    except ReviewNotFound:
+        raise not_found() from None
+    except TamperedFile as exc:
+        raise HTTPException(409, str(exc)) from None
+    return Response(
+        data, media_type=content_type, headers={"Cache-Control": "private, max-age=300"}
+    )

@@ -1,0 +1,154 @@
+"""Silences: time-boxed, matcher-based mutes of notifications, created and expired by
+supervisors; every action is audited (audit_log) and shows in the alerts' history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alerts.routing import silences
+from alerts.routing.matchers import Matcher, MatcherError
+from alerts.routing.pipeline import NotificationPipeline
+from api.auth import Principal
+from api.deps import Conn, not_found, require
+
+router = APIRouter(prefix="/api/v1/silences", tags=["silences"])
+Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
+SilenceId = Annotated[int, Path(ge=1, le=2**62)]
+LONGEST = timedelta(days=90)
+
+
+class MatcherBody(BaseModel):
+    """Alertmanager API v2 form."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=100)
+    value: str = Field(..., max_length=1000)
+    isRegex: bool = False  # Alertmanager's field names
+    isEqual: bool = True
+
+
+class SilenceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    matchers: list[str | MatcherBody] = Field(
+        ...,
+        min_length=1,
+        max_length=20,
+        description='"name=value", "name!=value", "name=~regex", "name!~regex", or Alertmanager objects',
+    )
+    starts_at: datetime | None = Field(None, description="Default: now.")
+    ends_at: datetime | None = Field(None, description="Give ends_at or duration_s.")
+    duration_s: int | None = Field(None, ge=60, le=int(LONGEST.total_seconds()))
+    comment: str = Field(
+        ..., min_length=1, max_length=2000, description="Why (kept in the audit log)."
+    )
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone (e.g. 2026-11-22T08:00:00Z)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_end(self) -> SilenceBody:
+        if (self.ends_at is None) == (self.duration_s is None):
+            raise ValueError("give exactly one of ends_at and duration_s")
+        return self
+
+    def parsed(self) -> list[Matcher]:
+        out = []
+        for m in self.matchers:
+            out.append(Matcher.parse(m) if isinstance(m, str) else Matcher.from_api(m.model_dump()))
+        return out
+
+
+def _pipeline(request: Request) -> NotificationPipeline:
+    if not hasattr(request.app.state, "notification_pipeline"):
+        rt = request.app.state.runtime
+        request.app.state.notification_pipeline = NotificationPipeline(
+            rt.settings.alerts, rt.settings.topic_root, rt.clock
+        )
+    pipeline: NotificationPipeline = request.app.state.notification_pipeline
+    return pipeline
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "matchers": row["matchers"],
+        "matchers_text": [str(Matcher.from_api(m)) for m in row["matchers"]],
+    }
+
+
+@router.post("", status_code=201)
+def create_silence(
+    body: SilenceBody, request: Request, conn: Conn, who: Supervisor
+) -> dict[str, Any]:
+    now = request.app.state.runtime.clock()
+    try:
+        matchers = body.parsed()
+    except MatcherError as exc:
+        raise HTTPException(422, str(exc)) from None
+    starts = body.starts_at or now
+    try:
+        ends = body.ends_at or starts + timedelta(seconds=body.duration_s or 0)
+    except OverflowError:
+        raise HTTPException(422, "starts_at plus duration_s is past the year 9999") from None
+    if ends - starts > LONGEST:
+        raise HTTPException(422, "a silence lasts at most 90 days")
+    try:
+        with conn.transaction():
+            sid = silences.create(
+                conn,
+                _pipeline(request),
+                silences.SilenceRequest(matchers, starts, ends, body.comment),
+                who.actor,
+                now,
+            )
+    except silences.SilenceError as exc:
+        raise HTTPException(422, str(exc)) from None
+    row = silences.get(conn, sid, now)
+    assert row is not None
+    return _view(row)
+
+
+@router.get("")
+def list_silences(
+    request: Request,
+    conn: Conn,
+    who: Supervisor,
+    state: Annotated[str | None, Query(pattern="^(active|pending|expired)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    now = request.app.state.runtime.clock()
+    return {"items": [_view(r) for r in silences.list_silences(conn, now, state, limit)]}
+
+
+@router.get("/{silence_id}")
+def get_silence(
+    silence_id: SilenceId, request: Request, conn: Conn, who: Supervisor
+) -> dict[str, Any]:
+    row = silences.get(conn, silence_id, request.app.state.runtime.clock())
+    if row is None:
+        raise not_found()
+    return _view(row)
+
+
+@router.delete("/{silence_id}")
+def expire_silence(
+    silence_id: SilenceId, request: Request, conn: Conn, who: Supervisor
+) -> Response:
+    """Expire the silence now (it is kept, with who ended it)."""
+    now = request.app.state.runtime.clock()
+    try:
+        with conn.transaction():
+            row = silences.expire(conn, _pipeline(request), silence_id, who.actor, now)
+    except silences.SilenceError as exc:
+        raise HTTPException(409, str(exc)) from None
+    if row is None:
+        raise not_found()
+    return Response(status_code=204)

@@ -1,0 +1,113 @@
+"""Statistics. Kitchen part: per kitchen, district and city (definitions and the hygiene
+score's formula: alerts.stats), the red/black list, review speed. Operators see their own
+kitchen's figures only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from alerts.stats import queries
+from api.auth import Principal
+from api.deps import Conn, not_found, require
+from contract.ids import ID_PATTERN
+
+router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
+Reader = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
+LONGEST = timedelta(days=400)
+
+
+def _window(request: Request, since: datetime | None, until: datetime | None) -> queries.Window:
+    runtime = request.app.state.runtime
+    now = runtime.clock()
+    until = until or now
+    for name, t in (("since", since), ("until", until)):
+        if t is not None and t.tzinfo is None:
+            raise HTTPException(422, f"{name} must carry a time zone (e.g. 2026-11-01T00:00:00Z)")
+    if since is None:
+        # whole UTC days by default: they come from the daily rollup
+        try:
+            start = until - timedelta(days=runtime.settings.alerts.stats.window_days)
+        except OverflowError:
+            raise HTTPException(
+                422, "until is too early for a default window; give since"
+            ) from None
+        since = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if since >= until:
+        raise HTTPException(422, "since must be before until")
+    if until - since > LONGEST:
+        raise HTTPException(422, "a window covers at most 400 days")
+    return queries.Window(since, until, now)
+
+
+@router.get("/kitchens")
+def kitchen_stats(
+    request: Request,
+    conn: Conn,
+    who: Reader,
+    level: Annotated[Literal["kitchen", "district", "city"], Query()] = "kitchen",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+    site_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> dict[str, Any]:
+    """Confirmed violations per 1,000 camera-hours, false-positive rate per code, on-time
+    rectification rate, mean time to close, camera online rate in operating hours,
+    coverage (district, city), hygiene score and list membership. Figures are computed
+    in SQL; see the definitions in the project's alerts.stats module."""
+    window = _window(request, since, until)
+    settings = request.app.state.runtime.settings.alerts.stats
+    if who.role == "operator":
+        if level != "kitchen" or (site_id is not None and site_id != who.site_id):
+            raise not_found()
+        site_id = who.site_id
+    items = queries.kitchen_stats(conn, window, settings, level, site_id=site_id, district=district)
+    if site_id is not None and not items:
+        raise not_found()
+    return {"level": level, "since": window.since, "until": window.until, "items": items}
+
+
+@router.get("/kitchen-lists")
+def kitchen_lists(
+    request: Request,
+    conn: Conn,
+    who: Supervisor,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    """The red (honour, 红榜) and black (黑榜) lists, best and worst first."""
+    window = _window(request, since, until)
+    settings = request.app.state.runtime.settings.alerts.stats
+    rows = queries.kitchen_stats(conn, window, settings, "kitchen", district=district)
+    keep = ("site_id", "name", "district", "hygiene_score", "online_rate", "confirmed", "red_cards")
+    red = sorted(
+        (r for r in rows if r["red_list"]), key=lambda r: (-r["hygiene_score"], r["site_id"])
+    )
+    black = sorted(
+        (r for r in rows if r["black_list"]), key=lambda r: (r["hygiene_score"], r["site_id"])
+    )
+    return {
+        "since": window.since,
+        "until": window.until,
+        "red_list": [{k: r[k] for k in keep} for r in red],
+        "black_list": [
+            {**{k: r[k] for k in keep}, "reasons": r["black_list_reasons"]} for r in black
+        ],
+    }
+
+
+@router.get("/reviews")
+def review_speed(
+    request: Request,
+    conn: Conn,
+    who: Supervisor,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Median and 90th percentile seconds per review decision (kitchens.md: under 3 s)."""
+    window = _window(request, since, until)
+    return {"since": window.since, "until": window.until, **queries.decision_times(conn, window)}

@@ -1,0 +1,86 @@
+"""`brightwatch vision export-reviews`: review decisions as a YOLO dataset for
+`brightwatch vision train` (the dataset's rules: alerts.review.export)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import psycopg
+
+from brightwatch.cli import settings_from_env
+from brightwatch.commands.vision import vision
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "an ISO date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00+08:00"
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@vision.command("export-reviews")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New folder for the dataset.",
+)
+@click.option("--since", help="Only decisions from this date/time on (ISO; UTC when no zone).")
+@click.option(
+    "--val-fraction",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.01, 0.99),
+    help="Share of alerts in the validation split.",
+)
+@click.option(
+    "--classes",
+    help="Class names in id order, comma-separated (default: the classes the decisions use).",
+)
+@click.option(
+    "--model",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Take the class names (and ids) from this model's metadata, so the set fine-tunes it.",
+)
+def export_reviews_command(
+    out: Path, since: str | None, val_fraction: float, classes: str | None, model: Path | None
+) -> None:
+    """Write confirmed and dismissed review evidence as a YOLO dataset (images/, labels/, data.yaml)."""
+    from alerts.review.export import ExportError, export_reviews, model_class_names
+
+    settings = settings_from_env()
+    if classes and model:
+        raise click.UsageError("give --classes or --model, not both")
+    try:
+        names = (
+            model_class_names(model)
+            if model
+            else ([c.strip() for c in classes.split(",") if c.strip()] if classes else None)
+        )
+        with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+            result = export_reviews(
+                conn,
+                Path(settings.data_dir),
+                out,
+                since=_since(since),
+                names=names,
+                val_fraction=val_fraction,
+            )
+    except ExportError as exc:
+        click.echo(f"export-reviews: {exc}", err=True)
+        sys.exit(1)
+    except psycopg.OperationalError:
+        click.echo("export-reviews: cannot reach the database (BW_DATABASE_URL)", err=True)
+        sys.exit(1)
+    for line in result.skipped:
+        click.echo(f"skipped: {line}", err=True)
+    click.echo(f"wrote {out / 'data.yaml'}: {result.summary()}")
