@@ -108,6 +108,15 @@ def stats_loop(runtime: Runtime, stop: threading.Event) -> None:
     clock_loop(runtime, stop, "stats", runtime.settings.alerts.stats.rollup_every_s, [rollup])
 
 
+def tickets_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Ticket SLA deadlines (breach alerts, escalation), arrival from telemetry, verification."""
+    from brightwatch.wiring import ticket_desk_of
+
+    desk = ticket_desk_of(runtime)
+    steps = [desk.clock_step, desk.arrival_step, desk.verify_step]
+    clock_loop(runtime, stop, "tickets", runtime.settings.alerts.tickets.tick_s, steps)
+
+
 LOOPS: dict[str, Loop] = {
     "outbox": outbox_loop,
     "delivery": delivery_loop,
@@ -115,6 +124,7 @@ LOOPS: dict[str, Loop] = {
     "notify": notify_loop,
     "review": review_loop,
     "stats": stats_loop,
+    "tickets": tickets_loop,
 }
 
 

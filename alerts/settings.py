@@ -4,7 +4,8 @@ Sub-sections, each defined beside the code it configures: `[alerts.notify]` rout
 receivers, inhibition and escalation (alerts.routing.settings), `[alerts.channels]`
 webhook / MQTT / e-mail / SMS (alerts.channels.settings), `[alerts.review]` the kitchen
 review and rectification loop (alerts.review.settings), `[alerts.stats]` kitchen
-statistics (alerts.stats.settings).
+statistics (alerts.stats.settings), `[alerts.tickets]` tickets and SLA clocks
+(alerts.tickets.settings).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from alerts.channels.settings import ChannelSettings
 from alerts.review.settings import ReviewSettings
 from alerts.routing.settings import NotifySettings
 from alerts.stats.settings import StatsSettings
+from alerts.tickets.settings import TicketSettings
 
 
 class AlertSettings(BaseModel):
@@ -39,3 +41,6 @@ class AlertSettings(BaseModel):
     channels: ChannelSettings = Field(default_factory=ChannelSettings, title="Channels")
     review: ReviewSettings = Field(default_factory=ReviewSettings, title="Kitchen review")
     stats: StatsSettings = Field(default_factory=StatsSettings, title="Kitchen statistics")
+    tickets: TicketSettings = Field(
+        default_factory=TicketSettings, title="Tickets", description="Tickets and SLA clocks."
+    )

@@ -19,12 +19,14 @@ from api.routes import (
     alert_history,
     alerts,
     elevators,
+    evidence,
     health,
     kitchens,
     registry,
     reviews,
     silences,
     stats,
+    tickets,
 )
 from brightwatch import __version__
 from brightwatch.runtime import Runtime
@@ -119,6 +121,8 @@ def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
         kitchens,
         silences,
         stats,
+        tickets,
+        evidence,
     ):
         app.include_router(module.router)
     web.install(app)  # console, firm portal, public kitchen pages, static files

@@ -32,7 +32,6 @@ import platform
 import shutil
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ import paho.mqtt.client as mqtt
 import psutil
 import psycopg
 
+from bench.mqttload import connect_packet, publish_packet
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,27 +56,10 @@ WINDOW_S = 30.0  # TRAPPED_OUT_ZONE's confirmation window (the fleet default)
 # ---------------------------------------------------------------- background load
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _publish_packet(topic: bytes, payload: bytes, packet_id: int) -> bytes:
-    # MQTT 5 PUBLISH, QoS 1, empty properties
-    body = struct.pack("!H", len(topic)) + topic + struct.pack("!H", packet_id) + b"\x00" + payload
-    return b"\x32" + _varint(len(body)) + body
-
-
 def _connect(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client_id = f"bench-bg-{uuid.uuid4().hex[:8]}".encode()
-    body = b"\x00\x04MQTT\x05\x02\x00\x3c\x00" + struct.pack("!H", len(client_id)) + client_id
-    sock.sendall(b"\x10" + _varint(len(body)) + body)
+    sock.sendall(connect_packet(f"bench-bg-{uuid.uuid4().hex[:8]}"))
     reply = sock.recv(64)
     if len(reply) < 4 or reply[0] != 0x20 or reply[3] != 0:
         raise ConnectionError(f"broker refused the load generator: {reply!r}")
@@ -288,7 +271,7 @@ def background_load(
             payload = (templates[phase] % (ts, seqs[e], floors[e])).encode()
             seqs[e] += 1
             packet_id = packet_id % 65535 + 1
-            packets.append(_publish_packet(topics[e], payload, packet_id))
+            packets.append(publish_packet(topics[e], payload, packet_id))
             sent += 1
         sock.sendall(b"".join(packets))
     elapsed = time.time() - t0

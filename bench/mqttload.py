@@ -16,38 +16,31 @@ import threading
 import time
 from collections.abc import Iterable
 
+from mqttlink.stream import mqtt_string, varint
+
 MAX_PACKET_ID = 65_535
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _string(text: str) -> bytes:
-    raw = text.encode()
-    return struct.pack("!H", len(raw)) + raw
 
 
 def connect_packet(client_id: str, v5: bool = True, keepalive: int = 60) -> bytes:
     level, props = (5, b"\x00") if v5 else (4, b"")
-    body = _string("MQTT") + bytes([level, 0x02]) + struct.pack("!H", keepalive) + props
-    body += _string(client_id)
-    return b"\x10" + _varint(len(body)) + body
+    body = mqtt_string("MQTT") + bytes([level, 0x02]) + struct.pack("!H", keepalive) + props
+    body += mqtt_string(client_id)
+    return b"\x10" + varint(len(body)) + body
+
+
+def publish_packet(topic: bytes, payload: bytes, packet_id: int, v5: bool = True) -> bytes:
+    """One QoS 1 PUBLISH (MQTT 5: empty properties); `topic` already UTF-8."""
+    body = struct.pack("!H", len(topic)) + topic + struct.pack("!H", packet_id)
+    body += (b"\x00" if v5 else b"") + payload
+    return b"\x32" + varint(len(body)) + body
 
 
 def encode_publishes(messages: Iterable[tuple[str, bytes]], v5: bool = True) -> list[bytes]:
     """QoS 1 PUBLISH packets with packet ids 1..65535 in turn."""
-    out = []
-    for i, (topic, payload) in enumerate(messages):
-        packet_id = i % MAX_PACKET_ID + 1
-        body = _string(topic) + struct.pack("!H", packet_id) + (b"\x00" if v5 else b"") + payload
-        out.append(b"\x32" + _varint(len(body)) + body)
-    return out
+    return [
+        publish_packet(topic.encode(), payload, i % MAX_PACKET_ID + 1, v5)
+        for i, (topic, payload) in enumerate(messages)
+    ]
 
 
 def publish_packets(

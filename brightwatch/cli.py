@@ -109,6 +109,7 @@ def serve(components: str) -> None:
 
 
 from brightwatch.commands import (  # noqa: E402  (command modules attach to `main`)
+    alerts_export,
     broker_config,
     dashboards,
     demo,
@@ -122,6 +123,7 @@ from brightwatch.commands import (  # noqa: E402  (command modules attach to `ma
 )
 
 __all__ = [
+    "alerts_export",
     "broker_config",
     "dashboards",
     "demo",

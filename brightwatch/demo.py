@@ -22,13 +22,14 @@ from pathlib import Path
 import psycopg
 
 from brightwatch.components import ComponentSet
+from brightwatch.demo_kitchens import simulate_kitchens
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from brightwatch.settings import Settings, load_settings
 from brightwatch.wiring import build_runtime
 from db.migrate import migrate
 from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
-from edge.elevator_sim.forwarder import Broker
 from edge.elevator_sim.model import CarSpec, fleet_spec
+from edge.forwarder import Broker
 from mqttlink.client import parse_mqtt_url
 from registry import store
 from registry.models import CameraRecord, ElevatorRecord, FirmRecord, OpeningHours, SiteRecord, Zone
@@ -180,7 +181,7 @@ def simulate_elevators(
 
 # simulators started beside the components, each run(settings, registry, stop) in a thread
 Simulator = Callable[[Settings, dict[str, list[str]], threading.Event], None]
-SIMULATORS: dict[str, Simulator] = {"elevators": simulate_elevators}
+SIMULATORS: dict[str, Simulator] = {"elevators": simulate_elevators, "kitchens": simulate_kitchens}
 
 
 def run_demo(elevators: int = 50, kitchens: int = 3) -> int:

@@ -8,8 +8,10 @@ from datetime import datetime
 from alerts.review.store import ReviewDesk
 from alerts.routing.pipeline import NotificationPipeline
 from alerts.store import AlertStore
+from alerts.tickets.store import TicketDesk
 from brightwatch.runtime import Runtime, utcnow
 from brightwatch.settings import Settings
+from elevators.maintenance.reactor import on_alert_change as maintenance_on_alert_change
 
 
 def build_alert_store(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AlertStore:
@@ -21,7 +23,23 @@ def build_alert_store(settings: Settings, clock: Callable[[], datetime] = utcnow
     store.add_reactor(
         ReviewDesk(settings.alerts, pipeline, store, settings.data_dir, clock).on_alert_change
     )
+    # rescue and repair tickets from P1/P2 elevator alerts (alerts/tickets)
+    store.add_reactor(build_ticket_desk(settings, store, clock))
+    # elevators.md: every P1/P2 elevator fault recomputes the maintenance plan
+    store.add_reactor(maintenance_on_alert_change)
     return store
+
+
+def build_ticket_desk(
+    settings: Settings, store: AlertStore, clock: Callable[[], datetime] = utcnow
+) -> TicketDesk:
+    """The ticket desk on an alert store (the reactor, the SLA clock, the planner's opener)."""
+    return TicketDesk(settings.alerts.tickets, store, settings.topic_root, settings.data_dir, clock)
+
+
+def ticket_desk_of(runtime: Runtime) -> TicketDesk:
+    """The desk build_alert_store put on the runtime's alert store."""
+    return next(r for r in runtime.alert_store.reactors if isinstance(r, TicketDesk))
 
 
 def build_review_desk(runtime: Runtime) -> ReviewDesk:

@@ -53,6 +53,20 @@ class ElevatorFault(StrEnum):
     OFFLINE = "OFFLINE"
 
 
+class ServiceCode(StrEnum):
+    """Conditions the service itself raises as alerts, outside the fault catalogue.
+
+    TICKET_SLA_BREACH: a ticket step (dispatch, acceptance, arrival) missed its SLA
+    deadline (elevators.md, Tickets: each breach is an alert of its own). Raised with
+    kind `elevator` on the ticket's elevator, P1 for a rescue and P2 otherwise.
+    """
+
+    TICKET_SLA_BREACH = "TICKET_SLA_BREACH"
+
+
+SERVICE_CODE_NAMES_ZH: dict[str, str] = {ServiceCode.TICKET_SLA_BREACH: "工单超时"}
+
+
 class KitchenViolation(StrEnum):
     RODENT = "RODENT"
     NO_MASK = "NO_MASK"

@@ -1,4 +1,5 @@
-"""Messages the service publishes: alert lifecycle messages (interfaces.md, Alert message)."""
+"""Messages the service publishes: alert lifecycle messages (interfaces.md, Alert message)
+and ticket lifecycle messages (`bw/tickets/{firm_id}/{ticket_id}`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,49 @@ class AlertBody(msgspec.Struct, kw_only=True):
 class AlertMessage(msgspec.Struct, kw_only=True):
     type: AlertMessageType
     alert: AlertBody
+
+
+class TicketSla(msgspec.Struct, kw_only=True):
+    """The next SLA deadline of a ticket: the step it waits for."""
+
+    step: str
+    due_at: datetime
+    breached: bool
+
+
+class TicketBody(msgspec.Struct, kw_only=True):
+    id: int
+    type: str
+    state: str
+    elevator_id: str
+    address: str
+    district: str
+    site_id: str | None
+    firm_id: str | None
+    trigger: str
+    alert_id: int | None
+    confirmed_at: datetime | None
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    verified_at: datetime | None
+    result: str | None
+    previous_firms: list[str]
+    sla: TicketSla | None
+
+
+class TicketMessage(msgspec.Struct, kw_only=True):
+    """One ticket event (`event`: created, dispatched, accepted, ..., sla_breached) with
+    the ticket after it."""
+
+    event: str
+    at: datetime
+    actor: str
+    ticket: TicketBody
 
 
 def encode(message: msgspec.Struct) -> bytes:

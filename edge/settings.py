@@ -5,6 +5,112 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
+class CameraSettings(BaseModel):
+    """The camera agent (`[edge.camera]`, env `BW_EDGE__CAMERA__...`)."""
+
+    fps: float = Field(
+        1.0,
+        gt=0.0,
+        le=30.0,
+        title="Sampling rate",
+        description="Frames sampled per second (kitchens.md: 1-2 fps for inference); `--fps` overrides it.",
+    )
+    gate_width: int = Field(
+        96,
+        ge=32,
+        le=640,
+        title="Motion image width",
+        description="Width in pixels of the small grey image motion is measured on (height keeps the aspect).",
+    )
+    gate_blur: int = Field(
+        5,
+        ge=1,
+        le=31,
+        title="Motion blur kernel",
+        description="Side of the Gaussian blur on the small image (odd; 1 = none): sensor noise and JPEG artefacts must not count as motion.",
+    )
+    pixel_threshold: int = Field(
+        18,
+        ge=1,
+        le=255,
+        title="Changed-pixel threshold",
+        description="Grey-level difference from the background (0-255) above which a pixel of the small image counts as changed.",
+    )
+    changed_ratio: float = Field(
+        0.004,
+        gt=0.0,
+        le=1.0,
+        title="Motion area",
+        description="Share of changed pixels of the small image that makes a frame a motion frame (0.004 of 96x54 is about 20 pixels: a person far away).",
+    )
+    mean_diff: float = Field(
+        12.0,
+        gt=0.0,
+        le=255.0,
+        title="Global change",
+        description="Mean absolute grey-level difference from the background that makes a frame a motion frame even when no area stands out (lights switched, camera moved).",
+    )
+    background_alpha: float = Field(
+        0.1,
+        gt=0.0,
+        le=1.0,
+        title="Background adaptation",
+        description="Weight of each new frame in the running background (0.1: a change that stays is absorbed after about 20 frames).",
+    )
+    keepalive_s: float = Field(
+        30.0,
+        ge=1.0,
+        le=3600.0,
+        title="Keep-alive interval",
+        description="A frame is sent at least this often without motion, so the public page and the server's offline and obstruction checks stay current (CAMERA_OFFLINE fires after 5 min).",
+    )
+    jpeg_quality: int = Field(
+        80, ge=10, le=100, title="JPEG quality", description="Quality of the frames sent (10-100)."
+    )
+    max_width: int | None = Field(
+        1280,
+        ge=64,
+        le=8192,
+        title="Maximum frame width",
+        description="Frames wider than this are scaled down before they are sent (unset: as captured).",
+    )
+    detect_labels: list[str] = Field(
+        default_factory=lambda: [
+            "person",
+            "rat",
+            "mouse",
+            "cat",
+            "dog",
+            "cell phone",
+            "cigarette",
+            "fire",
+            "flame",
+        ],
+        title="Classes of interest",
+        description="With --detect: detections of these class names are published (with an evidence frame); frames with none of them send nothing. Empty: every class.",
+    )
+    reconnect_min_s: float = Field(
+        1.0,
+        gt=0.0,
+        le=60.0,
+        title="First reconnect delay",
+        description="Wait before reopening a failed source; doubled after each failure up to the maximum.",
+    )
+    reconnect_max_s: float = Field(
+        30.0,
+        gt=0.0,
+        le=600.0,
+        title="Longest reconnect delay",
+        description="Upper bound of the source's reconnect back-off.",
+    )
+    spool_max_messages: int = Field(
+        5000,
+        ge=10,
+        title="Spool capacity (frames)",
+        description="Messages kept on disk while the broker is unreachable, the oldest dropped beyond it; frames weigh 50-200 kB each.",
+    )
+
+
 class EdgeSettings(BaseModel):
     spool_max_messages: int = Field(
         1_000_000,
@@ -12,3 +118,4 @@ class EdgeSettings(BaseModel):
         title="Spool capacity",
         description="Messages kept on disk while the broker is unreachable; the oldest go first beyond this.",
     )
+    camera: CameraSettings = Field(default_factory=CameraSettings, title="Camera agent")

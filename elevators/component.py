@@ -4,7 +4,9 @@ Its own persistent MQTT session (client id `<instance>-rules-0`) on
 `bw/elevators/+/{status,event,stats,availability}`, acknowledged after each batch's
 commit; with BW_SHARE_GROUP through `$share/<group>-rules/...` (see elevators.worker
 for what sharing requires). A ticker thread fires due timers every
-`tick_interval_ms`. Health: `mqtt-rules`.
+`tick_interval_ms`. Health: `mqtt-rules`. A third thread runs the on-demand
+maintenance scheduler (elevators.maintenance.scheduler) when `[elevators.maintenance]`
+is enabled.
 """
 
 from __future__ import annotations
@@ -53,16 +55,47 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         name="bw-rules-ticker",
         daemon=True,
     )
+    planner = _maintenance_thread(runtime, stop)
     try:
         pending = worker.load_dues()
         log.info("rules worker: %d elevator(s) with a pending deadline", pending)
         ticker.start()
+        if planner is not None:
+            planner.start()
         consumer.run(stop)
     finally:
         stop.set()
         if ticker.is_alive():
             ticker.join(10)
+        if planner is not None and planner.is_alive():
+            planner.join(10)
         pool.close()
+
+
+def _maintenance_thread(runtime: Runtime, stop: threading.Event) -> threading.Thread | None:
+    settings = runtime.settings
+    if not settings.elevators.maintenance.enabled:
+        return None
+    from alerts.routing.pipeline import NotificationPipeline
+    from db.connect import connect
+    from elevators.maintenance.notice import WithdrawalNotice
+    from elevators.maintenance.scheduler import MaintenanceScheduler
+
+    pipeline = NotificationPipeline(settings.alerts, settings.topic_root, runtime.clock)
+    from brightwatch.wiring import ticket_desk_of
+
+    scheduler = MaintenanceScheduler(
+        settings.elevators.maintenance,
+        runtime.clock,
+        open_ticket=ticket_desk_of(runtime).open_maintenance,
+        on_withdrawn=WithdrawalNotice(pipeline, runtime.alert_store),
+    )
+    return threading.Thread(
+        target=scheduler.run,
+        args=(lambda: connect(runtime.database_url), stop),
+        name="bw-maintenance",
+        daemon=True,
+    )
 
 
 def _tick_loop(

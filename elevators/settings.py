@@ -12,34 +12,18 @@ here and can be overridden per elevator, from lowest to highest priority:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contract.codes import ELEVATOR_CATALOGUE
 from contract.ids import is_valid_id
+from contract.payloads import ServiceMode
+from elevators.maintenance.settings import MaintenanceSettings
 from mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 
-ServiceMode = Literal[
-    "normal",
-    "inspection",
-    "fire_return",
-    "firefighter",
-    "emergency_power",
-    "earthquake",
-    "out_of_service",
-    "unknown",
-]
-ALL_MODES: tuple[ServiceMode, ...] = (
-    "normal",
-    "inspection",
-    "fire_return",
-    "firefighter",
-    "emergency_power",
-    "earthquake",
-    "out_of_service",
-    "unknown",
-)
+# the contract's service modes (interfaces.md), every one of them
+ALL_MODES: tuple[ServiceMode, ...] = get_args(ServiceMode)
 
 
 class Thresholds(BaseModel):
@@ -413,6 +397,12 @@ class ElevatorSettings(Thresholds):
         le=10_000_000,
         title="Rule states kept in memory",
         description="Elevators whose rule state stays in memory; others are read from the database when they speak.",
+    )
+
+    maintenance: MaintenanceSettings = Field(
+        default_factory=MaintenanceSettings,
+        title="On-demand maintenance planner",
+        description='Risk score, intervals, overrides and ticket triggers (elevators.md); per elevator in [elevators.maintenance.per_elevator."<id>"].',
     )
 
     @field_validator("per_elevator")

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,18 +40,17 @@ class Inbound:
     mid: int
     qos: int
     generation: int
+    # MQTT 5 user property `seq`: the camera agent's frame that pairs with edge detections
+    user_seq: int | None = None
 
 
 Handler = Callable[[list[Inbound]], None]
 
 
-def _user_ts(msg: mqtt.MQTTMessage) -> int | None:
-    props = getattr(msg, "properties", None)
-    pairs = getattr(props, "UserProperty", None) if props is not None else None
-    if not pairs:
-        return None
-    for key, value in pairs:
-        if key == "ts":
+def user_int(pairs: Iterable[tuple[str, str]] | None, name: str) -> int | None:
+    """The integer MQTT 5 user property `name` (`ts`, `seq`); None when absent or not a number."""
+    for key, value in pairs or ():
+        if key == name:
             try:
                 return int(value)
             except ValueError:
@@ -59,23 +58,26 @@ def _user_ts(msg: mqtt.MQTTMessage) -> int | None:
     return None
 
 
-class BatchConsumer:
+def _user_ts(msg: mqtt.MQTTMessage, name: str = "ts") -> int | None:
+    props = getattr(msg, "properties", None)
+    return user_int(getattr(props, "UserProperty", None) if props is not None else None, name)
+
+
+class BatchLoop:
+    """What every consumer shares: the caller's thread takes batches from the queue the
+    network side fills, hands each to the handler, acknowledges it only after the handler
+    returned, and retries a failed batch with backoff (nothing acknowledged meanwhile).
+    Subclasses own the connection: `start`, `close`, `_take_batch`, `_acknowledge`."""
+
     def __init__(
         self,
-        address: BrokerAddress,
         client_id: str,
-        topic_filters: Sequence[str],
         handler: Handler,
-        *,
-        share_group: str | None = None,
-        batch_size: int = 1000,
-        batch_wait_s: float = 0.05,
-        receive_maximum: int = 20_000,
-        max_retry_delay_s: float = 10.0,
+        batch_size: int,
+        batch_wait_s: float,
+        max_retry_delay_s: float,
     ) -> None:
-        self.address = address
         self.client_id = client_id
-        self.filters = [shared(f, share_group) for f in topic_filters]
         self.handler = handler
         self.batch_size = batch_size
         self.batch_wait_s = batch_wait_s
@@ -92,6 +94,72 @@ class BatchConsumer:
         self.failures = 0
         self.last_batch_size = 0
         self.last_commit_at: float | None = None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _take_batch(self, stop: threading.Event) -> list[Inbound]:
+        raise NotImplementedError
+
+    def _acknowledge(self, batch: list[Inbound]) -> None:
+        raise NotImplementedError
+
+    def _process(self, batch: list[Inbound], stop: threading.Event) -> None:
+        delay = 0.1
+        while True:
+            try:
+                self.handler(batch)
+            except Exception:
+                self.failures += 1
+                log.exception(
+                    "%s: batch of %d failed; retrying in %.1f s", self.client_id, len(batch), delay
+                )
+                if stop.wait(delay):
+                    return  # not acknowledged: the broker redelivers after restart
+                delay = min(delay * 2, self.max_retry_delay_s)
+                continue
+            self._acknowledge(batch)
+            self.batches += 1
+            self.last_batch_size = len(batch)
+            self.last_commit_at = time.time()
+            return
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set; the batch in hand is finished first."""
+        self.start()
+        try:
+            while not stop.is_set():
+                batch = self._take_batch(stop)
+                if batch:
+                    self._process(batch, stop)
+        finally:
+            self.close()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._queue)
+
+
+class BatchConsumer(BatchLoop):
+    def __init__(
+        self,
+        address: BrokerAddress,
+        client_id: str,
+        topic_filters: Sequence[str],
+        handler: Handler,
+        *,
+        share_group: str | None = None,
+        batch_size: int = 1000,
+        batch_wait_s: float = 0.05,
+        receive_maximum: int = 20_000,
+        max_retry_delay_s: float = 10.0,
+    ) -> None:
+        super().__init__(client_id, handler, batch_size, batch_wait_s, max_retry_delay_s)
+        self.address = address
+        self.filters = [shared(f, share_group) for f in topic_filters]
         self.client, self._connect_kwargs = make_client(
             address, client_id, persistent=True, manual_ack=True, receive_maximum=receive_maximum
         )
@@ -138,6 +206,7 @@ class BatchConsumer:
             msg.mid,
             msg.qos,
             self._generation,
+            _user_ts(msg, "seq"),
         )
         with self._wake:
             self._queue.append(item)
@@ -170,47 +239,12 @@ class BatchConsumer:
                 self.client.ack(item.mid, item.qos)
                 self.acknowledged += 1
 
-    def _process(self, batch: list[Inbound], stop: threading.Event) -> None:
-        delay = 0.1
-        while True:
-            try:
-                self.handler(batch)
-            except Exception:
-                self.failures += 1
-                log.exception(
-                    "%s: batch of %d failed; retrying in %.1f s", self.client_id, len(batch), delay
-                )
-                if stop.wait(delay):
-                    return  # not acknowledged: the broker redelivers after restart
-                delay = min(delay * 2, self.max_retry_delay_s)
-                continue
-            self._acknowledge(batch)
-            self.batches += 1
-            self.last_batch_size = len(batch)
-            self.last_commit_at = time.time()
-            return
-
     def start(self) -> None:
         self.client.connect_async(self.address.host, self.address.port, **self._connect_kwargs)  # type: ignore[arg-type]
         self.client.loop_start()
-
-    def run(self, stop: threading.Event) -> None:
-        """Consume until `stop` is set; the batch in hand is finished first."""
-        self.start()
-        try:
-            while not stop.is_set():
-                batch = self._take_batch(stop)
-                if batch:
-                    self._process(batch, stop)
-        finally:
-            self.close()
 
     def close(self) -> None:
         try:
             self.client.disconnect()
         finally:
             self.client.loop_stop()
-
-    @property
-    def backlog(self) -> int:
-        return len(self._queue)

@@ -29,13 +29,12 @@ import ssl
 import struct
 import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from contract.topics import shared
 from mqttlink.client import BrokerAddress
-from mqttlink.consumer import Handler, Inbound
+from mqttlink.consumer import BatchLoop, Handler, Inbound, user_int
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,8 @@ class ProtocolError(ConnectionError):
     """The broker sent something this session does not accept; reconnect."""
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """MQTT variable byte integer (remaining length, property lengths)."""
     out = bytearray()
     while True:
         byte, n = n % 128, n // 128
@@ -69,7 +69,8 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def _string(text: str) -> bytes:
+def mqtt_string(text: str) -> bytes:
+    """MQTT UTF-8 string: two-byte length, then the bytes."""
     raw = text.encode("utf-8")
     return struct.pack("!H", len(raw)) + raw
 
@@ -133,17 +134,11 @@ def parse_properties(data: bytes) -> dict[int, object]:
     return props
 
 
-def _user_ts(props: dict[int, object]) -> int | None:
-    for key, value in props.get(_PROP_PAIR, ()):  # type: ignore[attr-defined]
-        if key == "ts":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+def _user_ts(props: dict[int, object], name: str = "ts") -> int | None:
+    return user_int(props.get(_PROP_PAIR), name)  # type: ignore[arg-type]
 
 
-class StreamConsumer:
+class StreamConsumer(BatchLoop):
     """Receive QoS 1 messages in batches, acknowledge each batch after its handler returned.
 
     An I/O thread owns the socket (reads, writes, keepalive, reconnections); `run` (the
@@ -170,44 +165,27 @@ class StreamConsumer:
         max_backlog_bytes: int = 256 * 1024 * 1024,
         connect_timeout_s: float = 10.0,
     ) -> None:
+        super().__init__(client_id, handler, batch_size, batch_wait_s, max_retry_delay_s)
         self.address = address
-        self.client_id = client_id
         self.filters = [shared(f, share_group) for f in topic_filters]
-        self.handler = handler
-        self.batch_size = batch_size
-        self.batch_wait_s = batch_wait_s
         self.receive_maximum = receive_maximum
-        self.max_retry_delay_s = max_retry_delay_s
         self.keepalive_s = keepalive_s
         self.session_expiry_s = session_expiry_s
         self.max_backlog_bytes = max_backlog_bytes
         self.connect_timeout_s = connect_timeout_s
         self.v5 = address.protocol == "5"
 
-        self._queue: deque[Inbound] = deque()
         self._queued_bytes = 0
-        self._wake = threading.Condition()
         self._send_lock = threading.Lock()
         self._outbox: list[tuple[int, bytes]] = []
         # wakes the I/O loop when there is something to send or it must stop
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._generation = 0
         self._last_sent = 0.0
         self._closing = threading.Event()
         self._reader: threading.Thread | None = None
-
-        self.subscribed = threading.Event()
-        self.connected = False
-        # figures read by metrics and tests
-        self.received = 0
-        self.acknowledged = 0
-        self.batches = 0
-        self.failures = 0
         self.connections = 0
-        self.last_batch_size = 0
-        self.last_commit_at: float | None = None
 
     # ------------------------------------------------------------------ connection
 
@@ -225,26 +203,26 @@ class StreamConsumer:
                 + struct.pack("!H", self.receive_maximum)
             )
             header = (
-                _string("MQTT")
+                mqtt_string("MQTT")
                 + bytes([5, flags])
                 + struct.pack("!H", self.keepalive_s)
-                + _varint(len(props))
+                + varint(len(props))
                 + props
             )
         else:
-            header = _string("MQTT") + bytes([4, flags]) + struct.pack("!H", self.keepalive_s)
-        body = header + _string(self.client_id)
+            header = mqtt_string("MQTT") + bytes([4, flags]) + struct.pack("!H", self.keepalive_s)
+        body = header + mqtt_string(self.client_id)
         if self.address.username is not None:
-            body += _string(self.address.username)
+            body += mqtt_string(self.address.username)
             if self.address.password is not None:
-                body += _string(self.address.password)
-        return bytes([_CONNECT]) + _varint(len(body)) + body
+                body += mqtt_string(self.address.password)
+        return bytes([_CONNECT]) + varint(len(body)) + body
 
     def _subscribe_packet(self, packet_id: int) -> bytes:
         body = struct.pack("!H", packet_id) + (b"\x00" if self.v5 else b"")
         for f in self.filters:
-            body += _string(f) + b"\x01"  # QoS 1; MQTT 5 options: local, retain as published
-        return bytes([_SUBSCRIBE]) + _varint(len(body)) + body
+            body += mqtt_string(f) + b"\x01"  # QoS 1; MQTT 5 options: local, retain as published
+        return bytes([_SUBSCRIBE]) + varint(len(body)) + body
 
     def _open_socket(self) -> socket.socket:
         sock = socket.create_connection(
@@ -295,7 +273,7 @@ class StreamConsumer:
                 break
             if header & 0xF0 == _PUBLISH:
                 # queued messages of a present session may arrive before the SUBACK
-                self._take_publishes(bytearray([header]) + _varint(len(body)) + body)
+                self._take_publishes(bytearray([header]) + varint(len(body)) + body)
                 continue
             raise ProtocolError(f"expected SUBACK, got packet type 0x{header:02x}")
         pos = 2
@@ -343,11 +321,13 @@ class StreamConsumer:
                 if qos:
                     mid = (buf[k] << 8) | buf[k + 1]
                     k += 2
-                user_ts = None
+                user_ts = user_seq = None
                 if v5:
                     plen, k = _read_varint(buf, k, stop)
                     if plen:
-                        user_ts = _user_ts(parse_properties(bytes(buf[k : k + plen])))
+                        props = parse_properties(bytes(buf[k : k + plen]))
+                        user_ts = _user_ts(props)
+                        user_seq = _user_ts(props, "seq")
                     k += plen
                 if k > stop:
                     raise ProtocolError("PUBLISH shorter than its headers")
@@ -358,7 +338,17 @@ class StreamConsumer:
                 payload = bytes(buf[k:stop])
                 size += len(payload)
                 items.append(
-                    Inbound(topic, payload, now, user_ts, bool(header & 0x01), mid, qos, generation)
+                    Inbound(
+                        topic,
+                        payload,
+                        now,
+                        user_ts,
+                        bool(header & 0x01),
+                        mid,
+                        qos,
+                        generation,
+                        user_seq,
+                    )
                 )
             elif kind == _PINGRESP:
                 pass
@@ -519,26 +509,6 @@ class StreamConsumer:
             self._wake.notify_all()
             return batch
 
-    def _process(self, batch: list[Inbound], stop: threading.Event) -> None:
-        delay = 0.1
-        while True:
-            try:
-                self.handler(batch)
-            except Exception:
-                self.failures += 1
-                log.exception(
-                    "%s: batch of %d failed; retrying in %.1f s", self.client_id, len(batch), delay
-                )
-                if stop.wait(delay):
-                    return  # not acknowledged: the broker redelivers after restart
-                delay = min(delay * 2, self.max_retry_delay_s)
-                continue
-            self._acknowledge(batch)
-            self.batches += 1
-            self.last_batch_size = len(batch)
-            self.last_commit_at = time.time()
-            return
-
     def start(self) -> None:
         if self._reader is None:
             self._closing.clear()
@@ -546,17 +516,6 @@ class StreamConsumer:
                 target=self._reader_loop, name=f"mqtt-{self.client_id}", daemon=True
             )
             self._reader.start()
-
-    def run(self, stop: threading.Event) -> None:
-        """Consume until `stop` is set; the batch in hand is finished first."""
-        self.start()
-        try:
-            while not stop.is_set():
-                batch = self._take_batch(stop)
-                if batch:
-                    self._process(batch, stop)
-        finally:
-            self.close()
 
     def close(self) -> None:
         """Stop the I/O loop; it sends the pending PUBACKs and a DISCONNECT first."""
@@ -568,7 +527,3 @@ class StreamConsumer:
         if self._reader is not None:
             self._reader.join(10)
             self._reader = None
-
-    @property
-    def backlog(self) -> int:
-        return len(self._queue)

@@ -1,15 +1,112 @@
-"""The `vision` component (built in a later issue)."""
+"""The `vision` component: the vision worker on the camera topics, its ticker and the
+retention sweep.
+
+Its own persistent MQTT session (client id `<instance>-vision-0`) on
+`bw/kitchens/+/cameras/+/{frame,detections,availability}` with QoS 1, acknowledged after
+each batch's commit; with BW_SHARE_GROUP through `$share/<group>-vision/...`. As for the
+elevator rules, a camera's messages must all reach one worker in order: run one vision
+worker per broker, or a broker that dispatches shared subscriptions by topic hash (see
+elevators.worker). Health: `mqtt-vision`.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 from brightwatch.runtime import Runtime
+from contract.topics import camera_filters
+from db.connect import make_pool
+from mqttlink.factory import Consumer, make_consumer
+from vision import retention
+from vision.inference import build
+from vision.worker import VisionWorker
 
 log = logging.getLogger(__name__)
 
 
+def make_worker(runtime: Runtime) -> VisionWorker:
+    settings = runtime.settings
+    vs = settings.vision
+    inference = build(vs, settings.model, settings.data_dir, threads=vs.threads)
+    log.info(
+        "vision: detectors %s, classifiers %s",
+        ", ".join(inference.models) or "none (edge detections and camera health only)",
+        ", ".join(c.name for c in inference.classifiers) or "none",
+    )
+    pool = make_pool(runtime.database_url, min_size=1, max_size=3, name="vision")
+    return VisionWorker(
+        vs,
+        runtime.alert_store,
+        pool,
+        settings.topic_root,
+        settings.data_dir,
+        inference if inference.detectors else None,
+        unknown_devices=settings.unknown_devices,
+        review_codes=settings.alerts.review.codes,
+        max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
+    )
+
+
 def run(runtime: Runtime, stop: threading.Event) -> None:
-    log.warning("the vision component has no rules yet")
-    stop.wait()
+    settings = runtime.settings
+    vs = settings.vision
+    worker = make_worker(runtime)
+    consumer = make_consumer(
+        vs.mqtt_client,
+        runtime.broker,
+        runtime.client_id("vision"),
+        camera_filters(settings.topic_root),
+        worker.handle,
+        share_group=f"{settings.share_group}-vision" if settings.share_group else None,
+        batch_size=vs.batch_size,
+        batch_wait_s=vs.batch_wait_ms / 1000,
+        receive_maximum=vs.receive_maximum,
+    )
+    runtime.health["mqtt-vision"] = lambda: consumer.connected and consumer.subscribed.is_set()
+    ticker = threading.Thread(
+        target=_tick_loop,
+        args=(worker, consumer, runtime, stop),
+        name="bw-vision-ticker",
+        daemon=True,
+    )
+    try:
+        known = worker.load_all()
+        log.info("vision worker: %d camera(s) with a saved rule state", known)
+        ticker.start()
+        consumer.run(stop)
+    finally:
+        stop.set()
+        if ticker.is_alive():
+            ticker.join(10)
+        worker.pool.close()
+
+
+def _tick_loop(
+    worker: VisionWorker, consumer: Consumer, runtime: Runtime, stop: threading.Event
+) -> None:
+    vs = runtime.settings.vision
+    # the backlog queued while we were away comes first (frames may clear a silence)
+    consumer.subscribed.wait(30)
+    last_sweep = 0.0
+    while not stop.wait(vs.tick_interval_ms / 1000):
+        try:
+            worker.tick_due()
+            if time.monotonic() - last_sweep >= vs.cleanup_interval_s:
+                last_sweep = time.monotonic()
+                _sweep(worker, runtime)
+        except Exception:
+            log.exception("vision ticker: a tick failed; retrying")
+            stop.wait(1.0)
+
+
+def _sweep(worker: VisionWorker, runtime: Runtime) -> None:
+    keep = timedelta(days=runtime.settings.vision.frame_retention_days)
+    now = datetime.now(UTC)
+    with worker.pool.connection() as conn:
+        gone = retention.sweep_evidence(conn, worker.data_dir, now, keep)
+    days = retention.sweep_frames(worker.data_dir, now, keep)
+    if gone or days:
+        log.info("vision retention: %d evidence file(s), %d frame day(s) deleted", gone, days)

@@ -7,9 +7,7 @@ acknowledgement or resolution, evidence retention, history) in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -20,7 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts import history
+from alerts import files, history
 from alerts.model import Action, Alert, AlertChange, AlertState
 from alerts.review import workflow
 from alerts.review.workflow import Case, CaseState, IllegalStep
@@ -61,13 +59,8 @@ CARD_NAMES = {
     "inspection": "现场检查 on-site inspection",
 }
 
-# what an upload may hold, recognised by its first bytes (the declared type is not trusted)
-SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
-    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
-    (b"%PDF-", 0, "application/pdf", ".pdf"),
-    (b"ftyp", 4, "video/mp4", ".mp4"),
-)
+# what rectification evidence may be: photos, a video, a PDF report
+ACCEPTED = ("image/jpeg", "image/png", "application/pdf", "video/mp4")
 
 
 class ReviewNotFound(LookupError):
@@ -82,21 +75,10 @@ class UploadRejected(ValueError):
         self.status = status
 
 
-class TamperedFile(RuntimeError):
-    """A stored file whose content no longer matches its recorded hash."""
-
-
 @dataclass(frozen=True)
 class Upload:
     name: str
     data: bytes
-
-
-def sniff(data: bytes) -> tuple[str, str] | None:
-    for magic, offset, content_type, ext in SIGNATURES:
-        if data[offset : offset + len(magic)] == magic:
-            return content_type, ext
-    return None
 
 
 def evidence_url(evidence_id: int) -> str:
@@ -498,7 +480,7 @@ class ReviewDesk:
                 raise UploadRejected(
                     f"{up.name}: larger than {self.settings.upload_max_bytes} bytes", 413
                 )
-            kind = sniff(up.data)
+            kind = files.sniff(up.data, ACCEPTED)
             if kind is None:
                 raise UploadRejected(
                     f"{up.name}: only JPEG, PNG, PDF or MP4 files are accepted", 415
@@ -515,18 +497,14 @@ class ReviewDesk:
         assert row is not None
         rect_id = int(row[0])
         for i, (up, (content_type, ext)) in enumerate(zip(uploads, kinds, strict=True)):
-            digest = hashlib.sha256(up.data).hexdigest()
+            digest = files.sha256(up.data)
             rel = (
                 Path("rectifications")
                 / case.site_id
                 / str(case.id)
                 / f"{rect_id}-{i}-{digest[:16]}{ext}"
             )
-            target = self.data_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".part")
-            tmp.write_bytes(up.data)
-            os.replace(tmp, target)
+            files.write_atomic(self.data_dir / rel, up.data)
             conn.execute(
                 "INSERT INTO rectification_file (rectification_id, path, sha256, size_bytes, content_type, original_name)"
                 " VALUES (%s, %s, %s, %s, %s, %s)",
@@ -546,15 +524,7 @@ class ReviewDesk:
         ).fetchone()
         if row is None:
             raise ReviewNotFound(file_id)
-        path = self.data_dir / row[0]
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise TamperedFile(
-                f"rectification file {file_id} is missing from the data folder"
-            ) from None
-        if hashlib.sha256(data).hexdigest() != row[1]:
-            raise TamperedFile(f"rectification file {file_id} does not match its recorded hash")
+        data = files.read_checked(self.data_dir, row[0], row[1], f"rectification file {file_id}")
         return data, row[2], row[3]
 
     # ------------------------------------------------------------------ the clock

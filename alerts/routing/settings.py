@@ -161,6 +161,15 @@ def _default_route() -> RouteSettings:
         group_interval_s=300,
         repeat_interval_s=4 * 3600,
         routes=[
+            # elevators.md, on-demand maintenance: two trapped faults in 30 days withdraw the
+            # elevator's on-demand status and the bureau is notified
+            RouteSettings(
+                name="on-demand-withdrawn",
+                matchers=["notice=on_demand_withdrawn"],
+                receiver="bureau-duty",
+                group_by=["elevator_id"],
+                group_wait_s=0,
+            ),
             # kitchen notices (rectification, late plan, cards) go to the operator at once
             RouteSettings(
                 name="notices",
@@ -168,6 +177,21 @@ def _default_route() -> RouteSettings:
                 receiver="kitchen-operator",
                 group_by=["notice", "review_id"],
                 group_wait_s=0,
+            ),
+            # elevators.md, Tickets: a rescue not there in 30 min notifies the bureau at once
+            RouteSettings.model_validate(
+                {
+                    "name": "rescue-late",
+                    "matchers": [
+                        "code=TICKET_SLA_BREACH",
+                        "ticket_type=rescue",
+                        "sla_step=arrived",
+                    ],
+                    "receiver": "bureau-duty",
+                    "group_by": ["ticket_id"],
+                    "group_wait_s": 0,
+                    "continue": True,
+                }
             ),
             # life safety and T1 (rodents) must not wait for a burst to gather
             RouteSettings(

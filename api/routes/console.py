@@ -103,10 +103,10 @@ def calendar_view(request: Request, conn: Conn, who: FirmSide) -> HTMLResponse:
                 "date": d,
                 "today": d == today,
                 "past": d < today,
-                "tickets": [t for t in (due or []) if t["due_at"].astimezone(UTC).date() == d],
+                "tickets": [t for t in due if t["due_at"].astimezone(UTC).date() == d],
             }
         )
-    return _render(request, "views/calendar.html", days=days, available=due is not None)
+    return _render(request, "views/calendar.html", days=days)
 
 
 @router.get("/console/views/elevators", response_class=HTMLResponse)

@@ -12,6 +12,7 @@ from api.auth import Principal
 from api.deps import Conn, not_found, require
 from api.scope import elevator_scope
 from contract.ids import ID_PATTERN
+from elevators.maintenance.section import maintenance_section
 
 router = APIRouter(prefix="/api/v1/elevators", tags=["elevators"])
 Reader = Annotated[Principal, Depends(require("admin", "supervisor", "firm"))]
@@ -30,6 +31,7 @@ FROM = (
 
 # readers of an elevator's detail add their sections here (maintenance plan, tickets ...)
 DETAIL_SECTIONS: list[Any] = []
+DETAIL_SECTIONS.append(maintenance_section)  # elevators.md: the maintenance plan, explained
 
 
 @router.get("")

@@ -20,7 +20,8 @@ from fastapi import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.review.store import ReviewDesk, ReviewNotFound, TamperedFile, Upload, UploadRejected
+from alerts.files import TamperedFile
+from alerts.review.store import ReviewDesk, ReviewNotFound, Upload, UploadRejected
 from alerts.review.workflow import OPEN_CASE, Case, IllegalStep
 from api.auth import Principal
 from api.deps import Conn, not_found, require

@@ -1,4 +1,6 @@
-"""Statistics. Kitchen part: per kitchen, district and city (definitions and the hygiene
+"""Statistics. Elevator part: rescue arrival against the 30-min SLA, faults per 1,000
+runs, on-time maintenance (definitions: alerts.stats.elevators); firms see their own.
+Kitchen part: per kitchen, district and city (definitions and the hygiene
 score's formula: alerts.stats), the red/black list, review speed. Operators see their own
 kitchen's figures only."""
 
@@ -9,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from alerts.stats import elevators as elevator_queries
 from alerts.stats import queries
 from api.auth import Principal
 from api.deps import Conn, not_found, require
@@ -111,3 +114,43 @@ def review_speed(
     """Median and 90th percentile seconds per review decision (kitchens.md: under 3 s)."""
     window = _window(request, since, until)
     return {"since": window.since, "until": window.until, **queries.decision_times(conn, window)}
+
+
+@router.get("/elevators")
+def elevator_stats(
+    request: Request,
+    conn: Conn,
+    who: Annotated[Principal, Depends(require("admin", "supervisor", "firm"))],
+    level: Annotated[Literal["elevator", "district", "firm", "city"], Query()] = "district",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+    firm_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    elevator_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> dict[str, Any]:
+    """Per elevator, district, firm or the city: rescue arrival minutes (median, p90) and
+    the share within the rescue SLA (30 min), faults (P1/P2) per 1,000 runs, on-time
+    maintenance rate. Computed in SQL; definitions in the project's
+    alerts.stats.elevators module. A firm token sees its own elevators and tickets."""
+    window = _window(request, since, until)
+    if who.role == "firm":
+        if firm_id is not None and firm_id != who.firm_id:
+            raise not_found()
+        firm_id = who.firm_id
+    tickets = request.app.state.runtime.settings.alerts.tickets
+    items = elevator_queries.elevator_stats(
+        conn,
+        window.since,
+        window.until,
+        window.now,
+        level,
+        tickets.rescue.arrived_s or 1800,
+        elevator_queries.Scope(firm_id=firm_id, district=district, elevator_id=elevator_id),
+    )
+    return {
+        "level": level,
+        "since": window.since,
+        "until": window.until,
+        "rescue_sla_minutes": (tickets.rescue.arrived_s or 1800) / 60,
+        "items": items,
+    }

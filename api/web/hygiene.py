@@ -21,6 +21,9 @@ from contract.codes import KITCHEN_CATALOGUE
 TIER_POINTS = {"T1": 10, "T2": 5, "T3": 1}
 NOT_HYGIENE = ("CAMERA_OFFLINE", "CAMERA_OBSTRUCTED")
 WINDOW_DAYS = 90
+# only confirmed violations reach the public record: a flag waiting for review or
+# dismissed as a false positive stays off it (kitchens.md, public feed)
+CONFIRMED = "EXISTS (SELECT 1 FROM review r WHERE r.alert_id = a.id AND r.decision = 'confirm')"
 
 
 @dataclass
@@ -49,16 +52,6 @@ def grade(score: int) -> str:
     return "A" if score >= 90 else "B" if score >= 75 else "C" if score >= 60 else "D"
 
 
-def _confirmed_condition(conn: psycopg.Connection[Any]) -> str:
-    """Only confirmed violations reach the public record. With the review loop installed
-    (table `review`), a flag counts once an officer confirmed it; without it, every flag
-    counts that is not marked dismissed in its labels."""
-    has_review = conn.execute("SELECT to_regclass('review') IS NOT NULL").fetchone()
-    if has_review and has_review[0]:
-        return "EXISTS (SELECT 1 FROM review r WHERE r.alert_id = a.id AND r.decision = 'confirm')"
-    return "coalesce(a.labels->>'review', '') <> 'dismissed'"
-
-
 def hygiene_record(
     conn: psycopg.Connection[Any], site_id: str, now: datetime, days: int = WINDOW_DAYS
 ) -> HygieneRecord:
@@ -68,7 +61,7 @@ def hygiene_record(
         " count(*) FILTER (WHERE a.state = 'resolved') AS closed,"
         " max(a.started_at) AS last_at"
         " FROM alert a WHERE a.kind = 'kitchen' AND a.site_id = %s AND a.started_at >= %s"
-        " AND a.code <> ALL(%s) AND " + _confirmed_condition(conn) + " GROUP BY 1, 2"
+        " AND a.code <> ALL(%s) AND " + CONFIRMED + " GROUP BY 1, 2"
     )
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, (site_id, now - timedelta(days=days), list(NOT_HYGIENE))).fetchall()

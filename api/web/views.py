@@ -1,7 +1,5 @@
 """What the console's views read, each query confined to the caller (api/scope.py): a
-firm sees its elevators and tickets, an operator its site; anything else is not found.
-Tables that other parts of the service add (ticket, ticket_clock, review) are read when
-present, so the console works on any schema version."""
+firm sees its elevators and tickets, an operator its site; anything else is not found."""
 
 from __future__ import annotations
 
@@ -18,11 +16,6 @@ from contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
 Conn = psycopg.Connection[Any]
 OPEN_TICKET = ("created", "dispatched", "accepted", "arrived", "escalated", "reassigned")
 MAINTENANCE_TYPES = ("on_demand", "quarterly", "half_yearly", "yearly")
-
-
-def has_table(conn: Conn, name: str) -> bool:
-    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
-    return bool(row and row[0])
 
 
 def rows(conn: Conn, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -66,10 +59,8 @@ def alerts(
 
 def tickets(
     conn: Conn, who: Principal, now: datetime, state: str = "open", elevator_id: str | None = None
-) -> list[dict[str, Any]] | None:
-    """Tickets with their running SLA clock; None when tickets are not installed."""
-    if not has_table(conn, "ticket"):
-        return None
+) -> list[dict[str, Any]]:
+    """Tickets with their running SLA clock."""
     where, params = _ticket_scope(who)
     if state == "open":
         where.append("t.state = ANY(%s)")
@@ -88,7 +79,7 @@ def tickets(
         params,
     )
     clocks: dict[int, dict[str, Any]] = {}
-    if found and has_table(conn, "ticket_clock"):
+    if found:
         for c in rows(
             conn,
             "SELECT DISTINCT ON (ticket_id) ticket_id, step, due_at, breached_at FROM ticket_clock"
@@ -114,12 +105,10 @@ def _ticket_scope(who: Principal) -> tuple[list[str], list[Any]]:
     return ["TRUE"], []
 
 
-def calendar(conn: Conn, who: Principal, start: datetime, days: int) -> list[dict[str, Any]] | None:
+def calendar(conn: Conn, who: Principal, start: datetime, days: int) -> list[dict[str, Any]]:
     """What is due in [start, start + days): maintenance tickets, and the planner's next
     due dates of elevators that have no ticket for them yet (the planner opens a ticket a
-    few days ahead, so later dates would otherwise not show). None: tickets not installed."""
-    if not has_table(conn, "ticket"):
-        return None
+    few days ahead, so later dates would otherwise not show)."""
     where, params = _ticket_scope(who)
     end = start + timedelta(days=days)
     due = rows(
@@ -129,24 +118,23 @@ def calendar(conn: Conn, who: Principal, start: datetime, days: int) -> list[dic
         " AND t.state NOT IN ('cancelled', 'false_alarm') ORDER BY t.due_at",
         [*params, list(MAINTENANCE_TYPES), start, end],
     )
-    if has_table(conn, "maintenance_plan"):
-        cond, eparams = elevator_scope(who)
-        ticketed = {t["elevator_id"] for t in due}
-        planned = rows(
-            conn,
-            "SELECT * FROM (SELECT DISTINCT ON (p.elevator_id) p.elevator_id, e.address,"  # noqa: S608
-            " p.next_due_at AS due_at, p.interval_days FROM maintenance_plan p"
-            f" JOIN elevator e ON e.elevator_id = p.elevator_id WHERE {cond}"
-            " ORDER BY p.elevator_id, p.computed_at DESC, p.id DESC) latest"
-            " WHERE due_at >= %s AND due_at < %s ORDER BY due_at",
-            [*eparams, start, end],
-        )
-        for p in planned:
-            if p["elevator_id"] not in ticketed:
-                due.append(
-                    {**p, "id": None, "type": f"every {p['interval_days']} d", "state": "planned"}
-                )
-        due.sort(key=lambda t: t["due_at"])
+    cond, eparams = elevator_scope(who)
+    ticketed = {t["elevator_id"] for t in due}
+    planned = rows(
+        conn,
+        "SELECT * FROM (SELECT DISTINCT ON (p.elevator_id) p.elevator_id, e.address,"  # noqa: S608
+        " p.next_due_at AS due_at, p.interval_days FROM maintenance_plan p"
+        f" JOIN elevator e ON e.elevator_id = p.elevator_id WHERE {cond}"
+        " ORDER BY p.elevator_id, p.computed_at DESC, p.id DESC) latest"
+        " WHERE due_at >= %s AND due_at < %s ORDER BY due_at",
+        [*eparams, start, end],
+    )
+    for p in planned:
+        if p["elevator_id"] not in ticketed:
+            due.append(
+                {**p, "id": None, "type": f"every {p['interval_days']} d", "state": "planned"}
+            )
+    due.sort(key=lambda t: t["due_at"])
     return due
 
 
@@ -281,17 +269,13 @@ def kitchen(conn: Conn, who: Principal, site_id: str) -> dict[str, Any] | None:
     )
     for v in site["violations"]:
         v["name_zh"] = code_name("kitchen", v["code"])
-    site["rectifications"] = (
-        rows(
-            conn,
-            "SELECT r.id, r.code, r.tier, r.state, r.camera_id, r.detected_at, r.plan_due_at,"
-            " r.fix_due_at, r.card, r.closed_at,"
-            " (SELECT count(*) FROM rectification x WHERE x.review_id = r.id) AS submissions"
-            " FROM review r WHERE r.site_id = %s AND r.decision = 'confirm'"
-            " ORDER BY r.detected_at DESC LIMIT 100",
-            (site_id,),
-        )
-        if has_table(conn, "review") and has_table(conn, "rectification")
-        else None
+    site["rectifications"] = rows(
+        conn,
+        "SELECT r.id, r.code, r.tier, r.state, r.camera_id, r.detected_at, r.plan_due_at,"
+        " r.fix_due_at, r.card, r.closed_at,"
+        " (SELECT count(*) FROM rectification x WHERE x.review_id = r.id) AS submissions"
+        " FROM review r WHERE r.site_id = %s AND r.decision = 'confirm'"
+        " ORDER BY r.detected_at DESC LIMIT 100",
+        (site_id,),
     )
     return site

@@ -73,7 +73,6 @@ def elevator_sim(
     from brightwatch.cli import settings_from_env, stop_on_signals
     from contract.ids import is_valid_id
     from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
-    from edge.elevator_sim.forwarder import Broker
     from edge.elevator_sim.scenarios import ScenarioError, load_scenario
     from edge.elevator_sim.scenarios import list_scenarios as names
     from mqttlink.client import parse_mqtt_url
@@ -97,14 +96,10 @@ def elevator_sim(
         scn = load_scenario(scenario) if scenario else None
     except ScenarioError as exc:
         raise click.BadParameter(str(exc), param_hint="--scenario") from None
-    address = parse_mqtt_url(settings.mqtt_url.get_secret_value())
-    broker = Broker(
-        address.host,
-        address.port,
-        address.username,
-        address.password,
-        address.tls,
+    broker = parse_mqtt_url(
+        settings.mqtt_url.get_secret_value(),
         protocol or settings.mqtt_protocol,
+        settings.mqtt_ca_file,
     )
     agent = ElevatorAgent(
         AgentConfig(

@@ -2,8 +2,9 @@
 
 `model.Car` is the pure model (trips, doors, passengers, the terminal's reporting),
 `faults` the faults and look-alikes it can inject, `scenarios` the scenario files,
-`trace` the trace format the rule tests read, `spool`, `forwarder` and `agent` the
-store-and-forward MQTT side used by `brightwatch edge elevator-sim`.
+`trace` the trace format the rule tests read, `agent` the terminals at work for
+`brightwatch edge elevator-sim`, on the shared store-and-forward side (`edge.spool`,
+`edge.forwarder`).
 
 May import: contract, msgspec, paho-mqtt, the standard library (never the service's packages).
 """

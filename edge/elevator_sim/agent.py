@@ -27,10 +27,10 @@ from typing import Any
 import msgspec
 
 from contract.topics import elevator_topic
-from edge.elevator_sim.forwarder import Broker, Forwarder, Link, client_id
 from edge.elevator_sim.model import Car, CarSpec, Outgoing, fleet_spec
 from edge.elevator_sim.scenarios import Scenario, expected_alerts
-from edge.elevator_sim.spool import Spool
+from edge.forwarder import Broker, Forwarder, Link, client_id
+from edge.spool import Spool
 
 log = logging.getLogger(__name__)
 

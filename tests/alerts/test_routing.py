@@ -201,3 +201,20 @@ def test_default_tree_sends_notices_to_the_operator_over_mqtt() -> None:
     assert (mqtt.channel, mqtt.target) == ("mqtt", "{topic_root}/notices/{site_id}")
     (urgent,) = route(defaults.route, {"kind": "elevator", "severity": "P1"})
     assert urgent.path == "root/urgent"
+
+
+def test_default_tree_sends_the_on_demand_withdrawal_to_the_bureau() -> None:
+    """elevators.md: on-demand status withdrawn -> the bureau notified (not the kitchen)."""
+    labels = {
+        "kind": "elevator",
+        "code": "TRAPPED_OUT_ZONE",
+        "severity": "P1",
+        "notice": "on_demand_withdrawn",
+        "elevator_id": "E1",
+    }
+    (plan,) = route(NotifySettings().route, labels)
+    assert (plan.path, plan.receiver, plan.group_wait) == (
+        "root/on-demand-withdrawn",
+        "bureau-duty",
+        timedelta(0),
+    )

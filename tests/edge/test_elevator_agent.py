@@ -25,7 +25,7 @@ from paho.mqtt.properties import Properties
 
 from brightwatch.embedded import EmbeddedBroker
 from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
-from edge.elevator_sim.forwarder import Broker
+from edge.forwarder import Broker
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

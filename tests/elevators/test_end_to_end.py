@@ -241,12 +241,6 @@ def test_worker_killed_during_trapped_timer_fires_once_on_time(
 
 def test_trapped_alert_opens_a_rescue_ticket(settings: Settings, broker: EmbeddedBroker) -> None:
     runtime = build_runtime(settings)
-    if not any("Ticket" in type(r).__name__ for r in runtime.alert_store.reactors):
-        pytest.skip(
-            "no ticket reactor wired in build_alert_store on this branch: the tickets "
-            "capability (alerts/tickets) turns the TRAPPED_* alert into a rescue ticket on "
-            "bw/tickets/{firm_id}/{ticket_id}; this test checks it once merged"
-        )
     root = settings.topic_root
     eid = "31010900000000000078"
     with psycopg.connect(settings.database_url.get_secret_value()) as conn:

@@ -7,11 +7,13 @@ fire exactly when the test says.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 
 from alerts.settings import AlertSettings
 from alerts.store import AlertStore
@@ -49,8 +51,20 @@ def inbound(trace: Trace, index: int, latency_ms: int = 40) -> Inbound:
     )
 
 
+_POOLS: list[ConnectionPool] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_pools() -> Iterator[None]:
+    """Pools made by make_worker are closed after each test, not left to the collector."""
+    yield
+    while _POOLS:
+        _POOLS.pop().close()
+
+
 def make_worker(db_url: str, clock: Clock, reactors=(), **settings: object) -> RulesWorker:  # type: ignore[no-untyped-def]
     pool = make_pool(db_url, max_size=2, name="test-rules")
+    _POOLS.append(pool)
     store = AlertStore(
         AlertSettings(), ROOT, reactors=reactors, clock=lambda: datetime.fromtimestamp(clock(), UTC)
     )

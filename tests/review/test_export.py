@@ -233,23 +233,42 @@ def test_export_refuses_what_it_cannot_do(decided: Decided, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_exported_dataset_trains_one_epoch(decided: Decided, tmp_path: Path) -> None:
+def test_exported_dataset_trains_with_brightwatch_vision_train(
+    decided: Decided, tmp_path: Path
+) -> None:
+    """Issue 5: the exported set is ready for `brightwatch vision train` (one short epoch)."""
     pytest.importorskip("ultralytics", reason="training needs the ultralytics extra")
     out = tmp_path / "reviews"
     assert run_export(decided, out).returncode == 0
-    script = (
-        "import sys\n"
-        "from ultralytics import YOLO\n"
-        "YOLO('yolov8n.yaml').train(data=sys.argv[1], epochs=1, imgsz=64, batch=2, workers=0,"
-        " device='cpu', plots=False, amp=False, project=sys.argv[2], name='t', exist_ok=True, verbose=False)\n"
-    )
+    model = tmp_path / "models" / "from_reviews.onnx"
     r = subprocess.run(
-        [sys.executable, "-c", script, str(out / "data.yaml"), str(tmp_path / "runs")],
+        [
+            sys.executable,
+            "-m",
+            "brightwatch",
+            "vision",
+            "train",
+            "detector",
+            "--data",
+            str(out / "data.yaml"),
+            "--output",
+            str(model),
+            "--model",
+            "yolov8n.yaml",
+            "--epochs",
+            "1",
+            "--imgsz",
+            "64",
+            "--batch",
+            "2",
+            "--work-dir",
+            str(tmp_path / "runs"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=300,
-        env={**os.environ, "YOLO_OFFLINE": "1"},
+        timeout=600,
+        env={**os.environ, "YOLO_OFFLINE": "1", "BW_DATA_DIR": str(tmp_path / "data")},
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert (tmp_path / "runs" / "t" / "weights" / "last.pt").exists()
+    assert model.exists() and model.stat().st_size > 100_000

@@ -16,6 +16,7 @@ class Received:
     topic: str
     payload: bytes
     retain: bool
+    properties: dict[str, str] = field(default_factory=dict)  # MQTT 5 user properties
 
 
 @dataclass
@@ -25,6 +26,9 @@ class Collector:
     port: int
     filters: list[str]
     messages: list[Received] = field(default_factory=list)
+    # a persistent session: the broker keeps the messages while the collector is away
+    # (across a broker restart with persistence on)
+    session_expiry_s: int | None = None
 
     def __post_init__(self) -> None:
         self._ready = threading.Event()
@@ -37,13 +41,19 @@ class Collector:
             [(t, 1) for t in self.filters]
         )
         self.client.on_subscribe = lambda c, u, mid, rcs, p=None: self._ready.set()
+        self.client.reconnect_delay_set(0.2, 1)  # back soon after a broker restart
         self.client.on_message = lambda c, u, m: self.messages.append(
-            Received(m.topic, m.payload, m.retain)
+            Received(m.topic, m.payload, m.retain, dict(getattr(m.properties, "UserProperty", ())))
         )
 
     def __enter__(self) -> Collector:
         wait_for_port(self.port)
-        self.client.connect("127.0.0.1", self.port)
+        if self.session_expiry_s is None:
+            self.client.connect("127.0.0.1", self.port)
+        else:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self.session_expiry_s
+            self.client.connect("127.0.0.1", self.port, clean_start=False, properties=props)
         self.client.loop_start()
         assert self._ready.wait(10), "collector did not subscribe"
         return self

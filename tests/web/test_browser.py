@@ -6,7 +6,6 @@ to artifacts/web/ (ignored by git)."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import time
 from datetime import UTC, datetime
@@ -106,10 +105,6 @@ def _jpeg(seed: int) -> bytes:
     return cv2.imencode(".jpg", image)[1].tobytes()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("api.routes.reviews") is None,
-    reason="the review API (/api/v1/reviews) is not in this build yet",
-)
 def test_review_ten_items_with_the_keyboard_only(settings: Settings, db_url: str) -> None:
     register_kitchen(db_url)
     ids = []
@@ -153,9 +148,8 @@ def test_review_ten_items_with_the_keyboard_only(settings: Settings, db_url: str
         sign_in(page, base, token(db_url, "supervisor"))
         page.goto(base + "/#/review")
         page.wait_for_selector("#rv-item:not([hidden])")
-        if importlib.util.find_spec("api.routes.evidence") is not None:
-            # the evidence picture with its boxes, fetched with the token
-            page.wait_for_function("document.getElementById('rv-img').naturalWidth > 0")
+        # the evidence picture with its boxes, fetched with the token
+        page.wait_for_function("document.getElementById('rv-img').naturalWidth > 0")
         screenshot(page, "review-queue")
         keys = ["c", "d"] * 5
         for n, key in enumerate(keys, start=1):
@@ -177,10 +171,6 @@ def test_review_ten_items_with_the_keyboard_only(settings: Settings, db_url: str
     assert timed and timed[0] == 10
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("api.routes.tickets") is None,
-    reason="the tickets API (/api/v1/tickets) is not in this build yet",
-)
 def test_firm_accepts_and_completes_a_ticket(
     settings: Settings, db_url: str, tmp_path: Path
 ) -> None:

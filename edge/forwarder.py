@@ -10,6 +10,11 @@ handed to it; paho re-sends what was in flight when it reconnects, then the spoo
 continues where it stopped: order is kept and nothing is lost. A message whose PUBACK
 was lost in the cut may reach the broker twice (MQTT QoS 1 is at least once); terminals
 number their messages (`seq`) so the service drops such duplicates.
+
+Shared by the agents at the site. A link may carry a birth message (`online`, retained),
+published on every connection so the retained availability is right again after the
+broker published the will of a cut connection; MQTT 5 user properties of spooled
+messages travel with them (3.1.1 has none: the broker's receive time stands in).
 """
 
 from __future__ import annotations
@@ -20,28 +25,19 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.elevator_sim.spool import Spool
+from edge.spool import Spool, UserProperties
+from mqttlink.client import BrokerAddress
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Broker:
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    protocol: str = "5"  # "5" or "3.1.1"
-
-    def __repr__(self) -> str:  # never the password
-        return f"Broker({self.host}:{self.port}, protocol={self.protocol})"
+# the service's broker address (host, port, credentials, TLS, protocol): one definition
+Broker = BrokerAddress
 
 
 class Link:
@@ -52,8 +48,10 @@ class Link:
         lane: int,
         will: tuple[str, bytes] | None = None,
         window: int = 200,
+        birth: tuple[str, bytes] | None = None,
     ) -> None:
         self.lane = lane
+        self.birth = birth
         self.window = window
         self.connected = threading.Event()
         self.closing = False
@@ -67,6 +65,7 @@ class Link:
         self.acked_mids: deque[int] = deque()
         self.acked: list[int] = []  # spool ids acknowledged, not yet deleted
         v5 = broker.protocol == "5"
+        self.v5 = v5
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -75,7 +74,7 @@ class Link:
         if broker.username:
             self.client.username_pw_set(broker.username, broker.password)
         if broker.tls:
-            self.client.tls_set_context(ssl.create_default_context())
+            self.client.tls_set_context(ssl.create_default_context(cafile=broker.ca_file))
         if will is not None:
             self.client.will_set(will[0], will[1], qos=1, retain=True)
         self.client.max_inflight_messages_set(window)
@@ -95,6 +94,9 @@ class Link:
         if reason_code.is_failure:
             log.warning("link %d: connection refused: %s", self.lane, reason_code)
             return
+        if self.birth is not None:
+            # its PUBACK carries a packet id the forwarder does not know, and is ignored
+            client.publish(self.birth[0], self.birth[1], qos=1, retain=True)
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
@@ -123,8 +125,20 @@ class Link:
     def room(self) -> int:
         return self.window - len(self.inflight)
 
-    def publish(self, spool_id: int, topic: str, payload: bytes, qos: int, retain: bool) -> None:
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+    def publish(
+        self,
+        spool_id: int,
+        topic: str,
+        payload: bytes,
+        qos: int,
+        retain: bool,
+        properties: UserProperties = (),
+    ) -> None:
+        props = None
+        if properties and self.v5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.UserProperty = list(properties)
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise RuntimeError(f"publish failed: {mqtt.error_string(info.rc)}")
         # NO_CONN: paho keeps it and sends it after reconnecting, in order
@@ -133,6 +147,17 @@ class Link:
         else:
             self.acked.append(spool_id)
         self.cursor = spool_id
+
+    def publish_now(self, topic: str, payload: bytes, retain: bool, timeout: float = 2.0) -> bool:
+        """Outside the spool, QoS 1, waiting for the PUBACK; False when not connected."""
+        if not self.connected.is_set():
+            return False
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError):
+            return False
+        return info.is_published()
 
     def close(self, clean: bool = True) -> None:
         self.closing = True
@@ -168,7 +193,7 @@ class Forwarder:
             if room <= 0:
                 continue
             for row in self.spool.pending(link.lane, link.cursor, room):
-                link.publish(row.id, row.topic, row.payload, row.qos, row.retain)
+                link.publish(row.id, row.topic, row.payload, row.qos, row.retain, row.properties)
                 handed += 1
         self.published += handed
         return handed

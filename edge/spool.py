@@ -1,5 +1,7 @@
 """Store-and-forward spool: an SQLite queue of outgoing MQTT messages at the edge.
 
+Shared by the agents at the site (simulated elevator terminals, the camera agent).
+
 Every message is written here before it is handed to the MQTT client and deleted only
 once the broker acknowledged it (PUBACK), so a broker that is away for minutes, or an
 agent that crashes, loses nothing: the rows wait, in order, and are published again from
@@ -11,6 +13,7 @@ its disk during a week-long outage.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -18,8 +21,24 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
+
+
+UserProperties = tuple[tuple[str, str], ...]
+
+
+class Outgoing(NamedTuple):
+    """One message to spool; `properties` are MQTT 5 user properties (a camera frame's
+    capture time `ts`), dropped on MQTT 3.1.1 connections."""
+
+    lane: int
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    properties: UserProperties = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +49,7 @@ class Spooled:
     payload: bytes
     qos: int
     retain: bool
+    properties: UserProperties = ()
 
 
 class Spool:
@@ -52,22 +72,30 @@ class Spool:
             " payload BLOB NOT NULL,"
             " qos INTEGER NOT NULL,"
             " retain INTEGER NOT NULL,"
-            " created REAL NOT NULL)"
+            " created REAL NOT NULL,"
+            " properties TEXT)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(spool)")}
+        if "properties" not in columns:  # a spool written before user properties existed
+            self._db.execute("ALTER TABLE spool ADD COLUMN properties TEXT")
         self._db.execute("CREATE INDEX IF NOT EXISTS spool_lane ON spool (lane, id)")
         self._count = self._db.execute("SELECT count(*) FROM spool").fetchone()[0]
 
-    def append(self, rows: Iterable[tuple[int, str, bytes, int, bool]]) -> int:
-        """Store (lane, topic, payload, qos, retain) rows in one transaction."""
+    def append(self, rows: Iterable[Outgoing | tuple[int, str, bytes, int, bool]]) -> int:
+        """Store `Outgoing` rows (or plain (lane, topic, payload, qos, retain) tuples) in
+        one transaction."""
         now = time.time()
-        batch = [(lane, t, p, q, int(r), now) for lane, t, p, q, r in rows]
+        batch = [
+            (row[0], row[1], row[2], row[3], int(row[4]), now, _encode_properties(row))
+            for row in rows
+        ]
         if not batch:
             return 0
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT INTO spool (lane, topic, payload, qos, retain, created)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO spool (lane, topic, payload, qos, retain, created, properties)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 batch,
             )
             self._count += len(batch)
@@ -88,11 +116,14 @@ class Spool:
         """The lane's messages after `after_id`, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, lane, topic, payload, qos, retain FROM spool"
+                "SELECT id, lane, topic, payload, qos, retain, properties FROM spool"
                 " WHERE lane = ? AND id > ? ORDER BY id LIMIT ?",
                 (lane, after_id, limit),
             ).fetchall()
-        return [Spooled(i, ln, t, bytes(p), q, bool(r)) for i, ln, t, p, q, r in rows]
+        return [
+            Spooled(i, ln, t, bytes(p), q, bool(r), _decode_properties(props))
+            for i, ln, t, p, q, r, props in rows
+        ]
 
     def acknowledge(self, ids: Sequence[int]) -> None:
         if not ids:
@@ -109,3 +140,14 @@ class Spool:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _encode_properties(row: tuple) -> str | None:
+    properties = row[5] if len(row) > 5 else ()
+    return json.dumps(properties) if properties else None
+
+
+def _decode_properties(text: str | None) -> UserProperties:
+    if not text:
+        return ()
+    return tuple((str(k), str(v)) for k, v in json.loads(text))

@@ -1,0 +1,16 @@
+"""On-demand maintenance (按需维保, elevators.md): how often each elevator is serviced.
+
+- `planner.plan(inputs, policy, today) -> Plan`: pure; eligibility, the risk score with
+  every factor explained, the interval, overrides, the statutory calendar and the tickets
+  the plan asks for.
+- `vibration`: the vibration health indicator (validated on the Milan trips, bench.milan).
+- `doors`: the door-cycle time health indicator (a day's median door cycle).
+- `gather`: reads a `PlanInputs` from the database (registry, alerts, stats, status,
+  tickets); `store`: plans (every computation kept) and recompute triggers.
+- `scheduler`: the daily pass and the fault triggers, run inside the `elevators`
+  component; opens maintenance tickets at due date minus 3 days.
+- `reactor`: the alert-store reactor that asks for a recomputation on P1/P2 faults.
+- `section`: the plan, explained, for the elevator detail (API and console).
+
+May import: contract, alerts (tickets), db, numpy, the standard library.
+"""

@@ -1,0 +1,50 @@
+"""Central inference: results stay with their frames when runs are spread over threads,
+and a replay detector (with a position) sees its frames in order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from vision.detector.base import Detection
+from vision.inference import Inference
+
+
+class ByPixel:
+    """Stateless: one box whose score is the image's first pixel / 255."""
+
+    name, version, names = "pixel", "1", ("thing",)
+
+    def detect(self, image: np.ndarray, conf: float | None = None) -> list[Detection]:
+        return [Detection("thing", float(image[0, 0, 0]) / 255, (0.0, 0.0, 1.0, 1.0), 0)]
+
+    def detect_batch(
+        self, images: Sequence[np.ndarray], conf: float | None = None
+    ) -> list[list[Detection]]:
+        return [self.detect(i) for i in images]
+
+
+class Replay(ByPixel):
+    """Stateful, like the `labels` backend: its answer is its call count."""
+
+    name = "replay"
+
+    def __init__(self) -> None:
+        self.frame = 0
+
+    def seek(self, frame: int) -> None:
+        self.frame = frame
+
+    def detect(self, image: np.ndarray, conf: float | None = None) -> list[Detection]:
+        self.frame += 1
+        return [Detection("thing", self.frame / 100, (0.0, 0.0, 1.0, 1.0), 0)]
+
+
+def test_parallel_runs_keep_frames_in_order() -> None:
+    images = [np.full((8, 8, 3), v, np.uint8) for v in (10, 20, 30, 40, 50, 60, 70)]
+    inf = Inference([ByPixel(), Replay()], batch=2, parallel=3)  # type: ignore[list-item]
+    found = inf.run(images)
+    assert [round(objs[0].score * 255) for objs in found] == [10, 20, 30, 40, 50, 60, 70]
+    assert [objs[1].score for objs in found] == [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07]
+    assert {objs[0].model for objs in found} == {"pixel@1"}

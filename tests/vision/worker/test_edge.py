@@ -1,0 +1,57 @@
+"""Edge inference: the agent sends the evidence frame (user properties `ts` and `seq`),
+then the detections JSON with the same `ts`; the worker takes the detections as they
+are (no central inference of that frame) and keeps the frame as evidence."""
+
+from __future__ import annotations
+
+import json
+
+from brightwatch.embedded import EmbeddedBroker
+from brightwatch.settings import Settings
+from tests.support.waiting import wait_until
+from tests.vision.worker.support import (
+    Camera,
+    alerts,
+    data_file,
+    evidence,
+    now_ms,
+    processed,
+    solid,
+    vision_running,
+)
+
+
+def test_edge_detections_raise_with_their_evidence_frame(
+    settings: Settings, broker: EmbeddedBroker
+) -> None:
+    db = settings.database_url.get_secret_value()
+    # no detector at all on the server: only the edge's detections can raise anything
+    settings = settings.model_copy(update={"model": str(data_file(settings, "no-model.onnx"))})
+    camera = Camera(broker.port, settings.topic_root)
+    start = now_ms() - 10_000
+    try:
+        with vision_running(settings):
+            for k in range(4):
+                ts = start + 500 * k
+                camera.frames([(ts, solid(90 + k))], seq=k)
+                body = {
+                    "ts": ts,
+                    "seq": k,
+                    "model": "rat-edge@7",
+                    "width": 320,
+                    "height": 240,
+                    "objects": [
+                        {"label": "rat", "score": 0.8, "box": [20 + 30 * k, 150, 70 + 30 * k, 190]}
+                    ],
+                }
+                camera.send("detections", json.dumps(body).encode())
+            wait_until(lambda: processed(db, 4), timeout=60, what="4 detections processed")
+            found = wait_until(lambda: alerts(db, "RODENT"), timeout=30, what="RODENT")
+            rows = wait_until(lambda: evidence(db, found[0]["id"]), timeout=30, what="evidence")
+    finally:
+        camera.close()
+    assert len(found) == 1 and found[0]["count"] == 1
+    assert rows[-1]["model"] == "rat-edge@7"
+    assert rows[-1]["boxes"][0]["label"] == "rat"
+    # the evidence is the frame sent with the detections that confirmed it (ts + 500 ms)
+    assert data_file(settings, rows[-1]["path"]).read_bytes() == solid(91)

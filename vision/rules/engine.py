@@ -1,0 +1,245 @@
+"""The camera's rule engine: `step` for each observation, `tick` for time alone.
+
+CAMERA_OFFLINE (kitchens.md): raised when the camera's availability says `offline`, or
+when no frame (nor edge detections) came for `offline_after_s` during operating hours
+(a site with no registered hours is watched round the clock); cleared by the next frame,
+or by availability `online` when that was the reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+from contract.codes import KITCHEN_CATALOGUE
+from vision.rules import schedule
+from vision.rules.assess import Seen, assess
+from vision.rules.config import CameraConfig
+from vision.rules.confirm import describe, observe, ready
+from vision.rules.observations import (
+    AvailabilitySeen,
+    Event,
+    EvidenceRef,
+    FrameSeen,
+    Observation,
+)
+from vision.rules.state import CameraState, Candidate
+from vision.rules.tracker import TrackerParams, update
+
+TRACKER = TrackerParams()
+CLOSED_RECHECK_MS = 60_000
+
+
+def _where(cfg: CameraConfig, zone: str) -> str:
+    return f"{cfg.site_id}/{cfg.camera_id}" + (f" zone {zone}" if zone else "")
+
+
+def _summary(code: str, cfg: CameraConfig, zone: str) -> str:
+    entry = KITCHEN_CATALOGUE[code]
+    return f"{code} {entry.name_zh} at {_where(cfg, zone)}"
+
+
+def is_night(cfg: CameraConfig, ts: int) -> bool:
+    return schedule.in_window(cfg.night_hours, cfg.timezone, ts)
+
+
+def operating(cfg: CameraConfig, ts: int) -> bool:
+    return not cfg.operating_hours or schedule.in_hours(cfg.operating_hours, cfg.timezone, ts)
+
+
+def _raise(
+    cfg: CameraConfig, c: Candidate, at: int, night: bool, extra: dict[str, object]
+) -> Event:
+    rule = cfg.rules[c.code]
+    zone = (c.last.zone if c.last else "") or (c.key.split("|", 1)[1] if "|" in c.key else "")
+    evidence = tuple(e for e in (c.first, c.last) if e is not None)
+    if len(evidence) == 2 and evidence[0].ts == evidence[1].ts:
+        evidence = evidence[1:]
+    return Event(
+        c.code,
+        c.key.split("|", 1)[1] if "|" in c.key else "",
+        True,
+        at,
+        rule.tier(c.code, cfg.work_area),
+        _summary(c.code, cfg, zone),
+        zone,
+        describe(c.code, rule, night),
+        evidence,
+        {"since": c.since, "frames_held": sum(c.window), **extra},
+    )
+
+
+def _end(cfg: CameraConfig, code: str, key: str, at: int) -> Event:
+    zone = key.split("|", 1)[1] if "|" in key else ""
+    return Event(
+        code,
+        zone,
+        False,
+        at,
+        cfg.rules[code].tier(code, cfg.work_area),
+        _summary(code, cfg, zone),
+        zone,
+    )
+
+
+def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
+    st.offline = reason
+    st.offline_at = at
+    text = (
+        "availability offline"
+        if reason == "availability"
+        else f"no frame for {cfg.offline_after_s:g} s"
+    )
+    return Event(
+        "CAMERA_OFFLINE",
+        "",
+        True,
+        at,
+        KITCHEN_CATALOGUE["CAMERA_OFFLINE"].severity.value,
+        f"CAMERA_OFFLINE 视频离线 at {_where(cfg, '')}: {text}",
+        rule=f"CAMERA_OFFLINE: {text}",
+        details={"reason": reason, "last_seen": st.last_seen},
+    )
+
+
+def _online(cfg: CameraConfig, st: CameraState, at: int) -> Event:
+    st.offline = None
+    st.offline_at = None
+    return Event(
+        "CAMERA_OFFLINE",
+        "",
+        False,
+        at,
+        KITCHEN_CATALOGUE["CAMERA_OFFLINE"].severity.value,
+        f"CAMERA_OFFLINE 视频离线 at {_where(cfg, '')}: back",
+    )
+
+
+HEALTH_KEYS = frozenset({"CAMERA_OBSTRUCTED"})
+
+
+def _track(st: CameraState, obs: FrameSeen, cfg: CameraConfig) -> list[Seen]:
+    assert obs.objects is not None
+    rules = [cfg.class_rule(o.model, o.label) for o in obs.objects]
+    kept = [
+        (o, r)
+        for o, r in zip(obs.objects, rules, strict=True)
+        if o.score >= (r.min_score if r else 0.25)
+    ]
+    st.tracks, ids, st.next_track = update(
+        st.tracks,
+        [(o.label, o.score, o.box) for o, _ in kept],
+        obs.ts,
+        math.hypot(obs.width, obs.height),
+        st.next_track,
+        TRACKER,
+    )
+    by_id = {t.id: t for t in st.tracks}
+    return [Seen(o, by_id.get(i), r) for (o, r), i in zip(kept, ids, strict=True)]
+
+
+def step(st: CameraState, obs: Observation, cfg: CameraConfig) -> tuple[CameraState, list[Event]]:
+    """The state changes in place (callers hold the only reference) and is returned."""
+    events: list[Event] = []
+    if isinstance(obs, AvailabilitySeen):
+        st.online = obs.online
+        st.clock = max(st.clock, obs.ts)
+        if not obs.online:
+            if st.offline is None:
+                events.append(_offline(cfg, st, obs.ts, "availability"))
+        else:
+            st.last_seen = max(st.last_seen or 0, obs.ts)
+            if st.offline is not None:
+                events.append(_online(cfg, st, obs.ts))
+        return st, events
+
+    looks = obs.objects is not None and (st.last_frame is None or obs.ts > st.last_frame)
+    measures = obs.health is not None and (st.last_health is None or obs.ts > st.last_health)
+    if not looks and not measures:
+        return st, events  # a redelivery, or older than what was processed
+    st.last_seen = max(st.last_seen or 0, obs.ts)
+    st.clock = max(st.clock, obs.ts)
+    if measures:
+        st.last_health = obs.ts
+    if st.offline is not None:
+        events.append(_online(cfg, st, obs.ts))
+    seen: list[Seen] = []
+    if looks:
+        assert obs.objects is not None
+        st.last_frame = obs.ts
+        st.frames += 1
+        seen = _track(st, obs, cfg)
+    hits = assess(obs, seen, cfg)
+    night = is_night(cfg, obs.ts)
+    keys = set(st.candidates) | set(hits)
+    if not looks:
+        keys = {k for k in keys if k in HEALTH_KEYS}
+    elif not measures:
+        keys = {k for k in keys if k not in HEALTH_KEYS}
+    for key in sorted(keys):
+        hit = hits.get(key)
+        c = st.candidates.get(key)
+        code = hit.code if hit is not None else (c.code if c is not None else key.split("|")[0])
+        rule = cfg.rule(code)
+        if rule is None:
+            st.candidates.pop(key, None)
+            continue
+        ref = (
+            EvidenceRef(obs.ts, obs.width, obs.height, hit.boxes, hit.zone)
+            if hit is not None
+            else None
+        )
+        out = observe(c, code, key, hit, ref, obs.ts, rule, night)
+        if out.candidate is None:
+            st.candidates.pop(key, None)
+        else:
+            st.candidates[key] = out.candidate
+        if out.fire:
+            assert out.candidate is not None
+            extra: dict[str, object] = (
+                {"reason": hit.reason} if hit is not None and hit.reason else {}
+            )
+            events.append(_raise(cfg, out.candidate, obs.ts, night, extra))
+        elif out.end and rule.clears:
+            events.append(_end(cfg, code, key, obs.ts))
+    return st, events
+
+
+def tick(st: CameraState, cfg: CameraConfig, now: int) -> tuple[CameraState, list[Event]]:
+    """Time alone: CAMERA_OFFLINE after silence; a long rule whose latest frame still
+    holds (the edge sends no frame while nothing moves, so the scene is taken to stay
+    as last seen while the camera is online)."""
+    events: list[Event] = []
+    if st.last_seen is None:
+        return st, events
+    silent = now - st.last_seen >= cfg.offline_after_s * 1000
+    if st.offline is None and silent and operating(cfg, now):
+        events.append(_offline(cfg, st, now, "silence"))
+    if st.offline is not None or silent:
+        return st, events
+    night = is_night(cfg, now)
+    for c in st.candidates.values():
+        rule = cfg.rule(c.code)
+        if rule is not None and ready(c, rule, now, night):
+            c.fired = True
+            c.fired_at = now
+            events.append(_raise(cfg, c, now, night, {"by": "time"}))
+    return st, events
+
+
+def next_due(st: CameraState, cfg: CameraConfig, now: int) -> int | None:
+    """When `tick` may next have something to do (capture-time ms), or None: the silence
+    deadline (re-checked once a minute while the kitchen is closed), and the end of the
+    minimum duration of conditions that wait for nothing else."""
+    if st.last_seen is None or st.offline is not None:
+        return None
+    silence = st.last_seen + round(cfg.offline_after_s * 1000)
+    dues = [silence if silence > now or operating(cfg, now) else now + CLOSED_RECHECK_MS]
+    night = is_night(cfg, now)
+    for c in st.candidates.values():
+        rule = cfg.rule(c.code)
+        if rule is None or c.since is None or not rule.min_duration_s:
+            continue
+        due = c.since + round(rule.min_duration_s * 1000)
+        if ready(c, rule, max(due, now), night):
+            dues.append(due)
+    return min(dues)

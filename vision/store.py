@@ -1,0 +1,111 @@
+"""SQL adapter of the vision worker: camera rule states (table vision_rule_state), the
+camera and site registry rows the rules are configured from, auto-registration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from vision.rules.state import STATE_VERSION, CameraState, decode_state, encode_state
+
+CameraKey = tuple[str, str]  # (site_id, camera_id)
+
+
+@dataclass(frozen=True)
+class CameraRow:
+    site_id: str
+    camera_id: str
+    work_area: str | None
+    zones: list[dict[str, Any]]
+    schedules: dict[str, Any]
+    settings: dict[str, Any]
+    timezone: str
+    operating_hours: list[dict[str, Any]]
+    night_hours: dict[str, Any] | None
+    district: str
+
+
+@dataclass(frozen=True)
+class StoredState:
+    state: CameraState
+    clock_offset_ms: int | None
+
+
+def load_states(
+    conn: psycopg.Connection[Any], keys: Sequence[CameraKey] | None = None
+) -> dict[CameraKey, StoredState]:
+    sql = "SELECT site_id, camera_id, state, version, clock_offset_ms FROM vision_rule_state"
+    params: tuple[Any, ...] = ()
+    if keys is not None:
+        sql += " WHERE (site_id, camera_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        params = ([k[0] for k in keys], [k[1] for k in keys])
+    out = {}
+    for site, cam, raw, version, offset in conn.execute(sql, params).fetchall():
+        if version != STATE_VERSION:
+            continue  # an older layout: start afresh for that camera
+        out[(site, cam)] = StoredState(decode_state(bytes(raw)), offset)
+    return out
+
+
+def save_states(
+    conn: psycopg.Connection[Any], rows: Iterable[tuple[CameraKey, CameraState, int | None]]
+) -> int:
+    rows = list(rows)
+    if not rows:
+        return 0
+    conn.execute(
+        """
+        INSERT INTO vision_rule_state (site_id, camera_id, state, version, clock_offset_ms, updated_at)
+        SELECT s, c, st, %s, o, now()
+        FROM unnest(%s::text[], %s::text[], %s::bytea[], %s::bigint[]) AS t(s, c, st, o)
+        ON CONFLICT (site_id, camera_id) DO UPDATE SET
+            state = EXCLUDED.state, version = EXCLUDED.version,
+            clock_offset_ms = EXCLUDED.clock_offset_ms, updated_at = now()
+        """,
+        (
+            STATE_VERSION,
+            [k[0] for k, _, _ in rows],
+            [k[1] for k, _, _ in rows],
+            [encode_state(s) for _, s, _ in rows],
+            [o for _, _, o in rows],
+        ),
+    )
+    return len(rows)
+
+
+def load_cameras(
+    conn: psycopg.Connection[Any], keys: Sequence[CameraKey]
+) -> dict[CameraKey, CameraRow]:
+    rows = conn.execute(
+        "SELECT c.site_id, c.camera_id, c.work_area, c.zones, c.schedules, c.settings,"
+        " s.timezone, s.operating_hours, s.night_hours, s.district"
+        " FROM camera c JOIN site s USING (site_id)"
+        " WHERE (c.site_id, c.camera_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    ).fetchall()
+    return {
+        (r[0], r[1]): CameraRow(
+            r[0], r[1], r[2], r[3] or [], r[4] or {}, r[5] or {}, r[6], r[7] or [], r[8], r[9]
+        )
+        for r in rows
+    }
+
+
+def register(conn: psycopg.Connection[Any], keys: Sequence[CameraKey]) -> None:
+    """Auto-register unknown cameras and their sites (BW_UNKNOWN_DEVICES=accept)."""
+    if not keys:
+        return
+    sites = sorted({k[0] for k in keys})
+    conn.execute(
+        "INSERT INTO site (site_id, kind, registered_by) SELECT unnest(%s::text[]), 'kitchen', 'auto'"
+        " ON CONFLICT DO NOTHING",
+        (sites,),
+    )
+    conn.execute(
+        "INSERT INTO camera (site_id, camera_id, registered_by)"
+        " SELECT *, 'auto' FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    )

@@ -1,0 +1,578 @@
+"""The vision worker: camera messages in, inference and rule steps, alerts and evidence out.
+
+One MQTT batch is handled in three moves:
+1. decode: frames (JPEG; capture time from the MQTT 5 user property `ts`, else receive
+   time), edge detections (JSON of interfaces.md) and availability, grouped per camera in
+   arrival order; every frame's health is measured on a small grey copy;
+2. infer: frames of cameras that do not send their own detections go through the
+   configured detectors in batches (no database connection is held meanwhile); the
+   evidence frame of edge detections (the agent sends it just before them, same `ts`,
+   MQTT 5 user property `seq`) is not inferred again, only measured for health;
+3. one transaction: the cameras' rule states are loaded (memory, then the table), each
+   observation is stepped through `vision.rules.engine`, the raised violations get their
+   evidence (JPEG files + `evidence` rows) and go to the alert core
+   (`AlertStore.apply_signal`: alert, audit, outgoing message, review queue), the states
+   are saved, and the transaction commits; only then does the consumer acknowledge the
+   batch to the broker. A crash before the commit leaves the batch unacknowledged and the
+   states as they were: the broker redelivers, the same events come out once; after the
+   commit a redelivered frame is older than the state's last frame and is skipped.
+
+After the commit the latest frame of each camera replaces
+BW_DATA_DIR/snapshots/<site>/<camera>.jpg (atomically; the public page reads it), and one
+frame every `archive_every_s` is archived for the raw-frame retention.
+
+Timers (CAMERA_OFFLINE after silence, long rules whose scene holds) fire through `tick`,
+run by the component's ticker; the camera's clock offset (receive time minus capture
+time, the smallest seen, allowed to rise slowly) turns server time into capture time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from alerts.files import write_atomic
+from alerts.model import AlertSignal
+from alerts.review.store import evidence_url
+from alerts.store import AlertStore
+from contract.payloads import (
+    MAX_JSON_BYTES,
+    Detections,
+    PayloadError,
+    check_frame,
+    decode_availability,
+    parse_ts,
+)
+from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from mqttlink.consumer import Inbound
+from vision import evidence as evidence_store
+from vision import health, jpeg
+from vision.cameras import build_config
+from vision.inference import Inference
+from vision.rules.config import CameraConfig
+from vision.rules.engine import next_due, step, tick
+from vision.rules.observations import (
+    AvailabilitySeen,
+    Event,
+    EvidenceRef,
+    FrameSeen,
+    Obj,
+    Observation,
+)
+from vision.rules.state import CameraState, new_state
+from vision.settings import VisionSettings
+from vision.store import CameraKey, load_cameras, load_states, register, save_states
+
+log = logging.getLogger(__name__)
+
+SOURCE = "vision"
+RING = 12  # recent JPEGs kept per camera for evidence
+EDGE_MODE_S = 15.0  # a camera that sent detections this recently is in edge mode
+OFFSET_RISE_PER_S = 1.0  # ms per second the clock offset estimate may rise (1000 ppm)
+_DETECTIONS = msgspec.json.Decoder(Detections)
+
+
+@dataclass
+class Pending:
+    """Evidence awaited: edge detections raised a violation before their frame came."""
+
+    alert_id: int
+    event: Event
+    ref: EvidenceRef
+    deadline: float  # server time (s)
+
+
+@dataclass
+class Entry:
+    state: CameraState
+    cfg: CameraConfig
+    registry_at: float
+    offset_ms: int | None = None
+    offset_at: float = 0.0
+    frames: OrderedDict[int, bytes] = field(default_factory=OrderedDict)  # ts -> JPEG
+    edge_ts: deque[int] = field(default_factory=lambda: deque(maxlen=64))
+    edge_until: float = 0.0
+    pending: list[Pending] = field(default_factory=list)
+    last_archive_ms: int = 0
+    last_snapshot_ms: int = 0
+
+
+@dataclass
+class Decoded:
+    """One message of one camera, ready to step."""
+
+    obs: Observation
+    received_ms: int
+    jpeg: bytes | None = None
+    image: np.ndarray | None = None
+    infer: bool = False  # central inference wanted
+    edge: bool = False  # the evidence frame of edge detections (user property `seq`)
+    scale: int = 1  # the image was decoded at 1/scale of the frame's size
+
+
+@dataclass
+class Stats:
+    messages: int = 0
+    frames: int = 0
+    inferred: int = 0
+    detections: int = 0
+    rejected: int = 0
+    events: int = 0
+    evidence: int = 0
+    batches: int = 0
+    infer_seconds: float = 0.0
+    last_error: str = ""
+
+
+class VisionWorker:
+    def __init__(
+        self,
+        settings: VisionSettings,
+        alert_store: AlertStore,
+        pool: ConnectionPool,
+        topic_root: str,
+        data_dir: Path,
+        inference: Inference | None,
+        *,
+        unknown_devices: str = "accept",
+        review_codes: Sequence[str] = (),
+        max_future: timedelta = timedelta(days=1),
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.alert_store = alert_store
+        self.pool = pool
+        self.topic_root = topic_root
+        self.data_dir = Path(data_dir)
+        self.inference = inference
+        self.unknown_devices = unknown_devices
+        self.review_codes = frozenset(review_codes)
+        self.max_future_ms = int(max_future.total_seconds() * 1000)
+        self.now = now
+        self.cache: dict[CameraKey, Entry] = {}
+        self.quarantined: dict[CameraKey, float] = {}  # unknown cameras: when last looked up
+        self.decode_size = inference.decode_size if inference is not None else None
+        self.lock = threading.Lock()
+        self.stats = Stats()
+
+    # ------------------------------------------------------------ decoding
+
+    def _decode(self, item: Inbound) -> tuple[CameraKey, Decoded] | None:
+        try:
+            topic = parse_device_topic(self.topic_root, item.topic)
+        except TopicError:
+            return None
+        if topic.kind != DeviceKind.CAMERA or topic.site_id is None:
+            return None
+        key = (topic.site_id, topic.device_id)
+        received_ms = round(item.received_at.timestamp() * 1000)
+        try:
+            if topic.channel == Channel.AVAILABILITY:
+                online = decode_availability(item.payload) == "online"
+                return key, Decoded(AvailabilitySeen(received_ms, online), received_ms)
+            if topic.channel == Channel.DETECTIONS:
+                if len(item.payload) > MAX_JSON_BYTES:
+                    raise PayloadError("too large")
+                d = _DETECTIONS.decode(item.payload)
+                ts = d.ts if isinstance(d.ts, int) else round(parse_ts(d.ts).timestamp() * 1000)
+                self._check_ts(ts, received_ms)
+                objs = tuple(
+                    Obj(o.label, o.score, (o.box[0], o.box[1], o.box[2], o.box[3]), d.model)
+                    for o in d.objects
+                )
+                return key, Decoded(FrameSeen(ts, d.width, d.height, objs, None), received_ms)
+            check_frame(item.payload)
+            ts = item.user_ts if item.user_ts is not None else received_ms
+            self._check_ts(ts, received_ms)
+            edge = item.user_seq is not None
+            # an edge frame is only measured for health: a quarter-size grey decode;
+            # others at the smallest size that still feeds the detectors in full
+            if edge:
+                image, scale = health.decode_small(item.payload), 4
+                dims = jpeg.size(item.payload)
+                w, h = dims if dims else (0, 0)
+            else:
+                image, scale, w, h = jpeg.decode(item.payload, self.decode_size)
+            if image is None or not w or not h:
+                raise PayloadError("frame: not a decodable JPEG")
+            frame = FrameSeen(ts, w, h, None, health.measure(image))
+            return key, Decoded(frame, received_ms, item.payload, image, edge=edge, scale=scale)
+        except (PayloadError, msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            # ingest dead-letters what it validates; the frames only come here: count them
+            self.stats.rejected += 1
+            return None
+
+    def _check_ts(self, ts: int, received_ms: int) -> None:
+        if ts > received_ms + self.max_future_ms:
+            raise PayloadError("ts too far ahead")
+
+    # ------------------------------------------------------------ a batch
+
+    def handle(self, batch: list[Inbound]) -> None:
+        """The consumer's handler: returns after the commit, or raises (nothing acked)."""
+        grouped: dict[CameraKey, list[Decoded]] = {}
+        for item in batch:
+            found = self._decode(item)
+            if found is not None:
+                grouped.setdefault(found[0], []).append(found[1])
+        self.stats.messages += len(batch)
+        if not grouped:
+            return
+        with self.lock:
+            self._route(grouped)
+            self._infer([d for msgs in grouped.values() for d in msgs if d.infer])
+            latest = self._transaction(
+                list(grouped), lambda entries, conn: self._step_all(grouped, entries, conn)
+            )
+        self.stats.batches += 1
+        for key, d in latest.items():
+            self._after_commit(key, d)
+
+    def _route(self, grouped: dict[CameraKey, list[Decoded]]) -> None:
+        """Which frames are inferred here: not those of cameras sending edge detections."""
+        now = self.now()
+        for key, msgs in grouped.items():
+            if now - self.quarantined.get(key, -1e18) < self.settings.registry_ttl_s:
+                for d in msgs:
+                    d.image = None  # not registered (quarantine): nothing to infer for it
+                continue
+            entry = self.cache.get(key)
+            edge_ts = set(entry.edge_ts) if entry else set()
+            edge_until = entry.edge_until if entry else 0.0
+            for d in msgs:
+                obs = d.obs
+                if isinstance(obs, FrameSeen) and obs.objects is not None:
+                    edge_ts.add(obs.ts)
+                    edge_until = now + EDGE_MODE_S
+                    self.stats.detections += 1
+                elif d.jpeg is not None:
+                    self.stats.frames += 1
+                    edge_frame = d.edge or obs.ts in edge_ts or now < edge_until
+                    d.infer = not edge_frame and self.inference is not None
+                    if not d.infer:
+                        d.image = None  # health is measured; nothing else needs pixels
+
+    def _infer(self, todo: list[Decoded]) -> None:
+        if not todo or self.inference is None:
+            return
+        started = time.perf_counter()
+        results = self.inference.run([d.image for d in todo])  # type: ignore[misc]
+        self.stats.infer_seconds += time.perf_counter() - started
+        self.stats.inferred += len(todo)
+        for d, objs in zip(todo, results, strict=True):
+            f = d.obs
+            assert isinstance(f, FrameSeen)
+            if d.scale != 1:
+                k = d.scale
+                objs = [
+                    Obj(
+                        o.label,
+                        o.score,
+                        (o.box[0] * k, o.box[1] * k, o.box[2] * k, o.box[3] * k),
+                        o.model,
+                        o.attributes,
+                    )
+                    for o in objs
+                ]
+            d.obs = FrameSeen(f.ts, f.width, f.height, tuple(objs), f.health)
+            d.image = None
+
+    def _step_all(
+        self,
+        grouped: dict[CameraKey, list[Decoded]],
+        entries: dict[CameraKey, Entry],
+        conn: psycopg.Connection[Any],
+    ) -> dict[CameraKey, Decoded]:
+        latest: dict[CameraKey, Decoded] = {}
+        for key, msgs in grouped.items():
+            entry = entries.get(key)
+            if entry is None:
+                continue  # quarantined: not in the registry
+            for d in msgs:
+                obs = d.obs
+                if d.jpeg is not None:
+                    self._remember(entry, obs.ts, d.jpeg)
+                    latest[key] = d
+                elif isinstance(obs, FrameSeen):  # edge detections: their frame follows
+                    entry.edge_ts.append(obs.ts)
+                    entry.edge_until = self.now() + EDGE_MODE_S
+                if not isinstance(obs, AvailabilitySeen):
+                    self._observe_offset(entry, d.received_ms - obs.ts)
+                    entry.state, events = step(entry.state, obs, entry.cfg)
+                else:
+                    device_ms = d.received_ms - (entry.offset_ms or 0)
+                    entry.state, events = step(
+                        entry.state, AvailabilitySeen(device_ms, obs.online), entry.cfg
+                    )
+                self._emit(conn, key, entry, events)
+            self._fulfil(conn, key, entry)
+        return latest
+
+    # ------------------------------------------------------------ events -> alerts
+
+    def _emit(
+        self, conn: psycopg.Connection[Any], key: CameraKey, entry: Entry, events: list[Event]
+    ) -> None:
+        for event in events:
+            self.stats.events += 1
+            stored: list[int] = []
+            waiting: list[EvidenceRef] = []
+            if event.active:
+                for ref in event.evidence:
+                    found = self._frame_for(entry, ref)
+                    if found is None:
+                        waiting.append(ref)
+                        continue
+                    ts, jpeg = found
+                    stored.append(self._save_evidence(conn, key, entry, event, ref, ts, jpeg))
+            signal = self._signal(key, entry.cfg, event, stored[-1] if stored else None)
+            change = self.alert_store.apply_signal(conn, signal)
+            if change is None or change.alert.id is None:
+                continue
+            if stored:
+                evidence_store.link(conn, stored, change.alert.id)
+            deadline = self.now() + self.settings.edge_frame_wait_s
+            entry.pending += [Pending(change.alert.id, event, ref, deadline) for ref in waiting]
+
+    def _signal(
+        self, key: CameraKey, cfg: CameraConfig, event: Event, evidence_id: int | None
+    ) -> AlertSignal:
+        labels = {"site_id": key[0], "camera_id": key[1]}
+        if cfg.district:
+            labels["district"] = cfg.district
+        if event.zone:
+            labels["zone"] = event.zone
+        if cfg.work_area:
+            labels["work_area"] = cfg.work_area
+        details = {**event.details}
+        if event.rule:
+            details["rule"] = event.rule
+        return AlertSignal(
+            kind="kitchen",
+            code=event.code,
+            severity=event.tier,
+            device_id=key[1],
+            active=event.active,
+            at=datetime.fromtimestamp(event.at / 1000, UTC),
+            site_id=key[0],
+            summary=event.summary,
+            evidence_url=evidence_url(evidence_id) if evidence_id is not None else None,
+            key=event.key,
+            labels=labels,
+            details=details,
+            source=SOURCE,
+        )
+
+    def _frame_for(self, entry: Entry, ref: EvidenceRef) -> tuple[int, bytes] | None:
+        jpeg = entry.frames.get(ref.ts)
+        if jpeg is not None:
+            return ref.ts, jpeg
+        if ref.ts in entry.edge_ts or self.now() < entry.edge_until:
+            return None  # the edge's evidence frame is still to come
+        if entry.frames:  # older than the ring (a long rule fired by time): the latest
+            ts = next(reversed(entry.frames))
+            return ts, entry.frames[ts]
+        return None
+
+    def _save_evidence(
+        self,
+        conn: psycopg.Connection[Any],
+        key: CameraKey,
+        entry: Entry,
+        event: Event,
+        ref: EvidenceRef,
+        ts: int,
+        jpeg: bytes,
+    ) -> int:
+        retained = None
+        if event.code not in self.review_codes:
+            # not reviewed (camera health): no case will keep it; raw-frame retention
+            retained = datetime.fromtimestamp(ts / 1000, UTC) + timedelta(
+                days=self.settings.frame_retention_days
+            )
+        stored = evidence_store.save(
+            conn,
+            self.data_dir,
+            site_id=key[0],
+            camera_id=key[1],
+            ts_ms=ts,
+            jpeg=jpeg,
+            width=ref.width,
+            height=ref.height,
+            code=event.code,
+            boxes=[b.as_json() for b in ref.boxes],
+            model=ref.model,
+            zone=ref.zone or event.zone,
+            rule=event.rule,
+            retained_until=retained,
+        )
+        self.stats.evidence += 1
+        return stored.id
+
+    def _fulfil(self, conn: psycopg.Connection[Any], key: CameraKey, entry: Entry) -> None:
+        """Evidence frames that came after the edge detections that raised a violation."""
+        if not entry.pending:
+            return
+        now = self.now()
+        left = []
+        for p in entry.pending:
+            jpeg = entry.frames.get(p.ref.ts)
+            if jpeg is None and now >= p.deadline and entry.frames:
+                ts = next(reversed(entry.frames))
+                jpeg = entry.frames[ts] if ts >= p.ref.ts else None
+            if jpeg is not None:
+                eid = self._save_evidence(conn, key, entry, p.event, p.ref, p.ref.ts, jpeg)
+                evidence_store.link(conn, [eid], p.alert_id)
+            elif now < p.deadline + 600:
+                left.append(p)
+            else:
+                log.warning("vision: no evidence frame for alert %d of %s/%s", p.alert_id, *key)
+        entry.pending = left
+
+    # ------------------------------------------------------------ frames kept
+
+    def _remember(self, entry: Entry, ts: int, jpeg: bytes) -> None:
+        entry.frames[ts] = jpeg
+        entry.frames.move_to_end(ts)
+        while len(entry.frames) > RING:
+            entry.frames.popitem(last=False)
+
+    def _after_commit(self, key: CameraKey, d: Decoded) -> None:
+        assert d.jpeg is not None
+        site, cam = key
+        try:
+            entry = self.cache.get(key)
+            snap_every = self.settings.snapshot_every_s * 1000
+            if self.settings.write_snapshots and (
+                entry is None or d.obs.ts - entry.last_snapshot_ms >= snap_every
+            ):
+                if entry is not None:
+                    entry.last_snapshot_ms = d.obs.ts
+                write_atomic(self.data_dir / "snapshots" / site / f"{cam}.jpg", d.jpeg)
+            every = self.settings.archive_every_s * 1000
+            if entry is not None and every and d.obs.ts - entry.last_archive_ms >= every:
+                entry.last_archive_ms = d.obs.ts
+                day = datetime.fromtimestamp(d.obs.ts / 1000, UTC).strftime("%Y%m%d")
+                write_atomic(
+                    self.data_dir / "frames" / site / cam / day / f"{d.obs.ts}.jpg", d.jpeg
+                )
+        except Exception:  # committed already: a failure here must not fail the batch
+            log.exception("vision: could not write the frame of %s/%s", site, cam)
+
+    # ------------------------------------------------------------ timers
+
+    def tick_due(self) -> int:
+        """Time-only rules of every known camera whose deadline has come."""
+        with self.lock:
+            now_ms = round(self.now() * 1000)
+            due = []
+            for key, entry in self.cache.items():
+                offset = entry.offset_ms or 0
+                at = next_due(entry.state, entry.cfg, now_ms - offset)
+                if at is not None and at + offset <= now_ms or entry.pending:
+                    due.append(key)
+            if not due:
+                return 0
+
+            def fire(entries: dict[CameraKey, Entry], conn: psycopg.Connection[Any]) -> None:
+                for key in due:
+                    entry = entries.get(key)
+                    if entry is None:
+                        continue
+                    device_now = now_ms - (entry.offset_ms or 0)
+                    entry.state, events = tick(entry.state, entry.cfg, device_now)
+                    self._emit(conn, key, entry, events)
+                    self._fulfil(conn, key, entry)
+
+            self._transaction(due, fire)
+            return len(due)
+
+    def load_all(self) -> int:
+        """Every camera with a saved state, so silence while the worker was down counts."""
+        with self.pool.connection() as conn:
+            keys = list(load_states(conn))
+        if keys:
+            with self.lock:
+                self._transaction(keys, lambda entries, conn: None)
+        return len(keys)
+
+    # ------------------------------------------------------------ clock offsets
+
+    def _observe_offset(self, entry: Entry, observed_ms: int) -> None:
+        now = self.now()
+        if entry.offset_ms is None or observed_ms < entry.offset_ms:
+            entry.offset_ms = observed_ms
+        else:
+            rise = int((now - entry.offset_at) * OFFSET_RISE_PER_S)
+            entry.offset_ms += max(0, min(observed_ms - entry.offset_ms, rise))
+        entry.offset_at = now
+
+    # ------------------------------------------------------------ one transaction
+
+    def _transaction(self, keys: list[CameraKey], work: Callable[..., Any]) -> Any:
+        snapshot = {k: self.cache[k] for k in keys if k in self.cache}
+        saved_states = {k: msgspec.msgpack.encode(e.state) for k, e in snapshot.items()}
+        saved_pending = {k: list(e.pending) for k, e in snapshot.items()}
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                entries = self._entries(conn, keys)
+                result = work(entries, conn)
+                save_states(conn, [(k, e.state, e.offset_ms) for k, e in entries.items()])
+        except Exception as exc:
+            # states were stepped in place: put back what the table still holds
+            for k, raw in saved_states.items():
+                self.cache[k].state = msgspec.msgpack.decode(raw, type=CameraState)
+                self.cache[k].pending = saved_pending[k]
+            for k in keys:
+                if k not in snapshot:
+                    self.cache.pop(k, None)
+            self.stats.last_error = str(exc)[:200]
+            raise
+        return result
+
+    def _entries(
+        self, conn: psycopg.Connection[Any], keys: list[CameraKey]
+    ) -> dict[CameraKey, Entry]:
+        now = self.now()
+        ttl = self.settings.registry_ttl_s
+        missing = [k for k in keys if k not in self.cache]
+        stale = [k for k in keys if k in self.cache and now - self.cache[k].registry_at > ttl]
+        rows = load_cameras(conn, missing + stale) if missing or stale else {}
+        if self.unknown_devices == "accept":
+            unknown = [k for k in missing if k not in rows]
+            if unknown:
+                register(conn, unknown)
+                rows.update(load_cameras(conn, unknown))
+        for k in stale:
+            self.cache[k].cfg = build_config(self.settings, k, rows.get(k))
+            self.cache[k].registry_at = now
+        if missing:
+            stored = load_states(conn, missing)
+            for k in missing:
+                if k not in rows and self.unknown_devices == "quarantine":
+                    if len(self.quarantined) > 100_000:  # bounded, whatever is thrown at it
+                        self.quarantined.clear()
+                    self.quarantined[k] = now
+                    continue
+                self.quarantined.pop(k, None)
+                saved = stored.get(k)
+                self.cache[k] = Entry(
+                    state=saved.state if saved else new_state(),
+                    cfg=build_config(self.settings, k, rows.get(k)),
+                    registry_at=now,
+                    offset_ms=saved.clock_offset_ms if saved else None,
+                    offset_at=now,
+                )
+        return {k: self.cache[k] for k in keys if k in self.cache}
