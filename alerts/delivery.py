@@ -94,14 +94,17 @@ def enqueue(
     target: str,
     payload: dict[str, Any],
     subject: str | None = None,
-    at: datetime | None = None,
+    *,
+    at: datetime,
     notification_id: int | None = None,
 ) -> int:
+    """Queue one delivery, first due at `at` (the caller's clock, never the database's:
+    the worker compares due times with its own clock)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown delivery channel {channel!r}")
     row = conn.execute(
         "INSERT INTO delivery (channel, target, subject, payload, next_attempt_at, notification_id)"
-        " VALUES (%s, %s, %s, %s, COALESCE(%s, now()), %s) RETURNING id",
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
         (channel, target, subject, Jsonb(payload), at, notification_id),
     ).fetchone()
     assert row is not None

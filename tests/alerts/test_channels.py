@@ -214,9 +214,11 @@ def test_a_receiver_that_is_down_is_retried_and_blocks_nobody(
     )
     before_retry = metric("brightwatch_deliveries_total", channel="email", outcome="retry")
     with psycopg.connect(db_url, autocommit=True) as conn:
-        slow = enqueue(conn, "webhook", hanging.url + "/slow", {"n": 1})
-        ok_mail = enqueue(conn, "email", "ops@bureau.example", {"subject": "s", "text": "t"})
-        ok_sms = enqueue(conn, "sms", "13800000000", {"text": "hello"})
+        slow = enqueue(conn, "webhook", hanging.url + "/slow", {"n": 1}, at=clock.now)
+        ok_mail = enqueue(
+            conn, "email", "ops@bureau.example", {"subject": "s", "text": "t"}, at=clock.now
+        )
+        ok_sms = enqueue(conn, "sms", "13800000000", {"text": "hello"}, at=clock.now)
         worker.step(conn)
 
         def delivered() -> set[int]:

@@ -53,8 +53,8 @@ def test_webhook_delivered_and_dead_receiver_retried_without_blocking(
     dead = f"http://127.0.0.1:{free_port()}/nobody"
     worker = DeliveryWorker(db_url, clock, Backoff(base_s=10, max_s=60, max_attempts=3))
     with psycopg.connect(db_url, autocommit=True) as conn:
-        dead_id = enqueue(conn, "webhook", dead, {"n": 0}, subject="ticket:1")
-        ok_id = enqueue(conn, "webhook", receiver, {"n": 1}, subject="ticket:2")
+        dead_id = enqueue(conn, "webhook", dead, {"n": 0}, subject="ticket:1", at=clock.now)
+        ok_id = enqueue(conn, "webhook", receiver, {"n": 1}, subject="ticket:2", at=clock.now)
         worker.step(conn)
         worker.drain(conn)
         assert Receiver.received == [{"n": 1}]
@@ -77,4 +77,4 @@ def test_unknown_channel_refused(db_url: str) -> None:
         psycopg.connect(db_url) as conn,
         pytest.raises(ValueError, match="unknown delivery channel"),
     ):
-        enqueue(conn, "pigeon", "x", {})
+        enqueue(conn, "pigeon", "x", {}, at=datetime.now(UTC))
