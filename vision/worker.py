@@ -73,7 +73,14 @@ from vision.rules.observations import (
 )
 from vision.rules.state import CameraState, new_state
 from vision.settings import VisionSettings
-from vision.store import CameraKey, load_cameras, load_states, register, save_states
+from vision.store import (
+    CameraKey,
+    Pending,
+    load_cameras,
+    load_states,
+    register,
+    save_states,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +89,6 @@ RING = 12  # recent JPEGs kept per camera for evidence
 EDGE_MODE_S = 15.0  # a camera that sent detections this recently is in edge mode
 OFFSET_RISE_PER_S = 1.0  # ms per second the clock offset estimate may rise (1000 ppm)
 _DETECTIONS = msgspec.json.Decoder(Detections)
-
-
-@dataclass
-class Pending:
-    """Evidence awaited: edge detections raised a violation before their frame came."""
-
-    alert_id: int
-    event: Event
-    ref: EvidenceRef
-    deadline: float  # server time (s)
 
 
 @dataclass
@@ -529,7 +526,9 @@ class VisionWorker:
             with self.pool.connection() as conn, conn.transaction():
                 entries = self._entries(conn, keys)
                 result = work(entries, conn)
-                save_states(conn, [(k, e.state, e.offset_ms) for k, e in entries.items()])
+                save_states(
+                    conn, [(k, e.state, e.offset_ms, e.pending) for k, e in entries.items()]
+                )
         except Exception as exc:
             # states were stepped in place: put back what the table still holds
             for k, raw in saved_states.items():
@@ -574,5 +573,6 @@ class VisionWorker:
                     registry_at=now,
                     offset_ms=saved.clock_offset_ms if saved else None,
                     offset_at=now,
+                    pending=list(saved.pending) if saved else [],
                 )
         return {k: self.cache[k] for k in keys if k in self.cache}

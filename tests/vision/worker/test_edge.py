@@ -55,3 +55,42 @@ def test_edge_detections_raise_with_their_evidence_frame(
     assert rows[-1]["boxes"][0]["label"] == "rat"
     # the evidence is the frame sent with the detections that confirmed it (ts + 500 ms)
     assert data_file(settings, rows[-1]["path"]).read_bytes() == solid(91)
+
+
+def test_evidence_awaited_over_a_restart_is_attached_when_its_frame_comes(
+    settings: Settings, broker: EmbeddedBroker
+) -> None:
+    """Detections that raise a violation before their frame: the worker stops in between,
+    and the frame that comes after the restart still becomes the alert's evidence."""
+    db = settings.database_url.get_secret_value()
+    settings = settings.model_copy(update={"model": str(data_file(settings, "no-model.onnx"))})
+    camera = Camera(broker.port, settings.topic_root)
+    start = now_ms() - 10_000
+    stamps = [start + 500 * k for k in range(4)]
+    try:
+        with vision_running(settings):
+            for k, ts in enumerate(stamps):
+                body = {
+                    "ts": ts,
+                    "seq": k,
+                    "model": "rat-edge@7",
+                    "width": 320,
+                    "height": 240,
+                    "objects": [  # a rat that moves (RODENT needs motion)
+                        {"label": "rat", "score": 0.8, "box": [20 + 30 * k, 150, 70 + 30 * k, 190]}
+                    ],
+                }
+                camera.send("detections", json.dumps(body).encode())
+            wait_until(lambda: processed(db, 4), timeout=60, what="4 detections processed")
+            found = wait_until(lambda: alerts(db, "RODENT"), timeout=30, what="RODENT")
+        assert evidence(db, found[0]["id"]) == []  # no frame yet
+        with vision_running(settings):
+            for k, ts in enumerate(stamps):
+                camera.frames([(ts, solid(90 + k))], seq=k)
+            rows = wait_until(lambda: evidence(db, found[0]["id"]), timeout=30, what="evidence")
+    finally:
+        camera.close()
+    assert len(alerts(db, "RODENT")) == 1
+    assert rows[-1]["model"] == "rat-edge@7" and rows[-1]["boxes"][0]["label"] == "rat"
+    # the frame of the detections that confirmed the violation (the second)
+    assert data_file(settings, rows[-1]["path"]).read_bytes() == solid(91)
