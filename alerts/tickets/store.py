@@ -1,7 +1,7 @@
 """SQL adapter of the ticket lifecycle: the reactor that opens rescue and repair tickets
 from alerts, maintenance tickets for the planner, people's transitions, the SLA clock,
-arrival proof from telemetry, automatic verification, attachments and the reads behind
-the tickets API.
+arrival proof from telemetry, automatic verification and the reads behind the tickets
+API (attachments: `attachments`).
 
 Every step is one transaction: the ticket row, its `ticket_event` (who, when, from, to),
 its clocks (`ticket_clock`), the `bw/tickets/{firm_id}/{ticket_id}` message (outbox) and
@@ -22,7 +22,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts import delivery, files, outbox
+from alerts import delivery, outbox
 from alerts.model import Action, Alert, AlertChange, AlertSignal
 from alerts.store import AlertStore, Clock, utcnow
 from alerts.tickets import lifecycle
@@ -49,20 +49,9 @@ SELECT_TICKET = f"SELECT {', '.join(TICKET_COLUMNS)} FROM ticket"  # noqa: S608
 OPEN = [s.value for s in OPEN_STATES]
 UNASSIGNED = "unassigned"  # topic level of a ticket no firm holds yet
 
-# what a ticket attachment may be: photos of the work, a PDF report
-ACCEPTED = ("image/jpeg", "image/png", "image/webp", "application/pdf")
-
 
 class TicketNotFound(LookupError):
     """No such ticket, or not one this caller may see (HTTP 404)."""
-
-
-class AttachmentRejected(ValueError):
-    """An attachment that cannot be stored (HTTP 413 / 415 / 422)."""
-
-    def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _row_to_ticket(row: dict[str, Any]) -> Ticket:
@@ -666,87 +655,6 @@ class TicketDesk:
                 self._record(conn, step, now)
                 done += 1
         return done
-
-    # ------------------------------------------------------------------ attachments
-
-    def attach(
-        self,
-        conn: psycopg.Connection[Any],
-        ticket_id: int,
-        *,
-        actor: str,
-        firm_id: str | None,
-        name: str,
-        data: bytes,
-        note: str | None,
-    ) -> dict[str, Any]:
-        ticket = load(conn, ticket_id, lock=True, firm_id=firm_id)
-        if len(data) > self.settings.upload_max_bytes:
-            raise AttachmentRejected(
-                f"larger than {self.settings.upload_max_bytes} bytes", status=413
-            )
-        if not data:
-            raise AttachmentRejected("the file is empty")
-        kind = files.sniff(data, ACCEPTED)
-        if kind is None:
-            raise AttachmentRejected("only JPEG, PNG, WebP or PDF files are accepted", status=415)
-        if ticket.state in lifecycle.CLOSED_STATES:
-            raise IllegalTransition(f"ticket {ticket_id} is {ticket.state}: no more attachments")
-        content_type, ext = kind
-        digest = files.sha256(data)
-        now = self.clock()
-        rel = Path("tickets") / str(ticket_id) / f"{digest[:24]}{ext}"
-        files.write_atomic(self.data_dir / rel, data)
-        row = conn.execute(
-            "INSERT INTO ticket_attachment (ticket_id, path, sha256, content_type, size_bytes,"
-            " original_name, note, uploaded_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " RETURNING id",
-            (
-                ticket_id,
-                rel.as_posix(),
-                digest,
-                content_type,
-                len(data),
-                name[:200],
-                note,
-                actor,
-                now,
-            ),
-        ).fetchone()
-        assert row is not None
-        self._event(
-            conn,
-            ticket_id,
-            now,
-            actor,
-            "attachment",
-            ticket.state.value,
-            ticket.state.value,
-            ticket.firm_id,
-            note,
-            {"attachment_id": row[0], "sha256": digest},
-        )
-        return {
-            "id": row[0],
-            "ticket_id": ticket_id,
-            "sha256": digest,
-            "content_type": content_type,
-            "size_bytes": len(data),
-            "created_at": now,
-        }
-
-    def read_attachment(
-        self, conn: psycopg.Connection[Any], ticket_id: int, attachment_id: int, firm_id: str | None
-    ) -> tuple[bytes, str]:
-        load(conn, ticket_id, firm_id=firm_id)
-        row = conn.execute(
-            "SELECT path, sha256, content_type FROM ticket_attachment WHERE id = %s AND ticket_id = %s",
-            (attachment_id, ticket_id),
-        ).fetchone()
-        if row is None:
-            raise TicketNotFound(attachment_id)
-        data = files.read_checked(self.data_dir, row[0], row[1], f"attachment {attachment_id}")
-        return data, row[2]
 
     # ------------------------------------------------------------------ reads
 

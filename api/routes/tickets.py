@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.files import TamperedFile
+from alerts.tickets.attachments import AttachmentRejected, attach, read_attachment
 from alerts.tickets.lifecycle import (
     ITEM_RESULTS,
     OPEN_STATES,
@@ -30,12 +31,7 @@ from alerts.tickets.lifecycle import (
     TicketState,
     TicketType,
 )
-from alerts.tickets.store import (
-    AttachmentRejected,
-    TicketDesk,
-    TicketNotFound,
-    ticket_dict,
-)
+from alerts.tickets.store import TicketDesk, TicketNotFound, ticket_dict
 from api.auth import Principal
 from api.deps import Conn, not_found, require
 from brightwatch.wiring import ticket_desk_of
@@ -185,7 +181,8 @@ def upload_attachment(
     data = file.file.read(d.settings.upload_max_bytes + 1)  # one byte more: too large
     try:
         with conn.transaction():
-            return d.attach(
+            return attach(
+                d,
                 conn,
                 ticket_id,
                 actor=who.actor,
@@ -212,7 +209,7 @@ def get_attachment(
 ) -> Response:
     """The stored file; its hash is checked on every read (409 when it does not match)."""
     try:
-        data, content_type = d.read_attachment(conn, ticket_id, attachment_id, _firm(who))
+        data, content_type = read_attachment(d, conn, ticket_id, attachment_id, _firm(who))
     except TicketNotFound:
         raise not_found() from None
     except TamperedFile as exc:
