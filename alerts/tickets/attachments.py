@@ -69,7 +69,7 @@ def attach(
         ),
     ).fetchone()
     assert row is not None
-    desk._event(
+    desk.record_event(
         conn,
         ticket_id,
         now,

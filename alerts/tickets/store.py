@@ -220,7 +220,7 @@ class TicketDesk:
                 "UPDATE ticket SET alert_ids = array_append(alert_ids, %s) WHERE id = %s",
                 (alert.id, existing[0]),
             )
-            self._event(
+            self.record_event(
                 conn,
                 existing[0],
                 now,
@@ -322,7 +322,7 @@ class TicketDesk:
             [*(v[c] for c in cols), t.id],
         )
 
-    def _event(
+    def record_event(
         self,
         conn: psycopg.Connection[Any],
         ticket_id: int,
@@ -335,6 +335,8 @@ class TicketDesk:
         note: str | None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        """One line of the ticket's history (`ticket_event`): who did what, when, from which
+        state to which."""
         conn.execute(
             "INSERT INTO ticket_event (ticket_id, at, actor, action, from_state, to_state, firm_id,"
             " note, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -397,7 +399,7 @@ class TicketDesk:
         assert t.id is not None
         if step.previous_state is not None:
             self._save(conn, t)
-        self._event(
+        self.record_event(
             conn,
             t.id,
             now,
@@ -547,7 +549,7 @@ class TicketDesk:
             "UPDATE ticket_clock SET breached_at = %s, breach_alert_id = %s WHERE id = %s",
             (now, alert_id, clock_id),
         )
-        self._event(
+        self.record_event(
             conn,
             ticket.id,
             now,
