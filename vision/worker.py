@@ -16,6 +16,8 @@ One MQTT batch is handled in three moves:
    batch to the broker. A crash before the commit leaves the batch unacknowledged and the
    states as they were: the broker redelivers, the same events come out once; after the
    commit a redelivered frame is older than the state's last frame and is skipped.
+   Evidence still awaited (edge detections that raised a violation before their frame
+   came) is saved with the state, so a restart in between still attaches the frame.
 
 After the commit the latest frame of each camera replaces
 BW_DATA_DIR/snapshots/<site>/<camera>.jpg (atomically; the public page reads it), and one
