@@ -6,10 +6,10 @@ recompute triggers the alert reactor left (P1/P2 faults), then, once the day's
 `daily_at_hour` has passed, recomputes every elevator without a 'daily' plan of that UTC
 day (in batches, so a large fleet spreads over several polls and a restart carries on
 where it stopped); an elevator never planned (newly registered) is planned at any hour.
-The fleet figures (fault-rate scale, usage percentiles) are computed once per UTC day. After each computation it opens the tickets the plan asks for whose
-time has come (`open_from` ≤ now) through the ticket desk's
-opener (`TicketDesk.open_maintenance`, given by the wiring), which opens at most one open
-ticket per elevator and type. A terminal offline for `offline_ticket_hours` is recomputed
+The fleet figures (fault-rate scale, usage percentiles) are computed once per UTC day.
+After each computation it opens the tickets the plan asks for whose time has come
+(`open_from` ≤ now) through the ticket desk's opener (`TicketDesk.open_maintenance`,
+given by the wiring), which opens at most one open ticket per elevator and type. A terminal offline for `offline_ticket_hours` is recomputed
 (and so gets its on-demand visit) within a poll, not at the next daily pass.
 
 One scheduler works at a time across processes (a PostgreSQL advisory lock), so two
