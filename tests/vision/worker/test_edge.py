@@ -21,6 +21,19 @@ from tests.vision.worker.support import (
 )
 
 
+def rat_detections(ts: int, k: int) -> bytes:
+    """The agent's detections JSON for sample `k`: a rat that moves (RODENT needs motion)."""
+    body = {
+        "ts": ts,
+        "seq": k,
+        "model": "rat-edge@7",
+        "width": 320,
+        "height": 240,
+        "objects": [{"label": "rat", "score": 0.8, "box": [20 + 30 * k, 150, 70 + 30 * k, 190]}],
+    }
+    return json.dumps(body).encode()
+
+
 def test_edge_detections_raise_with_their_evidence_frame(
     settings: Settings, broker: EmbeddedBroker
 ) -> None:
@@ -34,17 +47,7 @@ def test_edge_detections_raise_with_their_evidence_frame(
             for k in range(4):
                 ts = start + 500 * k
                 camera.frames([(ts, solid(90 + k))], seq=k)
-                body = {
-                    "ts": ts,
-                    "seq": k,
-                    "model": "rat-edge@7",
-                    "width": 320,
-                    "height": 240,
-                    "objects": [
-                        {"label": "rat", "score": 0.8, "box": [20 + 30 * k, 150, 70 + 30 * k, 190]}
-                    ],
-                }
-                camera.send("detections", json.dumps(body).encode())
+                camera.send("detections", rat_detections(ts, k))
             wait_until(lambda: processed(db, 4), timeout=60, what="4 detections processed")
             found = wait_until(lambda: alerts(db, "RODENT"), timeout=30, what="RODENT")
             rows = wait_until(lambda: evidence(db, found[0]["id"]), timeout=30, what="evidence")
@@ -70,17 +73,7 @@ def test_evidence_awaited_over_a_restart_is_attached_when_its_frame_comes(
     try:
         with vision_running(settings):
             for k, ts in enumerate(stamps):
-                body = {
-                    "ts": ts,
-                    "seq": k,
-                    "model": "rat-edge@7",
-                    "width": 320,
-                    "height": 240,
-                    "objects": [  # a rat that moves (RODENT needs motion)
-                        {"label": "rat", "score": 0.8, "box": [20 + 30 * k, 150, 70 + 30 * k, 190]}
-                    ],
-                }
-                camera.send("detections", json.dumps(body).encode())
+                camera.send("detections", rat_detections(ts, k))
             wait_until(lambda: processed(db, 4), timeout=60, what="4 detections processed")
             found = wait_until(lambda: alerts(db, "RODENT"), timeout=30, what="RODENT")
         assert evidence(db, found[0]["id"]) == []  # no frame yet
