@@ -27,11 +27,11 @@ from typing import Any, Literal
 import psycopg
 from psycopg.rows import dict_row
 
+from alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
 from contract.codes import ELEVATOR_CATALOGUE
 
 Level = Literal["elevator", "district", "firm", "city"]
 FAULT_CODES = sorted(c for c, e in ELEVATOR_CATALOGUE.items() if e.severity in ("P1", "P2"))
-MAINTENANCE = ["on_demand", "quarterly", "half_yearly", "yearly"]
 
 # the group key of each level, for ticket rows (t) and elevator rows (e)
 TICKET_KEY = {
@@ -95,7 +95,7 @@ def elevator_stats(
         now=now,
         sla=rescue_sla_s,
         codes=FAULT_CODES,
-        maintenance=MAINTENANCE,
+        maintenance=MAINTENANCE_TYPE_VALUES,
     )
     sql = f"""
 WITH rescue AS (

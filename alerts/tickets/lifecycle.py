@@ -29,6 +29,8 @@ class TicketType(StrEnum):
 MAINTENANCE_TYPES = frozenset(
     {TicketType.ON_DEMAND, TicketType.QUARTERLY, TicketType.HALF_YEARLY, TicketType.YEARLY}
 )
+# the same as SQL parameters (`type = ANY(%s)`)
+MAINTENANCE_TYPE_VALUES = sorted(t.value for t in MAINTENANCE_TYPES)
 
 
 class TicketState(StrEnum):

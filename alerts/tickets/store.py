@@ -616,7 +616,7 @@ class TicketDesk:
         candidates = conn.execute(
             "SELECT id, elevator_id, accepted_at FROM ticket WHERE state = 'accepted'"
             " AND type = ANY(%s) ORDER BY id LIMIT %s",
-            ([t.value for t in lifecycle.MAINTENANCE_TYPES], limit),
+            (lifecycle.MAINTENANCE_TYPE_VALUES, limit),
         ).fetchall()
         done = 0
         for ticket_id, elevator_id, accepted_at in candidates:

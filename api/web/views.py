@@ -9,13 +9,13 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
 from api.auth import Principal
 from api.scope import alert_scope, elevator_scope
 from contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
 
 Conn = psycopg.Connection[Any]
 OPEN_TICKET = ("created", "dispatched", "accepted", "arrived", "escalated", "reassigned")
-MAINTENANCE_TYPES = ("on_demand", "quarterly", "half_yearly", "yearly")
 
 
 def rows(conn: Conn, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -116,7 +116,7 @@ def calendar(conn: Conn, who: Principal, start: datetime, days: int) -> list[dic
         "SELECT t.id, t.type, t.state, t.elevator_id, t.address, t.due_at FROM ticket t"  # noqa: S608
         f" WHERE {' AND '.join(where)} AND t.type = ANY(%s) AND t.due_at >= %s AND t.due_at < %s"
         " AND t.state NOT IN ('cancelled', 'false_alarm') ORDER BY t.due_at",
-        [*params, list(MAINTENANCE_TYPES), start, end],
+        [*params, MAINTENANCE_TYPE_VALUES, start, end],
     )
     cond, eparams = elevator_scope(who)
     ticketed = {t["elevator_id"] for t in due}

@@ -18,24 +18,25 @@ so a day without a value (no vibration sensor, too few door cycles) is not read 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
 
+from alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
 from elevators.maintenance.doors import door_cycle_time_indicator
 from elevators.maintenance.planner import (
-    TRAPPED_CODES,
     DailySeries,
     Fault,
     FleetFigures,
     PlanInputs,
+    midnight,
 )
 from elevators.maintenance.settings import MaintenancePolicy
 from elevators.maintenance.vibration import vibration_indicator
+from elevators.rules import TRAPPED
 
 Conn = psycopg.Connection[Any]
-MAINTENANCE_TYPES = ("on_demand", "quarterly", "half_yearly", "yearly")
 # vibration samples read per elevator and day (a terminal reporting every second while
 # running gives a few thousand)
 MAX_DAILY_SAMPLES = 20_000
@@ -51,10 +52,6 @@ VIBRATION = "vibration"
 DOOR_TIME = "door-cycle time"
 # one extra cycle in fifty runs is ordinary day-to-day variation
 DOOR_CYCLES_MIN_SIGMA = 0.02
-
-
-def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0), UTC)
 
 
 # runs per elevator between two times, from the cumulative counter (a reset, such as a
@@ -247,8 +244,8 @@ def raw_sample_series(
             {
                 "n": MAX_DAILY_SAMPLES,
                 "e": elevator_id,
-                "since": _day_start(first),
-                "until": _day_start(after),
+                "since": midnight(first),
+                "until": midnight(after),
             },
         ).fetchall():
             if day not in vib_done and vibration:
@@ -295,7 +292,7 @@ def door_cycles_per_run_series(
 ) -> DailySeries:
     rows = conn.execute(
         _DOOR_CYCLES_PER_RUN,
-        (elevator_id, _day_start(since), _day_start(until), MIN_DAILY_RUNS),
+        (elevator_id, midnight(since), midnight(until), MIN_DAILY_RUNS),
     ).fetchall()
     return DailySeries(
         "door cycles per run",
@@ -337,7 +334,7 @@ def plan_inputs(
             "SELECT id, code, severity, started_at FROM alert WHERE kind = 'elevator'"
             " AND device_id = %s AND started_at >= %s AND started_at <= %s"
             " AND (severity IN ('P1', 'P2') OR code = ANY(%s)) ORDER BY started_at",
-            (elevator_id, now - timedelta(days=window), now, list(TRAPPED_CODES)),
+            (elevator_id, now - timedelta(days=window), now, list(TRAPPED)),
         ).fetchall()
     )
     offline = conn.execute(
@@ -374,7 +371,7 @@ def plan_inputs(
     for kind, done in conn.execute(
         "SELECT type, max(completed_at) FROM ticket WHERE elevator_id = %s"
         " AND type = ANY(%s) AND completed_at IS NOT NULL AND completed_at <= %s GROUP BY type",
-        (elevator_id, list(MAINTENANCE_TYPES), now),
+        (elevator_id, MAINTENANCE_TYPE_VALUES, now),
     ).fetchall():
         last_done[kind] = done
     first = conn.execute(

@@ -30,9 +30,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from elevators.maintenance.settings import MaintenancePolicy
+from elevators.rules import TRAPPED
 
-TRAPPED_CODES = ("TRAPPED_OUT_ZONE", "TRAPPED_IN_ZONE")
-CALENDAR_TYPES = ("quarterly", "half_yearly", "yearly")
 # the item sets each ticket must record (TSG T5002 annex A: half-monthly, quarterly,
 # half-yearly and yearly items); the firm's checklist details each set
 ITEM_SETS = {
@@ -202,7 +201,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _midnight(d: date) -> datetime:
+def midnight(d: date) -> datetime:
+    """The start of day `d` in UTC (plans and their inputs count whole UTC days)."""
     return datetime.combine(d, time(0), UTC)
 
 
@@ -215,9 +215,7 @@ def _r(x: float) -> float:
 
 def eligibility(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> tuple[Check, ...]:
     trapped_since = inputs.now - timedelta(days=policy.trapped_free_days)
-    trapped = [
-        f for f in inputs.faults if f.code in TRAPPED_CODES and f.started_at >= trapped_since
-    ]
+    trapped = [f for f in inputs.faults if f.code in TRAPPED and f.started_at >= trapped_since]
     checks = [
         Check(
             "firm credit rating",
@@ -350,7 +348,7 @@ def fault_rate_factor(inputs: PlanInputs, policy: MaintenancePolicy) -> Factor:
 
 def trapped_factor(inputs: PlanInputs, policy: MaintenancePolicy) -> Factor:
     since = inputs.now - timedelta(days=policy.fault_window_days)
-    n = sum(1 for f in inputs.faults if f.code in TRAPPED_CODES and f.started_at >= since)
+    n = sum(1 for f in inputs.faults if f.code in TRAPPED and f.started_at >= since)
     x = 0.0 if n == 0 else policy.trapped_one if n == 1 else policy.trapped_two
     return _factor(
         "trapped faults",
@@ -514,7 +512,7 @@ def plan(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> Plan:
 
     w_since = now - timedelta(days=policy.withdraw_window_days)
     recent_trapped = sorted(
-        (f for f in inputs.faults if f.code in TRAPPED_CODES and f.started_at >= w_since),
+        (f for f in inputs.faults if f.code in TRAPPED and f.started_at >= w_since),
         key=lambda f: f.started_at,
     )
     withdrawn = len(recent_trapped) >= policy.withdraw_trapped_count
@@ -540,7 +538,7 @@ def plan(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> Plan:
             why = f"on-demand status withdrawn ({reason}): statutory round"
 
     anchor = inputs.last_maintenance_at or inputs.planned_since or now
-    next_due = _midnight(anchor.date() + timedelta(days=interval))
+    next_due = midnight(anchor.date() + timedelta(days=interval))
 
     calendar: dict[str, dict[str, Any]] = {}
     periods = {
@@ -553,7 +551,7 @@ def plan(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> Plan:
     for kind, days in periods.items():
         done = inputs.last_done.get(kind)
         base = done or inputs.planned_since or now
-        due = _midnight(base.date() + timedelta(days=days))
+        due = midnight(base.date() + timedelta(days=days))
         calendar[kind] = {
             "due_at": due.isoformat(),
             "last_done_at": done.isoformat() if done else None,

@@ -22,13 +22,13 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import psycopg
 
 from elevators.maintenance import gather, store
-from elevators.maintenance.planner import FleetFigures, Plan, plan
+from elevators.maintenance.planner import FleetFigures, Plan, midnight, plan
 from elevators.maintenance.settings import MaintenanceSettings
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class MaintenanceScheduler:
                 triggers = store.take_triggers(conn, now)
             fleet: FleetFigures | None = None
             today = now.astimezone(UTC).date()
-            day_start = datetime.combine(today, time(0), UTC)
+            day_start = midnight(today)
             daily = store.elevators_without_daily_plan(
                 conn,
                 day_start,
