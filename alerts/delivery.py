@@ -24,7 +24,7 @@ import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -66,7 +66,6 @@ class ChannelContext:
     settings: Any = None  # alerts.channels.settings.ChannelSettings
     broker: BrokerAddress | None = None
     client_id: str = "bw-delivery"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def channel_settings(self, key: str) -> Any:
         if self.settings is None:

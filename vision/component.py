@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 def make_worker(runtime: Runtime) -> VisionWorker:
     settings = runtime.settings
     vs = settings.vision
-    inference = build(vs, settings.model, settings.data_dir, threads=vs.threads)
+    inference = build(vs, settings.model, settings.data_dir)
     log.info(
         "vision: detectors %s, classifiers %s",
         ", ".join(inference.models) or "none (edge detections and camera health only)",

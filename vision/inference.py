@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -138,15 +138,14 @@ class Inference:
         return out
 
 
-def build(
-    settings: VisionSettings, model: str, data_dir: Path, *, threads: int | None = None
-) -> Inference:
-    parallel = settings.parallel or os.cpu_count() or 1
-    if threads is None and parallel > 1:
-        threads = 1  # one intra-op thread per parallel run
+def build(settings: VisionSettings, model: str, data_dir: Path) -> Inference:
     """BW_MODEL and `detectors`; attribute classifiers whose model can be found. A model
     that cannot be loaded is left out with a warning (the worker still handles edge
     detections, camera health and availability)."""
+    parallel = settings.parallel or os.cpu_count() or 1
+    threads = settings.threads
+    if threads is None and parallel > 1:
+        threads = 1  # one intra-op thread per parallel run
     detectors: list[Detector] = []
     for name in dict.fromkeys([model, *settings.detectors]):
         try:
@@ -168,7 +167,3 @@ def build(
             continue
         classifiers.append(Classifier(name, rule, model_))
     return Inference(detectors, classifiers, settings.infer_batch, parallel)
-
-
-def classifier_names(inference: Inference) -> Mapping[str, str]:
-    return {c.name: f"{c.model.name}@{c.model.version}" for c in inference.classifiers}

@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from alerts import files, history
-from alerts.model import Action, Alert, AlertChange, AlertState
+from alerts.model import Action, AlertChange, AlertState
 from alerts.review import workflow
 from alerts.review.workflow import Case, CaseState, IllegalStep
 from alerts.routing.pipeline import NotificationPipeline
@@ -668,15 +668,3 @@ class ReviewDesk:
                 [*params, limit],
             ).fetchall()
         return self.views(conn, [Case.from_row(r) for r in rows])
-
-    def credit(self, conn: psycopg.Connection[Any], site_ids: Sequence[str]) -> dict[str, int]:
-        rows = conn.execute(
-            "SELECT site_id, COALESCE(sum(delta), 0) FROM credit_ledger WHERE site_id = ANY(%s) GROUP BY site_id",
-            (list(site_ids),),
-        ).fetchall()
-        got = dict(rows)
-        return {s: max(0, self.settings.credit_start + int(got.get(s, 0))) for s in site_ids}
-
-
-def alert_of(conn: psycopg.Connection[Any], store: AlertStore, case: Case) -> Alert | None:
-    return store.get(conn, case.alert_id)

@@ -91,9 +91,5 @@ class Matcher:
         }
 
 
-def parse_all(items: Iterable[str | Matcher]) -> list[Matcher]:
-    return [m if isinstance(m, Matcher) else Matcher.parse(m) for m in items]
-
-
 def match_all(matchers: Iterable[Matcher], labels: Mapping[str, Any]) -> bool:
     return all(m.matches(labels) for m in matchers)

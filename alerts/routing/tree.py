@@ -29,7 +29,6 @@ class RoutePlan:
     group_wait: timedelta
     group_interval: timedelta
     repeat_interval: timedelta
-    matchers: tuple[str, ...] = ()
 
     def group_labels(self, labels: Mapping[str, Any]) -> dict[str, str]:
         if ALL_LABELS in self.group_by:
@@ -57,7 +56,6 @@ def _merge(parent: RoutePlan, node: RouteSettings, path: str) -> RoutePlan:
         repeat_interval=timedelta(seconds=node.repeat_interval_s)
         if node.repeat_interval_s is not None
         else parent.repeat_interval,
-        matchers=parent.matchers + tuple(node.matchers),
     )
 
 
@@ -90,21 +88,3 @@ def _walk(node: RouteSettings, plan: RoutePlan, labels: Mapping[str, Any]) -> li
 def route(root: RouteSettings, labels: Mapping[str, Any]) -> list[RoutePlan]:
     """Every route (with its receiver) an alert with these labels is notified through."""
     return _walk(root, root_plan(root), labels)
-
-
-def find_plan(root: RouteSettings, path: str) -> RoutePlan | None:
-    """The plan of the route at `path` (settings may have changed since a group was made)."""
-    parts = path.split("/")
-    plan = root_plan(root)
-    if parts[0] != plan.path:
-        return None
-    node = root
-    for part in parts[1:]:
-        for i, child in enumerate(node.routes):
-            if (child.name or str(i)) == part:
-                plan = _merge(plan, child, f"{plan.path}/{part}")
-                node = child
-                break
-        else:
-            return None
-    return plan

@@ -145,10 +145,6 @@ class Ticket:
     previous_firms: tuple[str, ...] = ()
     evidence: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
     def evolve(self, **changes: Any) -> Ticket:
         return replace(self, **changes)
 

@@ -27,8 +27,6 @@ SELECT s.site_id, s.name, s.operator, s.address, s.district, s.timezone, s.opera
             AND p.site_id = s.site_id AND p.availability = 'online') AS cameras_online,
        (SELECT count(*) FROM review r WHERE r.site_id = s.site_id AND r.state = ANY(%(open)s)) AS open_cases,
        (SELECT count(*) FROM review r WHERE r.site_id = s.site_id AND r.state = 'pending_review') AS pending_reviews,
-       (SELECT max(r.card) FILTER (WHERE r.card = 'inspection') FROM review r
-            WHERE r.site_id = s.site_id AND r.state = ANY(%(open)s)) AS inspection_due,
        (SELECT array_agg(DISTINCT r.card) FROM review r
             WHERE r.site_id = s.site_id AND r.state = ANY(%(open)s) AND r.card IS NOT NULL) AS open_cards,
        (SELECT max(r.detected_at) FROM review r WHERE r.site_id = s.site_id AND r.decision = 'confirm')
@@ -51,7 +49,6 @@ def _kitchens(conn: Conn, d: Desk, where: str, params: dict[str, Any]) -> list[d
         row["open_cards"] = sorted(
             row["open_cards"] or [], key=["yellow", "red", "inspection"].index
         )
-        row.pop("inspection_due")
     return rows
 
 

@@ -292,10 +292,6 @@ class FrameSource:
         """Open now; raises SourceError (for a first check of the source)."""
         self._capture = self.opener(self.spec, self.fps)
 
-    @property
-    def retry_in(self) -> float:
-        return max(0.0, self._retry_at - self.monotonic())
-
     def read(self) -> Frame | None:
         if self.ended:
             return None

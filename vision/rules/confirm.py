@@ -86,6 +86,5 @@ def observe(
             return Outcome(None)  # the run broke before it was confirmed
     if hit is not None and ready(c, rule, ts, night):
         c.fired = True
-        c.fired_at = ts
         return Outcome(c, fire=True)
     return Outcome(c)

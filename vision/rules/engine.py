@@ -83,7 +83,6 @@ def _end(cfg: CameraConfig, code: str, key: str, at: int) -> Event:
 
 def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
     st.offline = reason
-    st.offline_at = at
     text = (
         "availability offline"
         if reason == "availability"
@@ -103,7 +102,6 @@ def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
 
 def _online(cfg: CameraConfig, st: CameraState, at: int) -> Event:
     st.offline = None
-    st.offline_at = None
     return Event(
         "CAMERA_OFFLINE",
         "",
@@ -221,7 +219,6 @@ def tick(st: CameraState, cfg: CameraConfig, now: int) -> tuple[CameraState, lis
         rule = cfg.rule(c.code)
         if rule is not None and ready(c, rule, now, night):
             c.fired = True
-            c.fired_at = now
             events.append(_raise(cfg, c, now, night, {"by": "time"}))
     return st, events
 

@@ -19,7 +19,6 @@ class Candidate(msgspec.Struct):
     since: int | None = None  # first frame of the current run
     last_held: int | None = None
     fired: bool = False  # this episode has raised its alert
-    fired_at: int | None = None
     moved: float = 0.0  # largest travel of a supporting track, x diagonal
     last_score: float = 0.0
     first: EvidenceRef | None = None  # the run's first frame
@@ -34,7 +33,6 @@ class CameraState(msgspec.Struct):
     last_seen: int | None = None  # latest frame, detections or availability 'online'
     online: bool | None = None  # the retained availability
     offline: str | None = None  # CAMERA_OFFLINE raised: "availability" or "silence"
-    offline_at: int | None = None
     frames: int = 0
     next_track: int = 1
     tracks: list[Track] = msgspec.field(default_factory=list)
