@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 
 from alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
+from elevators.maintenance import store
 from elevators.maintenance.doors import door_cycle_time_indicator
 from elevators.maintenance.planner import (
     DailySeries,
@@ -142,19 +143,17 @@ _RAW_PARAMS = {
 }
 
 
-def known_days(conn: Conn, elevator_id: str, policy: MaintenancePolicy) -> dict[str, Known]:
-    """The daily raw-sample indicator values the elevator's latest plan used (its stored
-    inputs), for the indicators computed with the same settings as `policy`'s."""
-    row = conn.execute(
-        "SELECT inputs->'data'->'health', inputs->'policy'"
-        " FROM maintenance_plan WHERE elevator_id = %s ORDER BY computed_at DESC, id DESC LIMIT 1",
-        (elevator_id,),
-    ).fetchone()
-    if row is None or not row[0]:
+def known_days(previous: dict[str, Any] | None, policy: MaintenancePolicy) -> dict[str, Known]:
+    """The daily raw-sample indicator values the elevator's latest plan (`previous`, a
+    `store.latest_plan` row) used (its stored inputs), for the indicators computed with the
+    same settings as `policy`'s."""
+    inputs = previous["inputs"] if previous else {}
+    health = (inputs.get("data") or {}).get("health")
+    if not health:
         return {}
-    stored_policy = row[1] or {}
+    stored_policy = inputs.get("policy") or {}
     out: dict[str, Known] = {}
-    for series in row[0]:
+    for series in health:
         name = series.get("name")
         params = _RAW_PARAMS.get(name)
         if params is None or any(stored_policy.get(p) != getattr(policy, p) for p in params):
@@ -308,8 +307,12 @@ def plan_inputs(
     now: datetime,
     fleet: FleetFigures,
     reason: str = "daily",
+    previous: dict[str, Any] | None | Literal["load"] = "load",
 ) -> PlanInputs | None:
-    """Everything `planner.plan` needs for one elevator; None if it is not registered."""
+    """Everything `planner.plan` needs for one elevator; None if it is not registered.
+
+    `previous` is the elevator's latest plan (`store.latest_plan`, None for none) when the
+    caller has read it already; by default it is read here."""
     reg = conn.execute(
         "SELECT e.install_year, e.inspection_valid_until, e.firm_id, f.credit_rating,"
         " f.credit_score, s.management_score"
@@ -319,6 +322,8 @@ def plan_inputs(
     ).fetchone()
     if reg is None:
         return None
+    if previous == "load":
+        previous = store.latest_plan(conn, elevator_id)
     install_year, valid_until, firm_id, rating, credit, management = reg
     today = now.astimezone(UTC).date()
 
@@ -353,7 +358,7 @@ def plan_inputs(
     recent_from = today - timedelta(days=policy.health_recent_days)
     base_from = recent_from - timedelta(days=policy.health_baseline_days)
     vibration, door_time = raw_sample_series(
-        conn, elevator_id, base_from, today, policy, known_days(conn, elevator_id, policy)
+        conn, elevator_id, base_from, today, policy, known_days(previous, policy)
     )
     health = tuple(
         s

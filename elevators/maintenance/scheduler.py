@@ -93,7 +93,9 @@ class MaintenanceScheduler:
         policy = self.settings.policy_for(elevator_id)
         with conn.transaction():
             previous = store.latest_plan(conn, elevator_id)
-            inputs = gather.plan_inputs(conn, elevator_id, policy, now, fleet, reason)
+            inputs = gather.plan_inputs(
+                conn, elevator_id, policy, now, fleet, reason, previous=previous
+            )
             if inputs is None:
                 return None
             p = plan(inputs, policy, now.astimezone(UTC).date())
