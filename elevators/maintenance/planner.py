@@ -401,8 +401,12 @@ def health_z(series: DailySeries, policy: MaintenancePolicy, today: date) -> dic
     }
 
 
-def health_factor(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> Factor:
-    found = [z for z in (health_z(s, policy, today) for s in inputs.health) if z is not None]
+def health_zs(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> list[dict[str, Any]]:
+    """`health_z` of each indicator that has a baseline, in the order of `inputs.health`."""
+    return [z for z in (health_z(s, policy, today) for s in inputs.health) if z is not None]
+
+
+def health_factor(found: list[dict[str, Any]], policy: MaintenancePolicy) -> Factor:
     info: dict[str, Any] = {"indicators": found, "z_full": policy.health_z_full}
     if not found:
         return _factor("health trend", None, policy.weight_health, policy, info, "no baseline yet")
@@ -451,13 +455,15 @@ def management_factor(inputs: PlanInputs, policy: MaintenancePolicy) -> Factor:
     )
 
 
-def factors(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> tuple[Factor, ...]:
+def factors(
+    inputs: PlanInputs, policy: MaintenancePolicy, today: date, health: list[dict[str, Any]]
+) -> tuple[Factor, ...]:
     return (
         age_factor(inputs, policy, today),
         fault_rate_factor(inputs, policy),
         trapped_factor(inputs, policy),
         usage_factor(inputs, policy),
-        health_factor(inputs, policy, today),
+        health_factor(health, policy),
         firm_factor(inputs, policy),
         management_factor(inputs, policy),
     )
@@ -486,7 +492,8 @@ def plan(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> Plan:
     now = inputs.now
     checks = eligibility(inputs, policy, today)
     eligible = all(c.ok for c in checks)
-    fs = factors(inputs, policy, today)
+    health = health_zs(inputs, policy, today)
+    fs = factors(inputs, policy, today, health)
     r = _r(min(1.0, max(0.0, sum(f.contribution for f in fs))))
     band_days, band_why = risk_band(r, policy)
     targeted = r >= policy.band_high_below
@@ -569,13 +576,9 @@ def plan(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> Plan:
         )
     tickets.insert(0, TicketRequest("on_demand", next_due, "DUE_DATE", next_due - lead, visit))
 
-    for h in (health_z(s, policy, today) for s in inputs.health):
+    for h in health:
         last_day = today - timedelta(days=1)
-        if (
-            h is not None
-            and h["last_day"] == last_day.isoformat()
-            and h["last_z"] >= policy.health_ticket_sigma
-        ):
+        if h["last_day"] == last_day.isoformat() and h["last_z"] >= policy.health_ticket_sigma:
             check = HEALTH_CHECKS.get(
                 h["indicator"],
                 {"code": "health_check", "name": f"{h['indicator']} beyond 3σ"},
