@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -620,9 +620,54 @@ class TicketDesk:
         ).fetchall()
         done = 0
         for ticket_id, elevator_id, accepted_at in candidates:
-            if mark_arrival_from_telemetry(self, conn, ticket_id, elevator_id, accepted_at, need):
+            if self._mark_arrival_from_telemetry(conn, ticket_id, elevator_id, accepted_at, need):
                 done += 1
         return done
+
+    def _mark_arrival_from_telemetry(
+        self,
+        conn: psycopg.Connection[Any],
+        ticket_id: int,
+        elevator_id: str,
+        since: datetime,
+        need: timedelta,
+    ) -> bool:
+        """Mark one accepted maintenance ticket arrived when its elevator's status samples
+        since `since` show `inspection` mode for `need` without a break; the arrival time is
+        the start of that stretch (terminal time)."""
+        samples = [
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT ts, service_mode FROM elevator_status WHERE elevator_id = %s AND ts >= %s"
+                " ORDER BY ts, seq LIMIT 20000",
+                (elevator_id, since),
+            ).fetchall()
+        ]
+        started = lifecycle.inspection_arrival(samples, need)
+        if started is None:
+            return False
+        with conn.transaction():
+            ticket = load(conn, ticket_id, lock=True)
+            if ticket.state != TicketState.ACCEPTED:
+                return False
+            now = self.clock()
+            step = lifecycle.transition(
+                ticket,
+                TicketState.ARRIVED,
+                actor="telemetry",
+                role="system",
+                now=now,
+                settings=self.settings,
+                proof="telemetry",
+                note=f"car in inspection mode from {started.isoformat(timespec='seconds')}",
+            )
+            step = replace(
+                step,
+                ticket=step.ticket.evolve(arrived_at=started),
+                details={"inspection_from": started.isoformat()},
+            )
+            self._record(conn, step, now)
+        return True
 
     def verify_step(self, conn: psycopg.Connection[Any], limit: int = 100) -> int:
         """Completed rescue and repair tickets whose fault did not recur for the quiet
@@ -699,53 +744,3 @@ def ticket_dict(t: Ticket) -> dict[str, Any]:
     out["alert_ids"] = list(t.alert_ids)
     out["previous_firms"] = list(t.previous_firms)
     return out
-
-
-def mark_arrival_from_telemetry(
-    desk: TicketDesk,
-    conn: psycopg.Connection[Any],
-    ticket_id: int,
-    elevator_id: str,
-    since: datetime,
-    need: timedelta,
-) -> bool:
-    """Mark one accepted maintenance ticket arrived when its elevator's status samples
-    since `since` show `inspection` mode for `need` without a break; the arrival time is
-    the start of that stretch (terminal time)."""
-    samples = [
-        (r[0], r[1])
-        for r in conn.execute(
-            "SELECT ts, service_mode FROM elevator_status WHERE elevator_id = %s AND ts >= %s"
-            " ORDER BY ts, seq LIMIT 20000",
-            (elevator_id, since),
-        ).fetchall()
-    ]
-    started = lifecycle.inspection_arrival(samples, need)
-    if started is None:
-        return False
-    with conn.transaction():
-        ticket = load(conn, ticket_id, lock=True)
-        if ticket.state != TicketState.ACCEPTED:
-            return False
-        now = desk.clock()
-        step = lifecycle.transition(
-            ticket,
-            TicketState.ARRIVED,
-            actor="telemetry",
-            role="system",
-            now=now,
-            settings=desk.settings,
-            proof="telemetry",
-            note=f"car in inspection mode from {started.isoformat(timespec='seconds')}",
-        )
-        step = Step(
-            step.ticket.evolve(arrived_at=started),
-            step.action,
-            step.actor,
-            step.previous_state,
-            step.clocks,
-            step.note,
-            {"inspection_from": started.isoformat()},
-        )
-        desk._record(conn, step, now)
-    return True
