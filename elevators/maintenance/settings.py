@@ -10,6 +10,7 @@ fleet-wide only.
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -334,8 +335,19 @@ class MaintenanceSettings(MaintenancePolicy):
                 raise ValueError(f"per_elevator.{elevator_id}: {where}: {first['msg']}") from None
         return self
 
+    @cached_property
+    def fleet_policy(self) -> MaintenancePolicy:
+        """The policy of an elevator without overrides; built once (settings are frozen and
+        nothing mutates a policy)."""
+        return MaintenancePolicy.model_validate(
+            {k: v for k, v in self.model_dump().items() if k in POLICY_FIELDS}
+        )
+
     def policy_for(self, elevator_id: str) -> MaintenancePolicy:
         """The effective policy of one elevator (fleet < per_elevator)."""
+        overrides = self.per_elevator.get(elevator_id)
+        if not overrides:
+            return self.fleet_policy
         merged = {k: v for k, v in self.model_dump().items() if k in POLICY_FIELDS}
-        merged.update(self.per_elevator.get(elevator_id, {}))
+        merged.update(overrides)
         return MaintenancePolicy.model_validate(merged)
