@@ -25,6 +25,7 @@ from brightwatch.embedded import EmbeddedPostgres
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store, build_ticket_desk
 from db.migrate import migrate
+from db.timeseries import ensure_partitions
 from edge.elevator_sim.model import Car, fleet_spec
 from elevators.maintenance.scheduler import MaintenanceScheduler
 from elevators.maintenance.settings import MaintenanceSettings
@@ -42,11 +43,10 @@ class Clock:
 
 def generate(conn: psycopg.Connection[Any], n: int, days: int) -> int:
     start = NOW - timedelta(days=95)
-    for t in ("elevator_status", "elevator_stats", "elevator_event"):
-        conn.execute(
-            "SELECT bw_ensure_daily_partitions(%s, %s, %s)",
-            (t, start.date(), NOW.date() + timedelta(days=3)),
-        )
+    last = NOW.date() + timedelta(days=3)
+    ensure_partitions(
+        conn, (start.date() + timedelta(days=i) for i in range((last - start.date()).days + 1))
+    )
     conn.execute("INSERT INTO firm (firm_id, credit_rating, credit_score) VALUES ('F1', 'A', 90)")
     rows = 0
     for i in range(n):
