@@ -120,8 +120,6 @@ class MaintenanceScheduler:
         self, conn: Conn, p: Plan, plan_id: int, now: datetime, result: PassResult
     ) -> None:
         due = [t for t in p.tickets if t.open_from <= now]
-        if not due:
-            return
         for t in due:
             ticket_id = self.open_ticket(
                 conn,
@@ -157,7 +155,6 @@ class MaintenanceScheduler:
             now = self.clock()
             with conn.transaction():
                 triggers = store.take_triggers(conn, now)
-            fleet: FleetFigures | None = None
             today = now.astimezone(UTC).date()
             day_start = midnight(today)
             daily = store.elevators_without_daily_plan(
@@ -173,8 +170,9 @@ class MaintenanceScheduler:
                 )
                 if e not in daily  # the daily computation sees the outage too
             ]
-            if triggers or daily or offline:
-                fleet = self._fleet_of(conn, today, now)
+            if not (triggers or daily or offline):
+                return result
+            fleet = self._fleet_of(conn, today, now)
             for elevator_id, reason in triggers:
                 self._safely(conn, elevator_id, reason, fleet, result)
             for elevator_id in offline:
@@ -196,10 +194,9 @@ class MaintenanceScheduler:
         conn: Conn,
         elevator_id: str,
         reason: str,
-        fleet: FleetFigures | None,
+        fleet: FleetFigures,
         result: PassResult,
     ) -> None:
-        assert fleet is not None
         try:
             self.recompute(conn, elevator_id, reason, fleet, result)
         except Exception:
