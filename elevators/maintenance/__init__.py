@@ -12,5 +12,6 @@
 - `reactor`: the alert-store reactor that asks for a recomputation on P1/P2 faults.
 - `section`: the plan, explained, for the elevator detail (API and console).
 
-May import: contract, alerts (tickets), db, numpy, the standard library.
+May import: contract, elevators.rules, alerts (tickets; routing, store and model for the
+withdrawal notice and the fault reactor), db, numpy, the standard library.
 """
