@@ -107,9 +107,7 @@ class ReviewDesk:
 
     # ------------------------------------------------------------------ reactor
 
-    def on_alert_change(
-        self, conn: psycopg.Connection[Any], change: AlertChange, now: datetime
-    ) -> None:
+    def __call__(self, conn: psycopg.Connection[Any], change: AlertChange, now: datetime) -> None:
         """Reactor: a new (or reopened) kitchen violation enters the review queue once."""
         a = change.alert
         if a.kind != "kitchen" or a.code not in self.settings.codes:

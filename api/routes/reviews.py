@@ -25,7 +25,7 @@ from alerts.review.store import ReviewDesk, ReviewNotFound, Upload, UploadReject
 from alerts.review.workflow import OPEN_CASE, Case, IllegalStep
 from api.auth import Principal
 from api.deps import Conn, not_found, require
-from brightwatch.wiring import build_review_desk
+from brightwatch.wiring import review_desk_of
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
@@ -36,10 +36,7 @@ STATES = "pending|pending_review|dismissed|notified|rectifying|evidence_submitte
 
 
 def desk(request: Request) -> ReviewDesk:
-    if not hasattr(request.app.state, "review_desk"):
-        request.app.state.review_desk = build_review_desk(request.app.state.runtime)
-    found: ReviewDesk = request.app.state.review_desk
-    return found
+    return review_desk_of(request.app.state.runtime)
 
 
 Desk = Annotated[ReviewDesk, Depends(desk)]
