@@ -32,6 +32,7 @@ from alerts.model import Action, Alert, AlertChange, AlertState
 from alerts.routing import escalation, grouping, mute
 from alerts.routing.matchers import Matcher
 from alerts.routing.notification import Notification, alert_labels, alert_view
+from alerts.routing.silences import audit as audit_silence
 from alerts.routing.tree import RoutePlan, route
 from alerts.settings import AlertSettings
 from alerts.store import COLUMNS, Clock, row_to_alert, utcnow
@@ -593,11 +594,7 @@ class NotificationPipeline:
                 ).fetchall()
             ]
             for sid in ended:
-                conn.execute(
-                    "INSERT INTO audit_log (at, actor, action, object_type, object_id, details)"
-                    " VALUES (%s, 'clock', 'expired', 'silence', %s, '{}')",
-                    (now, str(sid)),
-                )
+                audit_silence(conn, now, "clock", "expired", sid, {})
             if started:
                 self.refresh_mutes(conn, now)
             elif ended:
