@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
 
-from alerts.review.workflow import OPEN_CASE
+from alerts.review.workflow import CARD_ORDER, OPEN_CASE, CaseState
 from api.auth import Principal
 from api.deps import Conn, not_found, require
 from api.routes.reviews import Desk
@@ -46,9 +46,7 @@ def _kitchens(conn: Conn, d: Desk, where: str, params: dict[str, Any]) -> list[d
         rows = cur.execute(KITCHEN_SQL.format(where=where), params).fetchall()
     for row in rows:
         row["credit_points"] = max(0, int(row["credit_points"]))
-        row["open_cards"] = sorted(
-            row["open_cards"] or [], key=["yellow", "red", "inspection"].index
-        )
+        row["open_cards"] = sorted(row["open_cards"] or [], key=CARD_ORDER.index)
     return rows
 
 
@@ -112,9 +110,7 @@ def kitchen_violations(
     d: Desk,
     state: Annotated[
         str | None,
-        Query(
-            pattern="^(pending_review|dismissed|notified|rectifying|evidence_submitted|verifying|escalated|closed|open)$"
-        ),
+        Query(pattern=f"^({'|'.join(CaseState)}|open)$"),
     ] = None,
     since: datetime | None = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.files import TamperedFile
 from alerts.review.store import ReviewDesk, ReviewNotFound, Upload, UploadRejected
-from alerts.review.workflow import OPEN_CASE, Case, IllegalStep
+from alerts.review.workflow import OPEN_CASE, Case, CaseState, IllegalStep
 from api.auth import Principal
 from api.deps import Conn, not_found, require
 from brightwatch.wiring import review_desk_of
@@ -32,7 +32,7 @@ Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 Party = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
 Operator = Annotated[Principal, Depends(require("operator"))]
 ReviewId = Annotated[int, Path(ge=1, le=2**62)]
-STATES = "pending|pending_review|dismissed|notified|rectifying|evidence_submitted|verifying|escalated|closed|open"
+STATES = "|".join(["pending", *CaseState, "open"])
 
 
 def desk(request: Request) -> ReviewDesk:
