@@ -76,9 +76,13 @@ def list_kitchens(
     return {"items": rows, "next_after": rows[-1]["site_id"] if len(rows) == limit else None}
 
 
-def _visible(conn: Conn, who: Principal, d: Desk, site_id: str) -> dict[str, Any]:
+def _in_scope(who: Principal, site_id: str) -> None:
     if who.role == "operator" and who.site_id != site_id:
         raise not_found()
+
+
+def _visible(conn: Conn, who: Principal, d: Desk, site_id: str) -> dict[str, Any]:
+    _in_scope(who, site_id)
     rows = _kitchens(conn, d, "s.site_id = %(site)s", {"site": site_id, "limit": 1})
     if not rows:
         raise not_found()
@@ -118,7 +122,11 @@ def kitchen_violations(
 ) -> dict[str, Any]:
     """Violations and their rectifications, newest first. Operators see confirmed cases
     only (not the unreviewed detections, not the dismissed false positives)."""
-    _visible(conn, who, d, site_id)
+    _in_scope(who, site_id)
+    if not conn.execute(
+        "SELECT 1 FROM site WHERE site_id = %s AND kind = 'kitchen'", (site_id,)
+    ).fetchone():
+        raise not_found()
     items = d.violations(
         conn,
         site_id,
