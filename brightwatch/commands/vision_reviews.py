@@ -4,26 +4,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import psycopg
 
 from brightwatch.cli import settings_from_env
+from brightwatch.commands import iso_time
 from brightwatch.commands.vision import vision
-
-
-def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            "an ISO date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00+08:00"
-        ) from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _model_class_names(path: Path) -> list[str]:
@@ -101,7 +89,7 @@ def export_reviews_command(
                 conn,
                 Path(settings.data_dir),
                 out,
-                since=_since(since),
+                since=iso_time(since) if since is not None else None,
                 names=names,
                 val_fraction=val_fraction,
             )
