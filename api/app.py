@@ -67,12 +67,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def not_found(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": NOT_FOUND}, status_code=404)
 
+    # TamperedFile covers MissingFile too: a stored file that is not the one recorded
     @app.exception_handler(IllegalAction)
     @app.exception_handler(IllegalStep)
     @app.exception_handler(IllegalTransition)
-    @app.exception_handler(
-        TamperedFile
-    )  # MissingFile too: a stored file that is not the one recorded
+    @app.exception_handler(TamperedFile)
     async def conflict(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
