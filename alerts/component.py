@@ -20,7 +20,6 @@ import psycopg
 
 from alerts.delivery import ChannelContext, DeliveryWorker
 from alerts.outbox import OutboxRelay
-from alerts.routing.pipeline import NotificationPipeline
 from brightwatch.runtime import Runtime
 from dashboards import rollup as fleet_rollup
 from mqttlink.publisher import Publisher
@@ -59,12 +58,9 @@ def clock_loop(
             stop.wait(min(5.0, tick_s * 2))
 
 
-def _pipeline(runtime: Runtime) -> NotificationPipeline:
-    return NotificationPipeline(runtime.settings.alerts, runtime.settings.topic_root, runtime.clock)
-
-
 def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
     import alerts.channels  # noqa: F401  (registers the channel plugins)
+    from brightwatch.wiring import pipeline_of
 
     context = ChannelContext(
         runtime.settings.alerts.channels, runtime.broker, runtime.client_id("alerts-delivery")
@@ -73,22 +69,24 @@ def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
         runtime.database_url,
         runtime.clock,
         context=context,
-        on_outcome=_pipeline(runtime).on_delivery_outcome,
+        on_outcome=pipeline_of(runtime).on_delivery_outcome,
     ).run(stop)
 
 
 def notify_loop(runtime: Runtime, stop: threading.Event) -> None:
     """Silences coming into force and running out, group flushes, escalation chains."""
-    p = _pipeline(runtime)
+    from brightwatch.wiring import pipeline_of
+
+    p = pipeline_of(runtime)
     tick = runtime.settings.alerts.notify.tick_s
     clock_loop(runtime, stop, "notify", tick, [p.silence_clock, p.flush_due, p.escalate_due])
 
 
 def review_loop(runtime: Runtime, stop: threading.Event) -> None:
     """Kitchen cases: late plans, overdue rectifications, yellow and red cards."""
-    from brightwatch.wiring import build_review_desk
+    from brightwatch.wiring import review_desk_of
 
-    desk = build_review_desk(runtime)
+    desk = review_desk_of(runtime)
     clock_loop(runtime, stop, "review", runtime.settings.alerts.review.tick_s, [desk.clock_step])
 
 

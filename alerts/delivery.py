@@ -8,17 +8,15 @@ failures with exponential backoff until `max_attempts`.
 
 Channel plugins register by key (`webhook` here; mqtt, email and sms in
 `alerts.channels`). A factory is called with the worker's `ChannelContext` (channel
-settings, broker address) when it takes an argument. A channel may offer
-`render(notification) -> payload`: how an alert notification is written into the
-delivery row (the row stores exactly what is sent). The worker reports every outcome to
-an optional `on_outcome` callback, which the notification pipeline uses to write the
-alert history.
+settings, broker address). A channel may offer `render(notification) -> payload`: how an
+alert notification is written into the delivery row (the row stores exactly what is
+sent). The worker reports every outcome to an optional `on_outcome` callback, which the
+notification pipeline uses to write the alert history.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import random
 import threading
@@ -75,7 +73,7 @@ class ChannelContext:
         return getattr(self.settings, key)
 
 
-ChannelFactory = Callable[..., Channel]
+ChannelFactory = Callable[[ChannelContext], Channel]
 CHANNELS: dict[str, ChannelFactory] = {}
 
 
@@ -116,15 +114,6 @@ def render(channel: str, notification: Notification) -> dict[str, Any]:
     if renderer is None:
         return notification.alertmanager()
     return renderer(notification)
-
-
-def build_channel(factory: ChannelFactory, context: ChannelContext) -> Channel:
-    """Call a plugin factory with the context when it accepts one."""
-    try:
-        takes_context = bool(inspect.signature(factory).parameters)
-    except (TypeError, ValueError):
-        takes_context = False
-    return factory(context) if takes_context else factory()
 
 
 @register_channel("webhook")
@@ -211,7 +200,7 @@ class DeliveryWorker:
 
     def _channel(self, key: str) -> tuple[Channel, ThreadPoolExecutor]:
         if key not in self._channels:
-            self._channels[key] = build_channel(CHANNELS[key], self.context)
+            self._channels[key] = CHANNELS[key](self.context)
             self._pools[key] = ThreadPoolExecutor(
                 self.threads, thread_name_prefix=f"bw-deliver-{key}"
             )

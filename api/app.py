@@ -14,7 +14,16 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from alerts.files import TamperedFile
+from alerts.lifecycle import IllegalAction
+from alerts.review.store import ReviewNotFound, UploadRejected
+from alerts.review.workflow import IllegalStep
+from alerts.store import AlertNotFound
+from alerts.tickets.attachments import AttachmentRejected
+from alerts.tickets.lifecycle import IllegalTransition, IncompleteStep
+from alerts.tickets.store import TicketNotFound
 from api import web
+from api.deps import NOT_FOUND
 from api.routes import (
     alert_history,
     alerts,
@@ -50,6 +59,30 @@ def _install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
+
+    # the domain's refusals, raised through the routes (their transactions roll back)
+    @app.exception_handler(AlertNotFound)
+    @app.exception_handler(ReviewNotFound)
+    @app.exception_handler(TicketNotFound)
+    async def not_found(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": NOT_FOUND}, status_code=404)
+
+    # TamperedFile covers MissingFile too: a stored file that is not the one recorded
+    @app.exception_handler(IllegalAction)
+    @app.exception_handler(IllegalStep)
+    @app.exception_handler(IllegalTransition)
+    @app.exception_handler(TamperedFile)
+    async def conflict(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(IncompleteStep)
+    async def incomplete(request: Request, exc: IncompleteStep) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(UploadRejected)
+    @app.exception_handler(AttachmentRejected)
+    async def rejected(request: Request, exc: UploadRejected | AttachmentRejected) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(psycopg.DataError)
     async def bad_value(request: Request, exc: psycopg.DataError) -> JSONResponse:

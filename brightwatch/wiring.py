@@ -20,9 +20,7 @@ def build_alert_store(settings: Settings, clock: Callable[[], datetime] = utcnow
     # notifications (routing, grouping, mutes, escalation), then the kitchen review queue
     pipeline = NotificationPipeline(settings.alerts, settings.topic_root, clock)
     store.add_reactor(pipeline)
-    store.add_reactor(
-        ReviewDesk(settings.alerts, pipeline, store, settings.data_dir, clock).on_alert_change
-    )
+    store.add_reactor(ReviewDesk(settings.alerts, pipeline, store, settings.data_dir, clock))
     # rescue and repair tickets from P1/P2 elevator alerts (alerts/tickets)
     store.add_reactor(build_ticket_desk(settings, store, clock))
     # elevators.md: every P1/P2 elevator fault recomputes the maintenance plan
@@ -42,11 +40,19 @@ def ticket_desk_of(runtime: Runtime) -> TicketDesk:
     return next(r for r in runtime.alert_store.reactors if isinstance(r, TicketDesk))
 
 
+def pipeline_of(runtime: Runtime) -> NotificationPipeline:
+    """The notification pipeline build_alert_store put on the runtime's alert store."""
+    return next(r for r in runtime.alert_store.reactors if isinstance(r, NotificationPipeline))
+
+
+def review_desk_of(runtime: Runtime) -> ReviewDesk:
+    """The kitchen review desk build_alert_store put on the runtime's alert store."""
+    return next(r for r in runtime.alert_store.reactors if isinstance(r, ReviewDesk))
+
+
 def build_review_desk(runtime: Runtime) -> ReviewDesk:
-    """The kitchen review desk on the runtime's alert store (API routes, the review clock)."""
-    s = runtime.settings
-    pipeline = NotificationPipeline(s.alerts, s.topic_root, runtime.clock)
-    return ReviewDesk(s.alerts, pipeline, runtime.alert_store, s.data_dir, runtime.clock)
+    """The kitchen review desk of the runtime (API routes, the review clock, tests)."""
+    return review_desk_of(runtime)
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:

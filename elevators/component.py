@@ -76,19 +76,16 @@ def _maintenance_thread(runtime: Runtime, stop: threading.Event) -> threading.Th
     settings = runtime.settings
     if not settings.elevators.maintenance.enabled:
         return None
-    from alerts.routing.pipeline import NotificationPipeline
+    from brightwatch.wiring import pipeline_of, ticket_desk_of
     from db.connect import connect
     from elevators.maintenance.notice import WithdrawalNotice
     from elevators.maintenance.scheduler import MaintenanceScheduler
-
-    pipeline = NotificationPipeline(settings.alerts, settings.topic_root, runtime.clock)
-    from brightwatch.wiring import ticket_desk_of
 
     scheduler = MaintenanceScheduler(
         settings.elevators.maintenance,
         runtime.clock,
         open_ticket=ticket_desk_of(runtime).open_maintenance,
-        on_withdrawn=WithdrawalNotice(pipeline, runtime.alert_store),
+        on_withdrawn=WithdrawalNotice(pipeline_of(runtime), runtime.alert_store),
     )
     return threading.Thread(
         target=scheduler.run,

@@ -225,31 +225,3 @@ def export_reviews(
         json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8"
     )
     return result
-
-
-def model_class_names(path: Path) -> list[str]:
-    """Class names (in id order) from a model's own metadata: ONNX `names`, or a .pt."""
-    if path.suffix == ".pt":
-        try:
-            from ultralytics import YOLO
-        except ImportError:
-            raise ExportError("reading a .pt model needs the ultralytics extra") from None
-        names = YOLO(str(path)).names
-    else:
-        import ast
-
-        import onnxruntime as ort
-
-        try:
-            meta = ort.InferenceSession(
-                str(path), providers=["CPUExecutionProvider"]
-            ).get_modelmeta()
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ExportError(f"cannot read model {path}: {exc}") from None
-        raw = meta.custom_metadata_map.get("names")
-        if not raw:
-            raise ExportError(f"model {path} carries no class names in its metadata")
-        names = ast.literal_eval(raw)
-    if isinstance(names, dict):
-        return [str(names[k]) for k in sorted(names)]
-    return [str(n) for n in names]

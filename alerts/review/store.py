@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from alerts import files, history
+from alerts.due import claim_due
 from alerts.model import Action, AlertChange, AlertState
 from alerts.review import workflow
 from alerts.review.workflow import Case, CaseState, IllegalStep
@@ -107,9 +108,7 @@ class ReviewDesk:
 
     # ------------------------------------------------------------------ reactor
 
-    def on_alert_change(
-        self, conn: psycopg.Connection[Any], change: AlertChange, now: datetime
-    ) -> None:
+    def __call__(self, conn: psycopg.Connection[Any], change: AlertChange, now: datetime) -> None:
         """Reactor: a new (or reopened) kitchen violation enters the review queue once."""
         a = change.alert
         if a.kind != "kitchen" or a.code not in self.settings.codes:
@@ -534,26 +533,20 @@ class ReviewDesk:
     ) -> int:
         """Deadlines that passed: late plans, overdue cases, cards. One transaction per case."""
         now = now or self.clock()
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT id FROM review WHERE next_check_at <= %s ORDER BY next_check_at LIMIT %s",
-                (now, limit),
-            ).fetchall()
-        ]
-        done = 0
-        for review_id in ids:
-            with conn.transaction():
-                row = conn.execute(
-                    "SELECT id FROM review WHERE id = %s AND next_check_at <= %s FOR UPDATE SKIP LOCKED",
-                    (review_id, now),
-                ).fetchone()
-                if row is None:
-                    continue
-                case = self._load(conn, review_id, lock=True)
-                self._apply(conn, workflow.tick(case, self.settings, now), "clock", now)
-                done += 1
-        return done
+
+        def tick(row: Sequence[Any]) -> int:
+            case = Case.from_row(dict(zip(CASE_COLUMNS, row, strict=True)))
+            self._apply(conn, workflow.tick(case, self.settings, now), "clock", now)
+            return 1
+
+        return claim_due(
+            conn,
+            "SELECT id FROM review WHERE next_check_at <= %s ORDER BY next_check_at LIMIT %s",
+            (now, limit),
+            SELECT_CASE + " WHERE id = %s AND next_check_at <= %s FOR UPDATE SKIP LOCKED",
+            (now,),
+            tick,
+        )
 
     # ------------------------------------------------------------------ reads
 

@@ -163,10 +163,26 @@ def _moved(case: Case, to: CaseState, now: datetime, **changes: Any) -> Case:
     return case.evolve(state=to, updated_at=now, **changes)
 
 
-def _history(action: str, before: Case, after: Case, **details: Any) -> History:
+def _history(
+    action: str, before: Case, after: Case, *, note: str | None = None, **details: Any
+) -> History:
     return History(
         action,
         {"review_id": before.id, "from": before.state.value, "to": after.state.value, **details},
+        note,
+    )
+
+
+def _decided(
+    decision: str, actor: str, now: datetime, note: str | None, seconds: float | None
+) -> dict[str, Any]:
+    """The fields a reviewer's decision (confirm, dismiss) records on the case."""
+    return dict(
+        decision=decision,
+        decided_at=now,
+        decided_by=actor,
+        decision_note=note,
+        decision_seconds=seconds,
     )
 
 
@@ -188,13 +204,7 @@ def confirm(
     _require(case, {CaseState.PENDING_REVIEW}, "confirm")
     policy = policy_of(settings, case)
     points = settings.points_for(case.code, case.tier)
-    decided = dict(
-        decision="confirm",
-        decided_at=now,
-        decided_by=actor,
-        decision_note=note,
-        decision_seconds=seconds,
-    )
+    decided = _decided("confirm", actor, now, note, seconds)
     effects: list[Effect] = [AlertAction("acknowledge", f"confirmed in review {case.id}")]
     if points:
         effects.append(Points(-points, f"confirmed {case.code}"))
@@ -248,12 +258,8 @@ def dismiss(
         case,
         CaseState.DISMISSED,
         now,
-        decision="dismiss",
-        decided_at=now,
-        decided_by=actor,
-        decision_note=note,
-        decision_seconds=seconds,
         corrected_boxes=corrected_boxes,
+        **_decided("dismiss", actor, now, note, seconds),
     )
     return Step(
         after,
@@ -311,13 +317,7 @@ def start_verification(
     after = _moved(case, CaseState.VERIFYING, now, verification_started_at=now, next_check_at=None)
     return Step(
         after,
-        (
-            History(
-                "verification_started",
-                {"review_id": case.id, "from": case.state.value, "to": "verifying"},
-                note,
-            ),
-        ),
+        (_history("verification_started", case, after, note=note),),
     )
 
 
@@ -338,13 +338,7 @@ def verify(
         after = after.evolve(next_check_at=next_check(after, policy))
         return Step(
             after,
-            (
-                History(
-                    "rectification_rejected",
-                    {"review_id": case.id, "from": "verifying", "to": "rectifying"},
-                    note,
-                ),
-            ),
+            (_history("rectification_rejected", case, after, note=note),),
         )
     # the accepted rectification is dated by its evidence (on-site: by the verification)
     rectified_at = case.evidence_submitted_at or now
@@ -360,15 +354,12 @@ def verify(
         next_check_at=None,
     )
     effects: list[Effect] = [
-        History(
+        _history(
             "case_closed",
-            {
-                "review_id": case.id,
-                "from": "verifying",
-                "to": "closed",
-                "on_time": case.fix_due_at is None or rectified_at <= case.fix_due_at,
-            },
-            note,
+            case,
+            after,
+            note=note,
+            on_time=case.fix_due_at is None or rectified_at <= case.fix_due_at,
         ),
         AlertAction("resolve", f"rectified, review {case.id} closed"),
         # kitchens.md: evidence of confirmed violations is kept until closed plus 1 year

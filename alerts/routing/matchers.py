@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -93,3 +93,10 @@ class Matcher:
 
 def match_all(matchers: Iterable[Matcher], labels: Mapping[str, Any]) -> bool:
     return all(m.matches(labels) for m in matchers)
+
+
+@lru_cache(maxsize=1024)
+def parse(text: str) -> Matcher:
+    """`Matcher.parse`, remembered: the routing tree matches its routes' matcher strings on
+    every alert change, and a Matcher is frozen, so one parse per string is enough."""
+    return Matcher.parse(text)

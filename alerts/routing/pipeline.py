@@ -27,10 +27,12 @@ from psycopg.types.json import Jsonb
 
 from alerts import history
 from alerts.delivery import DeliveryOutcome, enqueue, render
+from alerts.due import claim_due
 from alerts.model import Action, Alert, AlertChange, AlertState
 from alerts.routing import escalation, grouping, mute
 from alerts.routing.matchers import Matcher
 from alerts.routing.notification import Notification, alert_labels, alert_view
+from alerts.routing.silences import audit as audit_silence
 from alerts.routing.tree import RoutePlan, route
 from alerts.settings import AlertSettings
 from alerts.store import COLUMNS, Clock, row_to_alert, utcnow
@@ -293,26 +295,21 @@ class NotificationPipeline:
     ) -> int:
         """Notify every group whose flush is due; one transaction per group."""
         now = now or self.clock()
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT id FROM notify_group WHERE next_flush_at <= %s ORDER BY next_flush_at LIMIT %s",
-                (now, limit),
-            ).fetchall()
-        ]
-        done = 0
-        for gid in ids:
-            with conn.transaction():
-                group = conn.execute(
-                    "SELECT id, group_key, receiver, group_labels, group_wait_s, group_interval_s,"
-                    " repeat_interval_s, last_flush_at FROM notify_group"
-                    " WHERE id = %s AND next_flush_at <= %s FOR UPDATE SKIP LOCKED",
-                    (gid, now),
-                ).fetchone()
-                if group is not None:
-                    self._flush(conn, group, now)
-                    done += 1
-        return done
+
+        def flush(group: Sequence[Any]) -> int:
+            self._flush(conn, group, now)
+            return 1
+
+        return claim_due(
+            conn,
+            "SELECT id FROM notify_group WHERE next_flush_at <= %s ORDER BY next_flush_at LIMIT %s",
+            (now, limit),
+            "SELECT id, group_key, receiver, group_labels, group_wait_s, group_interval_s,"
+            " repeat_interval_s, last_flush_at FROM notify_group"
+            " WHERE id = %s AND next_flush_at <= %s FOR UPDATE SKIP LOCKED",
+            (now,),
+            flush,
+        )
 
     def _flush(self, conn: psycopg.Connection[Any], group: Sequence[Any], now: datetime) -> None:
         gid, key, receiver, group_labels, wait_s, interval_s, repeat_s, last_flush_at = group
@@ -510,70 +507,66 @@ class NotificationPipeline:
         self, conn: psycopg.Connection[Any], now: datetime | None = None, limit: int = 200
     ) -> int:
         now = now or self.clock()
-        ids = [
-            r[0]
-            for r in conn.execute(
-                "SELECT alert_id FROM alert_notify WHERE next_escalation_at <= %s"
-                " ORDER BY next_escalation_at LIMIT %s",
-                (now, limit),
-            ).fetchall()
-        ]
+        return claim_due(
+            conn,
+            "SELECT alert_id FROM alert_notify WHERE next_escalation_at <= %s"
+            " ORDER BY next_escalation_at LIMIT %s",
+            (now, limit),
+            f"SELECT {A_COLUMNS}, n.enrichment, n.opened_at, n.escalation_level FROM alert_notify n"  # noqa: S608
+            " JOIN alert a ON a.id = n.alert_id"
+            " WHERE n.alert_id = %s AND n.next_escalation_at <= %s FOR UPDATE OF n SKIP LOCKED",
+            (now,),
+            lambda row: self._escalate(conn, row, now),
+        )
+
+    def _escalate(self, conn: psycopg.Connection[Any], row: Sequence[Any], now: datetime) -> int:
+        """One alert's escalation chain: the steps now due; returns how many were sent."""
+        alert = row_to_alert(row[:N_ALERT])
+        alert_id = alert.id
+        assert alert_id is not None
+        enrichment, opened_at, level = row[N_ALERT], row[N_ALERT + 1], row[N_ALERT + 2]
+        firing = alert.state == AlertState.FIRING
+        muted = (
+            firing
+            and self.refresh_mutes(conn, now, alert_ids=[alert_id]).get(alert_id, mute.Mute()).muted
+        )
+        chain = self.settings.escalations.get(alert.severity, [])  # type: ignore[call-overload]
+        d = escalation.decide_escalation(
+            chain, opened_at, level, now, firing=firing, muted=muted, recheck=self.recheck
+        )
+        labels = alert_labels(alert, enrichment)
         sent = 0
-        for alert_id in ids:
-            with conn.transaction():
-                row = conn.execute(
-                    f"SELECT {A_COLUMNS}, n.enrichment, n.opened_at, n.escalation_level FROM alert_notify n"  # noqa: S608
-                    " JOIN alert a ON a.id = n.alert_id"
-                    " WHERE n.alert_id = %s AND n.next_escalation_at <= %s FOR UPDATE OF n SKIP LOCKED",
-                    (alert_id, now),
-                ).fetchone()
-                if row is None:
-                    continue
-                alert = row_to_alert(row[:N_ALERT])
-                enrichment, opened_at, level = row[N_ALERT], row[N_ALERT + 1], row[N_ALERT + 2]
-                firing = alert.state == AlertState.FIRING
-                muted = (
-                    firing
-                    and self.refresh_mutes(conn, now, alert_ids=[alert_id])
-                    .get(alert_id, mute.Mute())
-                    .muted
-                )
-                chain = self.settings.escalations.get(alert.severity, [])  # type: ignore[call-overload]
-                d = escalation.decide_escalation(
-                    chain, opened_at, level, now, firing=firing, muted=muted, recheck=self.recheck
-                )
-                labels = alert_labels(alert, enrichment)
-                for reached, step in d.due:
-                    view = alert_view(
-                        alert,
-                        labels,
-                        self.settings.external_url,
-                        {
-                            "escalation_level": str(reached),
-                            "unacknowledged_for_s": str(int((now - opened_at).total_seconds())),
-                        },
-                    )
-                    n = Notification(
-                        step.receiver,
-                        f"escalation:{alert_id}:{reached}",
-                        {"alertname": alert.code, "alert_id": str(alert_id)},
-                        (view,),
-                        "escalation",
-                        self.settings.external_url,
-                        extra={"level": reached, "after_s": step.after_s},
-                    )
-                    self.send(
-                        conn,
-                        n,
-                        now,
-                        action="escalated",
-                        details={"level": reached, "after_s": step.after_s},
-                    )
-                    sent += 1
-                conn.execute(
-                    "UPDATE alert_notify SET escalation_level = %s, next_escalation_at = %s WHERE alert_id = %s",
-                    (d.level, d.next_at, alert_id),
-                )
+        for reached, step in d.due:
+            view = alert_view(
+                alert,
+                labels,
+                self.settings.external_url,
+                {
+                    "escalation_level": str(reached),
+                    "unacknowledged_for_s": str(int((now - opened_at).total_seconds())),
+                },
+            )
+            n = Notification(
+                step.receiver,
+                f"escalation:{alert_id}:{reached}",
+                {"alertname": alert.code, "alert_id": str(alert_id)},
+                (view,),
+                "escalation",
+                self.settings.external_url,
+                extra={"level": reached, "after_s": step.after_s},
+            )
+            self.send(
+                conn,
+                n,
+                now,
+                action="escalated",
+                details={"level": reached, "after_s": step.after_s},
+            )
+            sent += 1
+        conn.execute(
+            "UPDATE alert_notify SET escalation_level = %s, next_escalation_at = %s WHERE alert_id = %s",
+            (d.level, d.next_at, alert_id),
+        )
         return sent
 
     # ------------------------------------------------------------------ silences
@@ -601,11 +594,7 @@ class NotificationPipeline:
                 ).fetchall()
             ]
             for sid in ended:
-                conn.execute(
-                    "INSERT INTO audit_log (at, actor, action, object_type, object_id, details)"
-                    " VALUES (%s, 'clock', 'expired', 'silence', %s, '{}')",
-                    (now, str(sid)),
-                )
+                audit_silence(conn, now, "clock", "expired", sid, {})
             if started:
                 self.refresh_mutes(conn, now)
             elif ended:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from alerts.routing.matchers import Matcher, match_all
+from alerts.routing.matchers import match_all, parse
 from alerts.routing.settings import RouteSettings
 
 ALL_LABELS = "..."
@@ -76,7 +76,7 @@ def root_plan(root: RouteSettings) -> RoutePlan:
 def _walk(node: RouteSettings, plan: RoutePlan, labels: Mapping[str, Any]) -> list[RoutePlan]:
     found: list[RoutePlan] = []
     for i, child in enumerate(node.routes):
-        if not match_all((Matcher.parse(m) for m in child.matchers), labels):
+        if not match_all((parse(m) for m in child.matchers), labels):
             continue
         child_plan = _merge(plan, child, f"{plan.path}/{child.name or i}")
         found.extend(_walk(child, child_plan, labels))

@@ -10,13 +10,14 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from alerts.review.workflow import OPEN_CASE
 from alerts.stats.settings import StatsSettings
 
 # a day is rolled up once it has been over this long (late availability messages)
 ROLLUP_LAG = timedelta(hours=1)
 # the current day's provisional row stands for "up to now" when it is at most this old
 PROVISIONAL_FRESH = timedelta(minutes=15)
-OPEN_CASES = ["notified", "rectifying", "evidence_submitted", "verifying", "escalated"]
+OPEN_CASES = sorted(state.value for state in OPEN_CASE)
 
 # one row per kitchen: the counts and hours everything else is made of
 KITCHENS = """

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.lifecycle import IllegalAction
-from alerts.store import AlertNotFound
 from api.auth import Principal
-from api.deps import Caller, Conn, not_found, require
+from api.deps import Caller, Conn, require
 from api.scope import alert_scope
 from contract.ids import ID_PATTERN
 
@@ -85,15 +83,10 @@ def _act(
 ) -> dict[str, Any]:
     store = request.app.state.runtime.alert_store
     note = body.note if body else None
-    try:
-        with conn.transaction():
-            change = (store.acknowledge if action == "ack" else store.resolve)(
-                conn, alert_id, who.actor, note
-            )
-    except AlertNotFound:
-        raise not_found() from None
-    except IllegalAction as exc:
-        raise HTTPException(409, str(exc)) from None
+    with conn.transaction():
+        change = (store.acknowledge if action == "ack" else store.resolve)(
+            conn, alert_id, who.actor, note
+        )
     a = change.alert
     return {
         "id": a.id,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
 
-from alerts.review.workflow import OPEN_CASE
+from alerts.review.workflow import CARD_ORDER, OPEN_CASE, CaseState
 from api.auth import Principal
 from api.deps import Conn, not_found, require
 from api.routes.reviews import Desk
@@ -46,9 +46,7 @@ def _kitchens(conn: Conn, d: Desk, where: str, params: dict[str, Any]) -> list[d
         rows = cur.execute(KITCHEN_SQL.format(where=where), params).fetchall()
     for row in rows:
         row["credit_points"] = max(0, int(row["credit_points"]))
-        row["open_cards"] = sorted(
-            row["open_cards"] or [], key=["yellow", "red", "inspection"].index
-        )
+        row["open_cards"] = sorted(row["open_cards"] or [], key=CARD_ORDER.index)
     return rows
 
 
@@ -78,9 +76,13 @@ def list_kitchens(
     return {"items": rows, "next_after": rows[-1]["site_id"] if len(rows) == limit else None}
 
 
-def _visible(conn: Conn, who: Principal, d: Desk, site_id: str) -> dict[str, Any]:
+def _in_scope(who: Principal, site_id: str) -> None:
     if who.role == "operator" and who.site_id != site_id:
         raise not_found()
+
+
+def _visible(conn: Conn, who: Principal, d: Desk, site_id: str) -> dict[str, Any]:
+    _in_scope(who, site_id)
     rows = _kitchens(conn, d, "s.site_id = %(site)s", {"site": site_id, "limit": 1})
     if not rows:
         raise not_found()
@@ -112,9 +114,7 @@ def kitchen_violations(
     d: Desk,
     state: Annotated[
         str | None,
-        Query(
-            pattern="^(pending_review|dismissed|notified|rectifying|evidence_submitted|verifying|escalated|closed|open)$"
-        ),
+        Query(pattern=f"^({'|'.join(CaseState)}|open)$"),
     ] = None,
     since: datetime | None = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -122,7 +122,11 @@ def kitchen_violations(
 ) -> dict[str, Any]:
     """Violations and their rectifications, newest first. Operators see confirmed cases
     only (not the unreviewed detections, not the dismissed false positives)."""
-    _visible(conn, who, d, site_id)
+    _in_scope(who, site_id)
+    if not conn.execute(
+        "SELECT 1 FROM site WHERE site_id = %s AND kind = 'kitchen'", (site_id,)
+    ).fetchone():
+        raise not_found()
     items = d.violations(
         conn,
         site_id,

@@ -11,7 +11,6 @@ from fastapi import (
     Depends,
     File,
     Form,
-    HTTPException,
     Path,
     Query,
     Request,
@@ -20,26 +19,22 @@ from fastapi import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.files import TamperedFile
-from alerts.review.store import ReviewDesk, ReviewNotFound, Upload, UploadRejected
-from alerts.review.workflow import OPEN_CASE, Case, IllegalStep
+from alerts.review.store import ReviewDesk, Upload
+from alerts.review.workflow import OPEN_CASE, Case, CaseState
 from api.auth import Principal
-from api.deps import Conn, not_found, require
-from brightwatch.wiring import build_review_desk
+from api.deps import Conn, require
+from brightwatch.wiring import review_desk_of
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 Party = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
 Operator = Annotated[Principal, Depends(require("operator"))]
 ReviewId = Annotated[int, Path(ge=1, le=2**62)]
-STATES = "pending|pending_review|dismissed|notified|rectifying|evidence_submitted|verifying|escalated|closed|open"
+STATES = "|".join(["pending", *CaseState, "open"])
 
 
 def desk(request: Request) -> ReviewDesk:
-    if not hasattr(request.app.state, "review_desk"):
-        request.app.state.review_desk = build_review_desk(request.app.state.runtime)
-    found: ReviewDesk = request.app.state.review_desk
-    return found
+    return review_desk_of(request.app.state.runtime)
 
 
 Desk = Annotated[ReviewDesk, Depends(desk)]
@@ -126,10 +121,7 @@ def list_reviews(
 
 @router.get("/{review_id}")
 def get_review(review_id: ReviewId, conn: Conn, who: Party, d: Desk) -> dict[str, Any]:
-    try:
-        return d.case_view(conn, review_id, _scope(who))
-    except ReviewNotFound:
-        raise not_found() from None
+    return d.case_view(conn, review_id, _scope(who))
 
 
 @router.post("/{review_id}")
@@ -141,15 +133,10 @@ def decide(
         if body.corrected_boxes
         else None
     )
-    try:
-        with conn.transaction():
-            case = d.decide(
-                conn, review_id, body.decision, who.actor, body.note, body.elapsed_ms, corrected
-            )
-    except ReviewNotFound:
-        raise not_found() from None
-    except IllegalStep as exc:
-        raise HTTPException(409, str(exc)) from None
+    with conn.transaction():
+        case = d.decide(
+            conn, review_id, body.decision, who.actor, body.note, body.elapsed_ms, corrected
+        )
     return _summary(case)
 
 
@@ -157,15 +144,8 @@ def decide(
 def transition(
     review_id: ReviewId, body: TransitionBody, conn: Conn, who: Party, d: Desk
 ) -> dict[str, Any]:
-    try:
-        with conn.transaction():
-            case = d.transition(
-                conn, review_id, body.to, who.actor, who.role, body.note, _scope(who)
-            )
-    except ReviewNotFound:
-        raise not_found() from None
-    except IllegalStep as exc:
-        raise HTTPException(409, str(exc)) from None
+    with conn.transaction():
+        case = d.transition(conn, review_id, body.to, who.actor, who.role, body.note, _scope(who))
     return _summary(case)
 
 
@@ -187,17 +167,10 @@ def upload_rectification(
     for f in files[: d.settings.upload_max_files + 1]:
         data = f.file.read(limit + 1)
         uploads.append(Upload(f.filename or "", data))
-    try:
-        with conn.transaction():
-            case, rect_id = d.submit_rectification(
-                conn, review_id, who.actor, note, uploads, who.site_id
-            )
-    except ReviewNotFound:
-        raise not_found() from None
-    except UploadRejected as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-    except IllegalStep as exc:
-        raise HTTPException(409, str(exc)) from None
+    with conn.transaction():
+        case, rect_id = d.submit_rectification(
+            conn, review_id, who.actor, note, uploads, who.site_id
+        )
     return {**_summary(case), "rectification_id": rect_id}
 
 
@@ -209,12 +182,7 @@ def get_file(
     who: Party,
     d: Desk,
 ) -> Response:
-    try:
-        data, content_type, _ = d.read_file(conn, review_id, file_id, _scope(who))
-    except ReviewNotFound:
-        raise not_found() from None
-    except TamperedFile as exc:
-        raise HTTPException(409, str(exc)) from None
+    data, content_type, _ = d.read_file(conn, review_id, file_id, _scope(who))
     return Response(
         data, media_type=content_type, headers={"Cache-Control": "private, max-age=300"}
     )

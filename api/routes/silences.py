@@ -14,6 +14,7 @@ from alerts.routing.matchers import Matcher, MatcherError
 from alerts.routing.pipeline import NotificationPipeline
 from api.auth import Principal
 from api.deps import Conn, not_found, require
+from brightwatch.wiring import pipeline_of
 
 router = APIRouter(prefix="/api/v1/silences", tags=["silences"])
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
@@ -67,13 +68,7 @@ class SilenceBody(BaseModel):
 
 
 def _pipeline(request: Request) -> NotificationPipeline:
-    if not hasattr(request.app.state, "notification_pipeline"):
-        rt = request.app.state.runtime
-        request.app.state.notification_pipeline = NotificationPipeline(
-            rt.settings.alerts, rt.settings.topic_root, rt.clock
-        )
-    pipeline: NotificationPipeline = request.app.state.notification_pipeline
-    return pipeline
+    return pipeline_of(request.app.state.runtime)
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:

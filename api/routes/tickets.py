@@ -11,7 +11,6 @@ from fastapi import (
     Depends,
     File,
     Form,
-    HTTPException,
     Path,
     Query,
     Request,
@@ -21,19 +20,16 @@ from fastapi import (
 from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.files import TamperedFile
-from alerts.tickets.attachments import AttachmentRejected, attach, read_attachment
+from alerts.tickets.attachments import attach, read_attachment
 from alerts.tickets.lifecycle import (
     ITEM_RESULTS,
     OPEN_STATES,
-    IllegalTransition,
-    IncompleteStep,
     TicketState,
     TicketType,
 )
-from alerts.tickets.store import TicketDesk, TicketNotFound, ticket_dict
+from alerts.tickets.store import TicketDesk, ticket_dict
 from api.auth import Principal
-from api.deps import Conn, not_found, require
+from api.deps import Conn, require
 from brightwatch.wiring import ticket_desk_of
 from contract.ids import ID_PATTERN
 
@@ -134,10 +130,7 @@ def list_tickets(
 @router.get("/{ticket_id}")
 def get_ticket(ticket_id: TicketId, conn: Conn, who: Reader, d: Desk) -> dict[str, Any]:
     """The ticket with its maintenance `items`, SLA `clocks`, `attachments` and `history`."""
-    try:
-        return d.view(conn, ticket_id, _firm(who))
-    except TicketNotFound:
-        raise not_found() from None
+    return d.view(conn, ticket_id, _firm(who))
 
 
 @router.post("/{ticket_id}/transitions")
@@ -145,26 +138,19 @@ def transition(
     ticket_id: TicketId, body: TransitionBody, conn: Conn, who: Actor, d: Desk
 ) -> dict[str, Any]:
     """One lifecycle step, audited and published on `bw/tickets/{firm_id}/{ticket_id}`."""
-    try:
-        with conn.transaction():
-            ticket = d.transition(
-                conn,
-                ticket_id,
-                body.to.value,
-                actor=who.actor,
-                role=who.role,
-                firm_id=_firm(who),
-                note=body.note,
-                result=body.result,
-                items=body.items,
-                assign_firm=body.firm_id,
-            )
-    except TicketNotFound:
-        raise not_found() from None
-    except IllegalTransition as exc:
-        raise HTTPException(409, str(exc)) from None
-    except IncompleteStep as exc:
-        raise HTTPException(422, str(exc)) from None
+    with conn.transaction():
+        ticket = d.transition(
+            conn,
+            ticket_id,
+            body.to.value,
+            actor=who.actor,
+            role=who.role,
+            firm_id=_firm(who),
+            note=body.note,
+            result=body.result,
+            items=body.items,
+            assign_firm=body.firm_id,
+        )
     return ticket_dict(ticket)
 
 
@@ -179,24 +165,17 @@ def upload_attachment(
 ) -> dict[str, Any]:
     """A photo or document for the ticket, stored with its SHA-256 under BW_DATA_DIR."""
     data = file.file.read(d.settings.upload_max_bytes + 1)  # one byte more: too large
-    try:
-        with conn.transaction():
-            return attach(
-                d,
-                conn,
-                ticket_id,
-                actor=who.actor,
-                firm_id=_firm(who),
-                name=file.filename or "",
-                data=data,
-                note=note,
-            )
-    except TicketNotFound:
-        raise not_found() from None
-    except AttachmentRejected as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-    except IllegalTransition as exc:
-        raise HTTPException(409, str(exc)) from None
+    with conn.transaction():
+        return attach(
+            d,
+            conn,
+            ticket_id,
+            actor=who.actor,
+            firm_id=_firm(who),
+            name=file.filename or "",
+            data=data,
+            note=note,
+        )
 
 
 @router.get("/{ticket_id}/attachments/{attachment_id}")
@@ -208,10 +187,5 @@ def get_attachment(
     d: Desk,
 ) -> Response:
     """The stored file; its hash is checked on every read (409 when it does not match)."""
-    try:
-        data, content_type = read_attachment(d, conn, ticket_id, attachment_id, _firm(who))
-    except TicketNotFound:
-        raise not_found() from None
-    except TamperedFile as exc:
-        raise HTTPException(409, str(exc)) from None
+    data, content_type = read_attachment(d, conn, ticket_id, attachment_id, _firm(who))
     return Response(data, media_type=content_type, headers={"Cache-Control": "private"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 
@@ -24,3 +26,14 @@ def edge_group() -> click.Group:
 def not_yet(what: str, issue: int) -> None:
     click.echo(f"{what} is not available yet (planned in issue {issue}).", err=True)
     raise SystemExit(2)
+
+
+def iso_time(value: str) -> datetime:
+    """An ISO date or time given on the command line; UTC when it carries no zone."""
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            "an ISO date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00+08:00"
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

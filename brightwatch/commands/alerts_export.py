@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import psycopg
 
 from brightwatch.cli import main, settings_from_env
+from brightwatch.commands import iso_time
 
 
 def alerts_group() -> click.Group:
@@ -25,16 +25,6 @@ def alerts_group() -> click.Group:
         group = alerts
     assert isinstance(group, click.Group)
     return group
-
-
-def _when(value: str) -> datetime:
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            "an ISO date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00+08:00"
-        ) from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @alerts_group().command("export")
@@ -67,7 +57,7 @@ def export_command(
     from alerts.upstream.export import export_alerts
     from alerts.upstream.registry import MappingError, platform
 
-    start, end = _when(since), _when(until)
+    start, end = iso_time(since), iso_time(until)
     if end <= start:
         raise click.BadParameter("--until must be after --since")
     try:

@@ -4,26 +4,44 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import psycopg
 
 from brightwatch.cli import settings_from_env
+from brightwatch.commands import iso_time
 from brightwatch.commands.vision import vision
 
 
-def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
+def _model_class_names(path: Path) -> list[str]:
+    """Class names (in id order) from a model's own metadata: ONNX `names`, or a .pt."""
+    from alerts.review.export import ExportError
+    from vision.detector.metadata import names_from
+
+    raw: object
+    if path.suffix == ".pt":
+        try:
+            from ultralytics import YOLO
+        except ImportError:
+            raise ExportError("reading a .pt model needs the ultralytics extra") from None
+        raw = YOLO(str(path)).names
+    else:
+        import onnxruntime as ort
+
+        try:
+            meta = ort.InferenceSession(
+                str(path), providers=["CPUExecutionProvider"]
+            ).get_modelmeta()
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ExportError(f"cannot read model {path}: {exc}") from None
+        raw = meta.custom_metadata_map.get("names")
+        if not raw:
+            raise ExportError(f"model {path} carries no class names in its metadata")
     try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            "an ISO date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00+08:00"
-        ) from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+        return list(names_from(raw))
+    except ValueError as exc:
+        raise ExportError(f"model {path}: {exc}") from None
 
 
 @vision.command("export-reviews")
@@ -55,14 +73,14 @@ def export_reviews_command(
     out: Path, since: str | None, val_fraction: float, classes: str | None, model: Path | None
 ) -> None:
     """Write confirmed and dismissed review evidence as a YOLO dataset (images/, labels/, data.yaml)."""
-    from alerts.review.export import ExportError, export_reviews, model_class_names
+    from alerts.review.export import ExportError, export_reviews
 
     settings = settings_from_env()
     if classes and model:
         raise click.UsageError("give --classes or --model, not both")
     try:
         names = (
-            model_class_names(model)
+            _model_class_names(model)
             if model
             else ([c.strip() for c in classes.split(",") if c.strip()] if classes else None)
         )
@@ -71,7 +89,7 @@ def export_reviews_command(
                 conn,
                 Path(settings.data_dir),
                 out,
-                since=_since(since),
+                since=iso_time(since) if since is not None else None,
                 names=names,
                 val_fraction=val_fraction,
             )
