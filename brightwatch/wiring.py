@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from alerts.review.store import ReviewDesk
 from alerts.routing.pipeline import NotificationPipeline
@@ -12,6 +13,8 @@ from alerts.tickets.store import TicketDesk
 from brightwatch.runtime import Runtime, utcnow
 from brightwatch.settings import Settings
 from elevators.maintenance.reactor import on_alert_change as maintenance_on_alert_change
+
+R = TypeVar("R")
 
 
 def build_alert_store(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AlertStore:
@@ -35,24 +38,22 @@ def build_ticket_desk(
     return TicketDesk(settings.alerts.tickets, store, settings.topic_root, settings.data_dir, clock)
 
 
+def _reactor_of(runtime: Runtime, kind: type[R]) -> R:
+    """The object of `kind` build_alert_store put on the runtime's alert store (one each:
+    components and API routes share it rather than building their own)."""
+    return next(r for r in runtime.alert_store.reactors if isinstance(r, kind))
+
+
 def ticket_desk_of(runtime: Runtime) -> TicketDesk:
-    """The desk build_alert_store put on the runtime's alert store."""
-    return next(r for r in runtime.alert_store.reactors if isinstance(r, TicketDesk))
+    return _reactor_of(runtime, TicketDesk)
 
 
 def pipeline_of(runtime: Runtime) -> NotificationPipeline:
-    """The notification pipeline build_alert_store put on the runtime's alert store."""
-    return next(r for r in runtime.alert_store.reactors if isinstance(r, NotificationPipeline))
+    return _reactor_of(runtime, NotificationPipeline)
 
 
 def review_desk_of(runtime: Runtime) -> ReviewDesk:
-    """The kitchen review desk build_alert_store put on the runtime's alert store."""
-    return next(r for r in runtime.alert_store.reactors if isinstance(r, ReviewDesk))
-
-
-def build_review_desk(runtime: Runtime) -> ReviewDesk:
-    """The kitchen review desk of the runtime (API routes, the review clock, tests)."""
-    return review_desk_of(runtime)
+    return _reactor_of(runtime, ReviewDesk)
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:

@@ -23,6 +23,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from alerts import delivery, outbox
+from alerts.due import claim_due
 from alerts.model import Action, Alert, AlertChange, AlertSignal
 from alerts.store import AlertStore, Clock, utcnow
 from alerts.tickets import lifecycle
@@ -483,27 +484,23 @@ class TicketDesk:
         """Deadlines that passed: each breach once, with its alert; an unaccepted rescue is
         escalated and reassigned. One transaction per clock."""
         now = self.clock()
-        due = conn.execute(
+
+        def breach(row: Sequence[Any]) -> int:
+            clock_id, ticket_id, step, due_at = row
+            self._breach(conn, clock_id, load(conn, ticket_id, lock=True), step, due_at, now)
+            return 1
+
+        return claim_due(
+            conn,
             "SELECT id FROM ticket_clock WHERE breached_at IS NULL AND met_at IS NULL"
             " AND voided_at IS NULL AND due_at <= %s ORDER BY due_at LIMIT %s",
             (now, limit),
-        ).fetchall()
-        done = 0
-        for (clock_id,) in due:
-            with conn.transaction():
-                row = conn.execute(
-                    "SELECT ticket_id, step, due_at FROM ticket_clock WHERE id = %s"
-                    " AND breached_at IS NULL AND met_at IS NULL AND voided_at IS NULL"
-                    " FOR UPDATE SKIP LOCKED",
-                    (clock_id,),
-                ).fetchone()
-                if row is None:
-                    continue
-                ticket_id, step, due_at = row
-                ticket = load(conn, ticket_id, lock=True)
-                self._breach(conn, clock_id, ticket, step, due_at, now)
-                done += 1
-        return done
+            "SELECT id, ticket_id, step, due_at FROM ticket_clock WHERE id = %s"
+            " AND breached_at IS NULL AND met_at IS NULL AND voided_at IS NULL"
+            " FOR UPDATE SKIP LOCKED",
+            (),
+            breach,
+        )
 
     def _breach(
         self,

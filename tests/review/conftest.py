@@ -14,7 +14,7 @@ from alerts.settings import AlertSettings
 from api.app import create_app
 from brightwatch.runtime import Runtime
 from brightwatch.settings import Settings
-from brightwatch.wiring import build_review_desk, build_runtime
+from brightwatch.wiring import build_runtime, review_desk_of
 from tests.alerts.notify_support import Clock
 from tests.api.conftest import make_token  # noqa: F401  (fixture)
 
@@ -67,4 +67,4 @@ def app(settings: Settings, db_url: str) -> Iterator[App]:
         TestClient(create_app(runtime), raise_server_exceptions=False) as client,
         psycopg.connect(db_url, autocommit=True) as conn,
     ):
-        yield App(client, runtime, clock, conn, build_review_desk(runtime))
+        yield App(client, runtime, clock, conn, review_desk_of(runtime))

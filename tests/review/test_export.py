@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from brightwatch.settings import Settings
-from brightwatch.wiring import build_review_desk, build_runtime
+from brightwatch.wiring import build_runtime, review_desk_of
 from tests.alerts.notify_support import Clock
 from tests.review.support import add_evidence, raise_violation
 
@@ -41,7 +41,7 @@ class Decided:
 def decided(settings: Settings, db_url: str) -> Iterator[Decided]:
     clock = Clock()
     runtime = build_runtime(settings, clock)
-    desk = build_review_desk(runtime)
+    desk = review_desk_of(runtime)
     store, data = runtime.alert_store, Path(settings.data_dir)
     ev: dict[str, list[int]] = {}
     with psycopg.connect(db_url, autocommit=True) as conn:
