@@ -49,6 +49,7 @@ from alerts.files import write_atomic
 from alerts.model import AlertSignal
 from alerts.review.store import evidence_url
 from alerts.store import AlertStore
+from contract.clock_offset import device_time, observe_offset, server_time
 from contract.payloads import (
     MAX_JSON_BYTES,
     Detections,
@@ -89,7 +90,6 @@ log = logging.getLogger(__name__)
 SOURCE = "vision"
 RING = 12  # recent JPEGs kept per camera for evidence
 EDGE_MODE_S = 15.0  # a camera that sent detections this recently is in edge mode
-OFFSET_RISE_PER_S = 1.0  # ms per second the clock offset estimate may rise (1000 ppm)
 _DETECTIONS = msgspec.json.Decoder(Detections)
 
 
@@ -311,7 +311,7 @@ class VisionWorker:
                     self._observe_offset(entry, d.received_ms - obs.ts)
                     entry.state, events = step(entry.state, obs, entry.cfg)
                 else:
-                    device_ms = d.received_ms - (entry.offset_ms or 0)
+                    device_ms = device_time(d.received_ms, entry.offset_ms)
                     entry.state, events = step(
                         entry.state, AvailabilitySeen(device_ms, obs.online), entry.cfg
                     )
@@ -478,9 +478,8 @@ class VisionWorker:
             now_ms = round(self.now() * 1000)
             due = []
             for key, entry in self.cache.items():
-                offset = entry.offset_ms or 0
-                at = next_due(entry.state, entry.cfg, now_ms - offset)
-                if at is not None and at + offset <= now_ms or entry.pending:
+                at = next_due(entry.state, entry.cfg, device_time(now_ms, entry.offset_ms))
+                if at is not None and server_time(at, entry.offset_ms) <= now_ms or entry.pending:
                     due.append(key)
             if not due:
                 return 0
@@ -490,7 +489,7 @@ class VisionWorker:
                     entry = entries.get(key)
                     if entry is None:
                         continue
-                    device_now = now_ms - (entry.offset_ms or 0)
+                    device_now = device_time(now_ms, entry.offset_ms)
                     entry.state, events = tick(entry.state, entry.cfg, device_now)
                     self._emit(conn, key, entry, events)
                     self._fulfil(conn, key, entry)
@@ -510,13 +509,9 @@ class VisionWorker:
     # ------------------------------------------------------------ clock offsets
 
     def _observe_offset(self, entry: Entry, observed_ms: int) -> None:
-        now = self.now()
-        if entry.offset_ms is None or observed_ms < entry.offset_ms:
-            entry.offset_ms = observed_ms
-        else:
-            rise = int((now - entry.offset_at) * OFFSET_RISE_PER_S)
-            entry.offset_ms += max(0, min(observed_ms - entry.offset_ms, rise))
-        entry.offset_at = now
+        entry.offset_ms, entry.offset_at = observe_offset(
+            entry.offset_ms, entry.offset_at, observed_ms, self.now()
+        )
 
     # ------------------------------------------------------------ one transaction
 
