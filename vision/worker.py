@@ -59,6 +59,7 @@ from contract.payloads import (
     parse_ts,
 )
 from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from db.registry import register_cameras
 from mqttlink.consumer import Inbound
 from vision import evidence as evidence_store
 from vision import health, jpeg
@@ -81,7 +82,6 @@ from vision.store import (
     Pending,
     load_cameras,
     load_states,
-    register,
     save_states,
 )
 
@@ -549,7 +549,7 @@ class VisionWorker:
         if self.unknown_devices == "accept":
             unknown = [k for k in missing if k not in rows]
             if unknown:
-                register(conn, unknown)
+                register_cameras(conn, unknown)
                 rows.update(load_cameras(conn, unknown))
         for k in stale:
             self.cache[k].cfg = build_config(self.settings, k, rows.get(k))
