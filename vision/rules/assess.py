@@ -61,6 +61,16 @@ def hit_key(code: str, zone: str = "") -> str:
     return f"{code}|{zone}" if zone else code
 
 
+def code_of_key(key: str) -> str:
+    """The code of a `hit_key`."""
+    return key.split("|")[0]
+
+
+def zone_of_key(key: str) -> str:
+    """The zone of a `hit_key` ("" for a camera-wide hit)."""
+    return key.split("|", 1)[1] if "|" in key else ""
+
+
 def zones_of(obj: Obj, frame: FrameSeen, zones: Sequence[ZoneDef]) -> list[ZoneDef]:
     point = bottom_centre(obj.box, frame.width, frame.height)
     return [z for z in zones if inside(point, z.polygon)]
