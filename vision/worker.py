@@ -107,6 +107,13 @@ class Entry:
     last_archive_ms: int = 0
     last_snapshot_ms: int = 0
 
+    def newest_frame(self) -> tuple[int, bytes] | None:
+        """The latest frame kept in the ring (its `ts` and JPEG); None when it is empty."""
+        if not self.frames:
+            return None
+        ts = next(reversed(self.frames))
+        return ts, self.frames[ts]
+
 
 @dataclass
 class Decoded:
@@ -380,10 +387,7 @@ class VisionWorker:
             return ref.ts, jpeg
         if ref.ts in entry.edge_ts or self.now() < entry.edge_until:
             return None  # the edge's evidence frame is still to come
-        if entry.frames:  # older than the ring (a long rule fired by time): the latest
-            ts = next(reversed(entry.frames))
-            return ts, entry.frames[ts]
-        return None
+        return entry.newest_frame()  # older than the ring (a long rule fired by time)
 
     def _save_evidence(
         self,
@@ -428,9 +432,9 @@ class VisionWorker:
         left = []
         for p in entry.pending:
             jpeg = entry.frames.get(p.ref.ts)
-            if jpeg is None and now >= p.deadline and entry.frames:
-                ts = next(reversed(entry.frames))
-                jpeg = entry.frames[ts] if ts >= p.ref.ts else None
+            newest = entry.newest_frame() if jpeg is None and now >= p.deadline else None
+            if newest is not None and newest[0] >= p.ref.ts:
+                jpeg = newest[1]
             if jpeg is not None:
                 eid = self._save_evidence(conn, key, entry, p.event, p.ref, p.ref.ts, jpeg)
                 evidence_store.link(conn, [eid], p.alert_id)
