@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -44,12 +43,12 @@ import psycopg
 from tqdm import tqdm
 
 from bench.mqttload import encode_publishes, publish_packets
+from bench.results import write_section
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from db.migrate import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 TARGET_RATIO = 0.7
 
 
@@ -389,10 +388,7 @@ Last run: {figures["when"]}, {figures["machine"]}.
 
 Summary line: `{summary}`
 <!-- ingest:end -->"""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"<!-- ingest:begin -->.*?<!-- ingest:end -->", re.S)
-    text = pattern.sub(block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
-    RESULTS.write_text(text.rstrip() + "\n", encoding="utf-8")
+    write_section("ingest", block)
 
 
 def main(argv: list[str] | None = None) -> int:

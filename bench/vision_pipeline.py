@@ -33,7 +33,6 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +53,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from bench.ingest import cpu_of, postgres_cpu
+from bench.results import write_section
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from contract.topics import camera_topic
 from db.migrate import migrate
@@ -62,7 +62,6 @@ from vision.rules.state import decode_state
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "bench" / "out"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 SITE = "BENCH"
 TARGET = 40
 MIN_FPS = 0.9
@@ -235,10 +234,7 @@ cameras** sustained. Worker peak RSS {figures["peak_rss_mb"]} MB (bar < 1 GB).
 
 Summary line: `{summary}`
 <!-- vision-pipeline:end -->"""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(r"<!-- vision-pipeline:begin -->.*?<!-- vision-pipeline:end -->", re.S)
-    text = pattern.sub(block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
-    RESULTS.write_text(text.rstrip() + "\n", encoding="utf-8")
+    write_section("vision-pipeline", block)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,13 +24,12 @@ import psycopg
 from brightwatch.components import ComponentSet
 from brightwatch.demo_kitchens import simulate_kitchens
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from brightwatch.runtime import broker_of
 from brightwatch.settings import Settings, load_settings
 from brightwatch.wiring import build_runtime
 from db.migrate import migrate
 from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
 from edge.elevator_sim.model import CarSpec, fleet_spec
-from edge.forwarder import Broker
-from mqttlink.client import parse_mqtt_url
 from registry import store
 from registry.models import CameraRecord, ElevatorRecord, FirmRecord, OpeningHours, SiteRecord, Zone
 
@@ -156,15 +155,7 @@ def simulate_elevators(
     settings: Settings, registry: dict[str, list[str]], stop: threading.Event
 ) -> None:
     """The registered elevators' terminals, in real time, through their own spool."""
-    address = parse_mqtt_url(settings.mqtt_url.get_secret_value())
-    broker = Broker(
-        address.host,
-        address.port,
-        address.username,
-        address.password,
-        address.tls,
-        settings.mqtt_protocol,
-    )
+    broker = broker_of(settings)
     agent = ElevatorAgent(
         AgentConfig(
             count=len(registry["elevators"]),

@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from brightwatch.runtime import broker_of
 from brightwatch.settings import Settings
 from edge.camera.agent import CameraAgent, CameraConfig
 from edge.camera.source import Capture, FrameSource, SourceSpec, open_capture
-from mqttlink.client import parse_mqtt_url
 
 log = logging.getLogger("brightwatch.demo")
 
@@ -47,9 +47,7 @@ def camera_agents(
             f"{len(photos)} photo(s) from {photos_folder}" if photos else "drawn scenes",
         )
     cam = settings.edge.camera
-    address = parse_mqtt_url(
-        settings.mqtt_url.get_secret_value(), settings.mqtt_protocol, settings.mqtt_ca_file
-    )
+    address = broker_of(settings)
     agents = []
     for k, site_id in enumerate(sites):
         background = photos[k % len(photos)] if photos else None

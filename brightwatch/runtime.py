@@ -20,6 +20,16 @@ def utcnow() -> datetime:
 HealthProbe = Callable[[], bool]
 
 
+def broker_of(settings: Settings, protocol: str | None = None) -> BrokerAddress:
+    """The broker the settings name (BW_MQTT_URL, BW_MQTT_PROTOCOL unless `protocol` is
+    given, BW_MQTT_CA_FILE)."""
+    return parse_mqtt_url(
+        settings.mqtt_url.get_secret_value(),
+        protocol or settings.mqtt_protocol,
+        settings.mqtt_ca_file,
+    )
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -36,8 +46,7 @@ class Runtime:
 
     @cached_property
     def broker(self) -> BrokerAddress:
-        s = self.settings
-        return parse_mqtt_url(s.mqtt_url.get_secret_value(), s.mqtt_protocol, s.mqtt_ca_file)
+        return broker_of(self.settings)
 
     def client_id(self, component: str, n: int = 0) -> str:
         """Stable per instance and component, so persistent sessions survive restarts."""

@@ -36,14 +36,10 @@ from mqttlink.client import BrokerAddress
 log = logging.getLogger(__name__)
 
 
-# the service's broker address (host, port, credentials, TLS, protocol): one definition
-Broker = BrokerAddress
-
-
 class Link:
     def __init__(
         self,
-        broker: Broker,
+        broker: BrokerAddress,
         client_id: str,
         lane: int,
         will: tuple[str, bytes] | None = None,

@@ -85,9 +85,10 @@ class Spool:
         """Store `Outgoing` rows (or plain (lane, topic, payload, qos, retain) tuples) in
         one transaction."""
         now = time.time()
+        outgoing = [row if isinstance(row, Outgoing) else Outgoing(*row) for row in rows]
         batch = [
-            (row[0], row[1], row[2], row[3], int(row[4]), now, _encode_properties(row))
-            for row in rows
+            (o.lane, o.topic, o.payload, o.qos, int(o.retain), now, _encode_properties(o))
+            for o in outgoing
         ]
         if not batch:
             return 0
@@ -142,9 +143,8 @@ class Spool:
             self._db.close()
 
 
-def _encode_properties(row: tuple) -> str | None:
-    properties = row[5] if len(row) > 5 else ()
-    return json.dumps(properties) if properties else None
+def _encode_properties(o: Outgoing) -> str | None:
+    return json.dumps(o.properties) if o.properties else None
 
 
 def _decode_properties(text: str | None) -> UserProperties:

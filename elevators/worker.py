@@ -41,6 +41,7 @@ from psycopg_pool import ConnectionPool
 
 from alerts.model import AlertSignal
 from alerts.store import AlertStore
+from contract.clock_offset import device_time, observe_offset, server_time
 from contract.payloads import (
     MAX_JSON_BYTES,
     ElevatorEvent,
@@ -68,9 +69,6 @@ _DECODERS: dict[Channel, msgspec.json.Decoder[Any]] = {
     Channel.EVENT: msgspec.json.Decoder(ElevatorEvent),
     Channel.STATS: msgspec.json.Decoder(ElevatorStats),
 }
-# the clock offset estimate may rise by this much per second (1000 ppm of drift), so a
-# burst of late (spooled) messages barely moves it while a clock adjustment is followed
-OFFSET_RISE_PER_S = 1.0
 
 
 def to_signal(elevator_id: str, site_id: str | None, event: RuleEvent) -> AlertSignal:
@@ -316,21 +314,17 @@ class RulesWorker:
     # ------------------------------------------------------------ clock offsets
 
     def _observe_offset(self, entry: Entry, observed_ms: int) -> None:
-        now = self.now()
-        if entry.offset_ms is None or observed_ms < entry.offset_ms:
-            entry.offset_ms = observed_ms
-        else:
-            rise = int((now - entry.offset_at) * OFFSET_RISE_PER_S)
-            entry.offset_ms += max(0, min(observed_ms - entry.offset_ms, rise))
-        entry.offset_at = now
+        entry.offset_ms, entry.offset_at = observe_offset(
+            entry.offset_ms, entry.offset_at, observed_ms, self.now()
+        )
 
     @staticmethod
     def _device_time(entry: Entry, server_ms: int) -> int:
-        return server_ms - (entry.offset_ms or 0)
+        return device_time(server_ms, entry.offset_ms)
 
     def _server_due(self, entry: Entry) -> int | None:
         due = entry.state.due
-        return None if due is None else due + (entry.offset_ms or 0)
+        return None if due is None else server_time(due, entry.offset_ms)
 
     # ------------------------------------------------------------ one transaction
 

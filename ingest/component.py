@@ -14,14 +14,13 @@ import signal
 import threading
 from multiprocessing.process import BaseProcess
 
-from brightwatch.runtime import Runtime, utcnow
+from brightwatch.runtime import Runtime, broker_of, utcnow
 from brightwatch.settings import Settings
 from contract.topics import Channel, camera_filters, elevator_filters
 from ingest import metrics
 from ingest.maintenance import maintenance_loop
 from ingest.worker import IngestWorker
 from mqttlink import factory
-from mqttlink.client import BrokerAddress, parse_mqtt_url
 from mqttlink.factory import Consumer
 
 log = logging.getLogger(__name__)
@@ -37,12 +36,6 @@ def client_id(settings: Settings, n: int) -> str:
     """Runtime.client_id("ingest", n), also where no Runtime exists (worker processes):
     stable across restarts, so the persistent session is found again."""
     return f"{settings.instance}-ingest-{n}"
-
-
-def broker_of(settings: Settings) -> BrokerAddress:
-    return parse_mqtt_url(
-        settings.mqtt_url.get_secret_value(), settings.mqtt_protocol, settings.mqtt_ca_file
-    )
 
 
 def make_consumer(settings: Settings, n: int, worker: IngestWorker) -> Consumer:

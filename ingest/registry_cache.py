@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from contract.topics import DeviceKind, DeviceTopic
+from db.registry import register_cameras
 
 log = logging.getLogger(__name__)
 
@@ -112,16 +113,7 @@ class KnownDevices:
                     (elevators,),
                 )
             if cameras:
-                conn.execute(
-                    "INSERT INTO site (site_id, kind, registered_by)"
-                    " SELECT unnest(%s::text[]), 'kitchen', 'auto' ON CONFLICT DO NOTHING",
-                    (sorted({c[0] for c in cameras}),),
-                )
-                conn.execute(
-                    "INSERT INTO camera (site_id, camera_id, registered_by)"
-                    " SELECT *, 'auto' FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
-                    ([c[0] for c in cameras], [c[1] for c in cameras]),
-                )
+                register_cameras(conn, cameras)
         # known only once committed: a rolled-back registration must be tried again
         self._known.update(("elevator", e) for e in elevators)
         self._known.update(("camera", f"{s}/{c}") for s, c in cameras)

@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
-
 from contract.topics import shared
 from mqttlink.client import BrokerAddress, make_client
 
@@ -58,11 +56,6 @@ def user_int(pairs: Iterable[tuple[str, str]] | None, name: str) -> int | None:
     return None
 
 
-def _user_ts(msg: mqtt.MQTTMessage, name: str = "ts") -> int | None:
-    props = getattr(msg, "properties", None)
-    return user_int(getattr(props, "UserProperty", None) if props is not None else None, name)
-
-
 class BatchLoop:
     """What every consumer shares: the caller's thread takes batches from the queue the
     network side fills, hands each to the handler, acknowledges it only after the handler
@@ -71,12 +64,17 @@ class BatchLoop:
 
     def __init__(
         self,
+        address: BrokerAddress,
         client_id: str,
+        topic_filters: Sequence[str],
+        share_group: str | None,
         handler: Handler,
         batch_size: int,
         batch_wait_s: float,
         max_retry_delay_s: float,
     ) -> None:
+        self.address = address
+        self.filters = [shared(f, share_group) for f in topic_filters]
         self.client_id = client_id
         self.handler = handler
         self.batch_size = batch_size
@@ -157,9 +155,16 @@ class BatchConsumer(BatchLoop):
         receive_maximum: int = 20_000,
         max_retry_delay_s: float = 10.0,
     ) -> None:
-        super().__init__(client_id, handler, batch_size, batch_wait_s, max_retry_delay_s)
-        self.address = address
-        self.filters = [shared(f, share_group) for f in topic_filters]
+        super().__init__(
+            address,
+            client_id,
+            topic_filters,
+            share_group,
+            handler,
+            batch_size,
+            batch_wait_s,
+            max_retry_delay_s,
+        )
         self.client, self._connect_kwargs = make_client(
             address, client_id, persistent=True, manual_ack=True, receive_maximum=receive_maximum
         )
@@ -197,16 +202,18 @@ class BatchConsumer(BatchLoop):
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
+        props = getattr(msg, "properties", None)
+        pairs = getattr(props, "UserProperty", None) if props is not None else None
         item = Inbound(
             topic,
             msg.payload,
             datetime.now(UTC),
-            _user_ts(msg),
+            user_int(pairs, "ts"),
             bool(msg.retain),
             msg.mid,
             msg.qos,
             self._generation,
-            _user_ts(msg, "seq"),
+            user_int(pairs, "seq"),
         )
         with self._wake:
             self._queue.append(item)

@@ -32,7 +32,6 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from contract.topics import shared
 from mqttlink.client import BrokerAddress
 from mqttlink.consumer import BatchLoop, Handler, Inbound, user_int
 
@@ -134,10 +133,6 @@ def parse_properties(data: bytes) -> dict[int, object]:
     return props
 
 
-def _user_ts(props: dict[int, object], name: str = "ts") -> int | None:
-    return user_int(props.get(_PROP_PAIR), name)  # type: ignore[arg-type]
-
-
 class StreamConsumer(BatchLoop):
     """Receive QoS 1 messages in batches, acknowledge each batch after its handler returned.
 
@@ -165,9 +160,16 @@ class StreamConsumer(BatchLoop):
         max_backlog_bytes: int = 256 * 1024 * 1024,
         connect_timeout_s: float = 10.0,
     ) -> None:
-        super().__init__(client_id, handler, batch_size, batch_wait_s, max_retry_delay_s)
-        self.address = address
-        self.filters = [shared(f, share_group) for f in topic_filters]
+        super().__init__(
+            address,
+            client_id,
+            topic_filters,
+            share_group,
+            handler,
+            batch_size,
+            batch_wait_s,
+            max_retry_delay_s,
+        )
         self.receive_maximum = receive_maximum
         self.keepalive_s = keepalive_s
         self.session_expiry_s = session_expiry_s
@@ -326,8 +328,9 @@ class StreamConsumer(BatchLoop):
                     plen, k = _read_varint(buf, k, stop)
                     if plen:
                         props = parse_properties(bytes(buf[k : k + plen]))
-                        user_ts = _user_ts(props)
-                        user_seq = _user_ts(props, "seq")
+                        pairs = props.get(_PROP_PAIR)
+                        user_ts = user_int(pairs, "ts")  # type: ignore[arg-type]
+                        user_seq = user_int(pairs, "seq")  # type: ignore[arg-type]
                     k += plen
                 if k > stop:
                     raise ProtocolError("PUBLISH shorter than its headers")

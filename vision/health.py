@@ -19,11 +19,15 @@ def small_grey(image: np.ndarray, width: int = SMALL_WIDTH) -> np.ndarray:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 
 
+def sharpness(grey: np.ndarray) -> float:
+    """Variance of the Laplacian of a grey image: low when blurred."""
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
 def measure(image: np.ndarray) -> Health:
     grey = small_grey(image)
     mean, std = cv2.meanStdDev(grey)
-    sharpness = float(cv2.Laplacian(grey, cv2.CV_64F).var())
-    return Health(float(mean[0, 0]), float(std[0, 0]), sharpness)
+    return Health(float(mean[0, 0]), float(std[0, 0]), sharpness(grey))
 
 
 def decode_small(jpeg: bytes) -> np.ndarray | None:

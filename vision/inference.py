@@ -19,6 +19,7 @@ import numpy as np
 from vision.classify import load_classifier
 from vision.detector import Detector, DetectorError, load_detector
 from vision.detector.base import AttributeClassifier, Detection
+from vision.health import sharpness
 from vision.rules.config import AttributeRule
 from vision.rules.observations import Attribute, Obj
 from vision.rules.zones import region
@@ -118,8 +119,7 @@ class Inference:
                     continue  # too small to judge
                 crop = image[y1:y2, x1:x2]
                 if c.rule.min_sharpness and (
-                    cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var()
-                    < c.rule.min_sharpness
+                    sharpness(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)) < c.rule.min_sharpness
                 ):
                     continue  # too blurred to judge
                 picks.append(i)

@@ -1,6 +1,6 @@
 """SQL adapter of the vision worker: camera rule states and the evidence they await
 (table vision_rule_state), the camera and site registry rows the rules are configured
-from, auto-registration."""
+from (auto-registration is db.registry's)."""
 
 from __future__ import annotations
 
@@ -118,20 +118,3 @@ def load_cameras(
         )
         for r in rows
     }
-
-
-def register(conn: psycopg.Connection[Any], keys: Sequence[CameraKey]) -> None:
-    """Auto-register unknown cameras and their sites (BW_UNKNOWN_DEVICES=accept)."""
-    if not keys:
-        return
-    sites = sorted({k[0] for k in keys})
-    conn.execute(
-        "INSERT INTO site (site_id, kind, registered_by) SELECT unnest(%s::text[]), 'kitchen', 'auto'"
-        " ON CONFLICT DO NOTHING",
-        (sites,),
-    )
-    conn.execute(
-        "INSERT INTO camera (site_id, camera_id, registered_by)"
-        " SELECT *, 'auto' FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
-        ([k[0] for k in keys], [k[1] for k in keys]),
-    )

@@ -49,6 +49,7 @@ from alerts.files import write_atomic
 from alerts.model import AlertSignal
 from alerts.review.store import evidence_url
 from alerts.store import AlertStore
+from contract.clock_offset import device_time, observe_offset, server_time
 from contract.payloads import (
     MAX_JSON_BYTES,
     Detections,
@@ -58,6 +59,7 @@ from contract.payloads import (
     parse_ts,
 )
 from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from db.registry import register_cameras
 from mqttlink.consumer import Inbound
 from vision import evidence as evidence_store
 from vision import health, jpeg
@@ -80,7 +82,6 @@ from vision.store import (
     Pending,
     load_cameras,
     load_states,
-    register,
     save_states,
 )
 
@@ -89,7 +90,6 @@ log = logging.getLogger(__name__)
 SOURCE = "vision"
 RING = 12  # recent JPEGs kept per camera for evidence
 EDGE_MODE_S = 15.0  # a camera that sent detections this recently is in edge mode
-OFFSET_RISE_PER_S = 1.0  # ms per second the clock offset estimate may rise (1000 ppm)
 _DETECTIONS = msgspec.json.Decoder(Detections)
 
 
@@ -106,6 +106,13 @@ class Entry:
     pending: list[Pending] = field(default_factory=list)
     last_archive_ms: int = 0
     last_snapshot_ms: int = 0
+
+    def newest_frame(self) -> tuple[int, bytes] | None:
+        """The latest frame kept in the ring (its `ts` and JPEG); None when it is empty."""
+        if not self.frames:
+            return None
+        ts = next(reversed(self.frames))
+        return ts, self.frames[ts]
 
 
 @dataclass
@@ -311,7 +318,7 @@ class VisionWorker:
                     self._observe_offset(entry, d.received_ms - obs.ts)
                     entry.state, events = step(entry.state, obs, entry.cfg)
                 else:
-                    device_ms = d.received_ms - (entry.offset_ms or 0)
+                    device_ms = device_time(d.received_ms, entry.offset_ms)
                     entry.state, events = step(
                         entry.state, AvailabilitySeen(device_ms, obs.online), entry.cfg
                     )
@@ -380,10 +387,7 @@ class VisionWorker:
             return ref.ts, jpeg
         if ref.ts in entry.edge_ts or self.now() < entry.edge_until:
             return None  # the edge's evidence frame is still to come
-        if entry.frames:  # older than the ring (a long rule fired by time): the latest
-            ts = next(reversed(entry.frames))
-            return ts, entry.frames[ts]
-        return None
+        return entry.newest_frame()  # older than the ring (a long rule fired by time)
 
     def _save_evidence(
         self,
@@ -428,9 +432,9 @@ class VisionWorker:
         left = []
         for p in entry.pending:
             jpeg = entry.frames.get(p.ref.ts)
-            if jpeg is None and now >= p.deadline and entry.frames:
-                ts = next(reversed(entry.frames))
-                jpeg = entry.frames[ts] if ts >= p.ref.ts else None
+            newest = entry.newest_frame() if jpeg is None and now >= p.deadline else None
+            if newest is not None and newest[0] >= p.ref.ts:
+                jpeg = newest[1]
             if jpeg is not None:
                 eid = self._save_evidence(conn, key, entry, p.event, p.ref, p.ref.ts, jpeg)
                 evidence_store.link(conn, [eid], p.alert_id)
@@ -478,9 +482,8 @@ class VisionWorker:
             now_ms = round(self.now() * 1000)
             due = []
             for key, entry in self.cache.items():
-                offset = entry.offset_ms or 0
-                at = next_due(entry.state, entry.cfg, now_ms - offset)
-                if at is not None and at + offset <= now_ms or entry.pending:
+                at = next_due(entry.state, entry.cfg, device_time(now_ms, entry.offset_ms))
+                if at is not None and server_time(at, entry.offset_ms) <= now_ms or entry.pending:
                     due.append(key)
             if not due:
                 return 0
@@ -490,7 +493,7 @@ class VisionWorker:
                     entry = entries.get(key)
                     if entry is None:
                         continue
-                    device_now = now_ms - (entry.offset_ms or 0)
+                    device_now = device_time(now_ms, entry.offset_ms)
                     entry.state, events = tick(entry.state, entry.cfg, device_now)
                     self._emit(conn, key, entry, events)
                     self._fulfil(conn, key, entry)
@@ -510,13 +513,9 @@ class VisionWorker:
     # ------------------------------------------------------------ clock offsets
 
     def _observe_offset(self, entry: Entry, observed_ms: int) -> None:
-        now = self.now()
-        if entry.offset_ms is None or observed_ms < entry.offset_ms:
-            entry.offset_ms = observed_ms
-        else:
-            rise = int((now - entry.offset_at) * OFFSET_RISE_PER_S)
-            entry.offset_ms += max(0, min(observed_ms - entry.offset_ms, rise))
-        entry.offset_at = now
+        entry.offset_ms, entry.offset_at = observe_offset(
+            entry.offset_ms, entry.offset_at, observed_ms, self.now()
+        )
 
     # ------------------------------------------------------------ one transaction
 
@@ -554,7 +553,7 @@ class VisionWorker:
         if self.unknown_devices == "accept":
             unknown = [k for k in missing if k not in rows]
             if unknown:
-                register(conn, unknown)
+                register_cameras(conn, unknown)
                 rows.update(load_cameras(conn, unknown))
         for k in stale:
             self.cache[k].cfg = build_config(self.settings, k, rows.get(k))

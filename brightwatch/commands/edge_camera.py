@@ -62,10 +62,10 @@ def camera(
     import threading
 
     from brightwatch.cli import settings_from_env, stop_on_signals
+    from brightwatch.runtime import broker_of
     from contract.ids import is_valid_id
     from edge.camera.agent import CameraAgent, CameraConfig
     from edge.camera.source import FrameSource, SourceError, parse_source
-    from mqttlink.client import parse_mqtt_url
 
     settings = settings_from_env()
     for value, hint in ((site_id, "--site"), (camera_id, "--camera")):
@@ -110,11 +110,7 @@ def camera(
             detect=detect,
             duration_s=duration,
         ),
-        parse_mqtt_url(
-            settings.mqtt_url.get_secret_value(),
-            protocol or settings.mqtt_protocol,
-            settings.mqtt_ca_file,
-        ),
+        broker_of(settings, protocol),
         frames,
         detector,
     )

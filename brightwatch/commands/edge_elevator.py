@@ -71,11 +71,11 @@ def elevator_sim(
     import threading
 
     from brightwatch.cli import settings_from_env, stop_on_signals
+    from brightwatch.runtime import broker_of
     from contract.ids import is_valid_id
     from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
     from edge.elevator_sim.scenarios import ScenarioError, load_scenario
     from edge.elevator_sim.scenarios import list_scenarios as names
-    from mqttlink.client import parse_mqtt_url
 
     if list_scenarios:
         for name in names():
@@ -96,11 +96,7 @@ def elevator_sim(
         scn = load_scenario(scenario) if scenario else None
     except ScenarioError as exc:
         raise click.BadParameter(str(exc), param_hint="--scenario") from None
-    broker = parse_mqtt_url(
-        settings.mqtt_url.get_secret_value(),
-        protocol or settings.mqtt_protocol,
-        settings.mqtt_ca_file,
-    )
+    broker = broker_of(settings, protocol)
     agent = ElevatorAgent(
         AgentConfig(
             count=count,

@@ -35,9 +35,10 @@ from edge.camera.frames import (
     of_interest,
 )
 from edge.camera.source import Frame, FrameSource
-from edge.forwarder import Broker, Forwarder, Link, client_id
+from edge.forwarder import Forwarder, Link, client_id
 from edge.settings import CameraSettings
 from edge.spool import Outgoing, Spool
+from mqttlink.client import BrokerAddress
 
 if TYPE_CHECKING:
     from vision.detector.base import Detector
@@ -150,7 +151,7 @@ class CameraAgent:
     def __init__(
         self,
         config: CameraConfig,
-        broker: Broker,
+        broker: BrokerAddress,
         source: FrameSource,
         detector: Detector | None = None,
         *,

@@ -8,6 +8,7 @@ import cv2
 import msgspec
 import numpy as np
 
+from contract.payloads import DetectedObject, Detections
 from vision.detector.base import Detection
 
 
@@ -45,20 +46,13 @@ def detections_payload(
     """`{"ts","seq","model","width","height","objects":[{"label","score","box"}]}`; boxes
     multiplied by `scale` (detections made on the full frame, a smaller frame sent)."""
     objects = [
-        {
-            "label": d.label,
-            "score": round(float(d.score), 4),
-            "box": [round(float(v) * scale, 1) for v in d.box],
-        }
+        DetectedObject(
+            label=d.label,
+            score=round(float(d.score), 4),
+            box=[round(float(v) * scale, 1) for v in d.box],
+        )
         for d in detections
     ]
     return msgspec.json.encode(
-        {
-            "ts": ts_ms,
-            "seq": seq,
-            "model": model,
-            "width": width,
-            "height": height,
-            "objects": objects,
-        }
+        Detections(ts=ts_ms, seq=seq, model=model, width=width, height=height, objects=objects)
     )

@@ -29,8 +29,9 @@ import msgspec
 from contract.topics import elevator_topic
 from edge.elevator_sim.model import Car, CarSpec, Outgoing, fleet_spec
 from edge.elevator_sim.scenarios import Scenario, expected_alerts
-from edge.forwarder import Broker, Forwarder, Link, client_id
+from edge.forwarder import Forwarder, Link, client_id
 from edge.spool import Spool
+from mqttlink.client import BrokerAddress
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class ElevatorAgent:
     def __init__(
         self,
         config: AgentConfig,
-        broker: Broker,
+        broker: BrokerAddress,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if config.count < 1:

@@ -11,8 +11,8 @@ import numpy as np
 
 from edge.camera.agent import CameraAgent, CameraConfig
 from edge.camera.source import Frame, FrameSource, SourceSpec
-from edge.forwarder import Broker
 from edge.settings import CameraSettings
+from mqttlink.client import BrokerAddress
 from tests.support.mqtt import Collector, Received
 
 
@@ -86,7 +86,7 @@ def make_agent(
             settings=settings or CameraSettings(keepalive_s=30),
             detect=detector is not None,
         ),
-        Broker("127.0.0.1", port, protocol=protocol),
+        BrokerAddress("127.0.0.1", port, protocol=protocol),
         frames,
         detector,  # type: ignore[arg-type]
         clock=clock or FakeClock(),

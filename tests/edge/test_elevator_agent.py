@@ -25,7 +25,7 @@ from paho.mqtt.properties import Properties
 
 from brightwatch.embedded import EmbeddedBroker
 from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
-from edge.forwarder import Broker
+from mqttlink.client import BrokerAddress
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def test_outage_of_ten_minutes_replays_in_order(tmp_path: Path, protocol: str) -
                 AgentConfig(
                     count=3, topic_root=root, data_dir=tmp_path, speed=60, seed=3, duration_s=1500
                 ),
-                Broker("127.0.0.1", broker.port, protocol=protocol),
+                BrokerAddress("127.0.0.1", broker.port, protocol=protocol),
             )
             stop = threading.Event()
             runner = threading.Thread(target=agent.run, args=(stop,))
@@ -163,7 +163,7 @@ def test_pooled_connections_keep_each_terminals_order(
                 duration_s=1800,
                 connections=3,
             ),
-            Broker("127.0.0.1", broker.port, protocol=broker.protocol),
+            BrokerAddress("127.0.0.1", broker.port, protocol=broker.protocol),
         )
         assert agent.pooled
         agent.run(threading.Event())

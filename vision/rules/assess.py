@@ -14,7 +14,7 @@ from vision.rules import schedule
 from vision.rules.config import CameraConfig, ClassRule, ZoneDef
 from vision.rules.observations import BoxRecord, FrameSeen, Obj
 from vision.rules.tracker import Track
-from vision.rules.zones import bottom_centre, inside, iou, overlap_fraction, region
+from vision.rules.zones import in_zone, iou, overlap_fraction, region
 
 # an object "overlaps" another when this share of its area lies inside the other's box
 HOLD_OVERLAP = 0.3
@@ -61,9 +61,18 @@ def hit_key(code: str, zone: str = "") -> str:
     return f"{code}|{zone}" if zone else code
 
 
+def code_of_key(key: str) -> str:
+    """The code of a `hit_key`."""
+    return key.split("|")[0]
+
+
+def zone_of_key(key: str) -> str:
+    """The zone of a `hit_key` ("" for a camera-wide hit)."""
+    return key.split("|", 1)[1] if "|" in key else ""
+
+
 def zones_of(obj: Obj, frame: FrameSeen, zones: Sequence[ZoneDef]) -> list[ZoneDef]:
-    point = bottom_centre(obj.box, frame.width, frame.height)
-    return [z for z in zones if inside(point, z.polygon)]
+    return [z for z in zones if in_zone(obj.box, frame.width, frame.height, z.polygon)]
 
 
 def _add(hits: dict[str, Hit], hit: Hit) -> None:
@@ -86,11 +95,7 @@ def assess(frame: FrameSeen, seen: Sequence[Seen], cfg: CameraConfig) -> dict[st
         by_label.setdefault(s.obj.label, []).append(s)
 
     def people_in(zone: ZoneDef) -> list[Seen]:
-        return [
-            p
-            for p in persons
-            if inside(bottom_centre(p.obj.box, frame.width, frame.height), zone.polygon)
-        ]
+        return [p for p in persons if in_zone(p.obj.box, frame.width, frame.height, zone.polygon)]
 
     for s in seen:
         rule = s.rule

@@ -12,7 +12,7 @@ import math
 
 from contract.codes import KITCHEN_CATALOGUE
 from vision.rules import schedule
-from vision.rules.assess import Seen, assess
+from vision.rules.assess import Seen, assess, code_of_key, zone_of_key
 from vision.rules.config import CameraConfig
 from vision.rules.confirm import describe, observe, ready
 from vision.rules.observations import (
@@ -50,13 +50,13 @@ def _raise(
     cfg: CameraConfig, c: Candidate, at: int, night: bool, extra: dict[str, object]
 ) -> Event:
     rule = cfg.rules[c.code]
-    zone = (c.last.zone if c.last else "") or (c.key.split("|", 1)[1] if "|" in c.key else "")
+    zone = (c.last.zone if c.last else "") or zone_of_key(c.key)
     evidence = tuple(e for e in (c.first, c.last) if e is not None)
     if len(evidence) == 2 and evidence[0].ts == evidence[1].ts:
         evidence = evidence[1:]
     return Event(
         c.code,
-        c.key.split("|", 1)[1] if "|" in c.key else "",
+        zone_of_key(c.key),
         True,
         at,
         rule.tier(c.code, cfg.work_area),
@@ -69,7 +69,7 @@ def _raise(
 
 
 def _end(cfg: CameraConfig, code: str, key: str, at: int) -> Event:
-    zone = key.split("|", 1)[1] if "|" in key else ""
+    zone = zone_of_key(key)
     return Event(
         code,
         zone,
@@ -176,7 +176,7 @@ def step(st: CameraState, obs: Observation, cfg: CameraConfig) -> tuple[CameraSt
     for key in sorted(keys):
         hit = hits.get(key)
         c = st.candidates.get(key)
-        code = hit.code if hit is not None else (c.code if c is not None else key.split("|")[0])
+        code = hit.code if hit is not None else (c.code if c is not None else code_of_key(key))
         rule = cfg.rule(code)
         if rule is None:
             st.candidates.pop(key, None)
