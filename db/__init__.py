@@ -8,5 +8,6 @@ can be created, `native` (declarative range partitioning and rollup tables kept 
 service) otherwise. Both flavours expose the same table and view names.
 
 May import: psycopg, the standard library. Domain packages keep their own SQL next to
-their adapters; this package owns only the schema and the time-series upkeep.
+their adapters; this package owns the schema, the time-series upkeep and the one
+registry write several components share (`registry.register_cameras`: auto-registration).
 """
