@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from brightwatch.cli import main
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @main.group()
@@ -44,34 +48,57 @@ def export(out: Path) -> None:
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per request.")
 def push(url: str, token: str, folder: str, timeout: float) -> None:
     """Upload the dashboards to a Grafana over its HTTP API (overwriting older versions)."""
-    from grafana_client import GrafanaApi
-    from grafana_client.client import GrafanaClientError, GrafanaException
+    import httpx
 
     from dashboards.boards import ALL
     from dashboards.render import dashboard_json
 
-    api = GrafanaApi.from_url(url, credential=token, timeout=timeout)
+    # Grafana's folder and dashboard HTTP API: three calls, so plain httpx rather than a
+    # client library (grafana-client brought niquests and urllib3-future, which replaces
+    # the urllib3 that requests and schemathesis use).
     try:
-        try:
-            api.folder.get_folder(folder)
-        except GrafanaClientError as exc:
-            if exc.status_code != 404:
-                raise
-            api.folder.create_folder(folder, uid=folder)
-            click.echo(f"created folder {folder}")
-        for d in ALL:
-            result = api.dashboard.update_dashboard(
-                {
+        with httpx.Client(
+            base_url=url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout,
+        ) as api:
+            found = api.get(f"/api/folders/{folder}")
+            if found.status_code == 404:
+                _answered(api.post("/api/folders", json={"uid": folder, "title": folder}))
+                click.echo(f"created folder {folder}")
+            else:
+                _answered(found)
+            for d in ALL:
+                body = {
                     "dashboard": dashboard_json(d),
                     "folderUid": folder,
                     "overwrite": True,
                     "message": "brightwatch dashboards push",
                 }
-            )
-            click.echo(f"pushed {d.uid}: {result.get('status', 'ok')} {result.get('url', '')}")
-    except GrafanaException as exc:
-        click.echo(f"error: Grafana answered {exc.status_code}: {exc.message}", err=True)
+                result = _answered(api.post("/api/dashboards/db", json=body))
+                click.echo(f"pushed {d.uid}: {result.get('status', 'ok')} {result.get('url', '')}")
+    except GrafanaRefused as exc:
+        click.echo(f"error: Grafana answered {exc.status}: {exc.message}", err=True)
         sys.exit(1)
-    except Exception as exc:  # connection refused, DNS, TLS ...
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # connection refused, DNS, TLS ...
         click.echo(f"error: cannot reach Grafana at {url}: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
+
+
+class GrafanaRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+def _answered(response: httpx.Response) -> dict[str, Any]:
+    """The JSON body of a 2xx answer; GrafanaRefused with Grafana's message otherwise."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not response.is_success:
+        message = body.get("message") if isinstance(body, dict) else None
+        raise GrafanaRefused(response.status_code, message or response.text[:200])
+    return body if isinstance(body, dict) else {}

@@ -1,6 +1,6 @@
-"""`brightwatch dashboards push` with grafana-client against a local stand-in for
-Grafana's HTTP API (a real Grafana cannot run here): it records every request and answers
-as Grafana does, so the test checks what would be sent."""
+"""`brightwatch dashboards push` (plain httpx calls) against a local stand-in for Grafana's
+HTTP API (a real Grafana cannot run here): it records every request and answers as Grafana
+does, so the test checks what would be sent."""
 
 from __future__ import annotations
 
