@@ -4,17 +4,25 @@ The relay wakes on NOTIFY (and polls as a fallback), publishes pending rows in i
 with QoS 1, waits for the broker's acknowledgement, then marks them published. A crash
 between publish and mark re-sends: consumers see at-least-once delivery, as MQTT QoS 1
 promises anyway.
+
+A row that cannot be sent must not hold back the rows behind it. A broker that is away
+is waited for without limit (nothing is counted against the rows); a batch that fails
+while the broker is there is sent again row by row, and a row that fails on its own
+`max_attempts` times is set aside (`dead_at`) with a dead letter (topic kind `outbox`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-from mqttlink.publisher import Publisher, PublishTimeout
+from contract.deadletter import dead_letter
+from db import deadletters
+from mqttlink.publisher import Publisher, PublishRefused, PublishTimeout
 
 log = logging.getLogger(__name__)
 
@@ -28,30 +36,102 @@ def enqueue(
     )
 
 
+Row = tuple[int, str, bytes, int, bool, int]  # id, topic, payload, qos, retain, attempts
+
+
 class OutboxRelay:
-    def __init__(self, database_url: str, publisher: Publisher, batch: int = 500) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        publisher: Publisher,
+        batch: int = 500,
+        max_attempts: int = 5,
+        worker: str = "alerts-relay",
+        timeout_s: float = 10.0,
+    ) -> None:
         self.database_url = database_url
         self.publisher = publisher
         self.batch = batch
+        self.max_attempts = max_attempts
+        self.worker = worker
+        self.timeout_s = timeout_s  # for the broker's acknowledgements
         self.published = 0
         self.failures = 0
+        self.dead = 0
 
     def relay_once(self, conn: psycopg.Connection[Any]) -> int:
-        """Publish one batch of pending messages; returns how many were published."""
+        """Publish one batch of pending messages; returns how many rows were settled
+        (published, or set aside as dead letters)."""
         with conn.transaction():
-            rows = conn.execute(
-                "SELECT id, topic, payload, qos, retain FROM outbox WHERE published_at IS NULL"
-                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-                (self.batch,),
-            ).fetchall()
+            rows: list[Row] = [
+                (i, t, bytes(p), q, r, a)
+                for i, t, p, q, r, a in conn.execute(
+                    "SELECT id, topic, payload, qos, retain, attempts FROM outbox"
+                    " WHERE published_at IS NULL AND dead_at IS NULL"
+                    " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    (self.batch,),
+                )
+            ]
             if not rows:
                 return 0
-            self.publisher.publish_confirmed([(t, bytes(p), q, r) for _, t, p, q, r in rows])
+            try:
+                self.publisher.publish_confirmed(
+                    [(t, p, q, r) for _, t, p, q, r, _ in rows], self.timeout_s
+                )
+                published, dead = [r[0] for r in rows], 0
+            except PublishRefused as exc:
+                stop = len(rows) if exc.unsent_from is None else exc.unsent_from
+                failed = set(exc.failed)
+                published = [r[0] for i, r in enumerate(rows[:stop]) if i not in failed]
+                dead = sum(self._failed(conn, rows[i], exc) for i in sorted(failed))
+            except PublishTimeout:
+                if not self.publisher.connected.is_set():
+                    raise  # the broker is away: wait for it, nothing is the rows' fault
+                published, dead = self._one_by_one(conn, rows)
+            if published:
+                conn.execute(
+                    "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (published,)
+                )
+        self.published += len(published)
+        return len(published) + dead
+
+    def _one_by_one(self, conn: psycopg.Connection[Any], rows: list[Row]) -> tuple[list[int], int]:
+        """After a timeout with the broker there: find the row it will not take."""
+        published: list[int] = []
+        for row in rows:
+            try:
+                self.publisher.publish_confirmed([row[1:5]], self.timeout_s)
+            except PublishRefused as exc:
+                return published, int(self._failed(conn, row, exc))
+            except PublishTimeout as exc:
+                if not self.publisher.connected.is_set():
+                    raise
+                return published, int(self._failed(conn, row, exc))
+            published.append(row[0])
+        return published, 0
+
+    def _failed(self, conn: psycopg.Connection[Any], row: Row, exc: Exception) -> bool:
+        """Count a failed try of a row; after max_attempts set it aside as a dead letter
+        (True). Until then it stays first in line: the rows behind it wait, order kept."""
+        row_id, topic, payload, _, _, attempts = row
+        self.failures += 1
+        reason = f"refused by {self.worker}: {type(exc).__name__}: {str(exc)[:300]}"
+        log.warning("outbox row %d on %s failed: %s", row_id, topic[:200], reason)
+        if attempts + 1 < self.max_attempts:
             conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],)
+                "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s",
+                (reason, row_id),
             )
-        self.published += len(rows)
-        return len(rows)
+            return False
+        conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = %s, dead_at = now()"
+            " WHERE id = %s",
+            (reason, row_id),
+        )
+        letter = dead_letter(topic, payload, reason, datetime.now(UTC), 4096, "outbox")
+        deadletters.insert(conn, [letter], self.worker, "alerts")
+        self.dead += 1
+        return True
 
     def run(self, stop: threading.Event, poll_s: float = 1.0) -> None:
         self.publisher.start()

@@ -13,11 +13,12 @@ class InvalidIdentifier(ValueError):
 
 
 def is_valid_id(value: str) -> bool:
-    return bool(_ID_RE.match(value))
+    # fullmatch: `$` alone also matches before a final newline ("E1\n")
+    return bool(_ID_RE.fullmatch(value))
 
 
 def check_id(value: str, what: str = "id") -> str:
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         shown = value if isinstance(value, str) and len(value) <= 80 else repr(value)[:80]
         raise InvalidIdentifier(f"{what} {shown!r} is not 1-64 characters of [A-Za-z0-9_.-]")
     return value

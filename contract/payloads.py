@@ -18,6 +18,9 @@ import msgspec
 MAX_JSON_BYTES = 64 * 1024
 # Largest frame accepted (one JPEG).
 MAX_FRAME_BYTES = 8 * 1024 * 1024
+# Largest picture a frame may claim in its header (8K UHD): a few hundred bytes can claim
+# 32767 x 32767 pixels, which would be decoded into gigabytes.
+MAX_FRAME_PIXELS = 7680 * 4320
 # Earliest capture time accepted: anything before is a terminal with an unset clock.
 MIN_TS = datetime(2000, 1, 1, tzinfo=UTC)
 _MIN_TS_MS = int(MIN_TS.timestamp() * 1000)
@@ -145,12 +148,16 @@ def decode_json_object(raw: bytes, max_bytes: int = MAX_JSON_BYTES) -> dict[str,
         raise PayloadError(f"payload too large: {len(raw)} bytes > {max_bytes}")
     try:
         obj = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # Bad UTF-8 inside a string: msgspec < 0.23 raised UnicodeDecodeError, 0.23 raises
+        # DecodeError("Invalid UTF-8 encoded string"); the reason is the same with either.
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PayloadError("invalid JSON: not UTF-8") from None
         raise PayloadError(f"invalid JSON: {exc}") from None
     except RecursionError:
         raise PayloadError("invalid JSON: nested too deeply") from None
-    except UnicodeDecodeError:  # msgspec raises it for bad UTF-8 inside a string
-        raise PayloadError("invalid JSON: not UTF-8") from None
     if not isinstance(obj, dict):
         raise PayloadError(f"expected a JSON object, got {type(obj).__name__}")
     return obj
@@ -210,6 +217,15 @@ def decode_availability(raw: bytes) -> Availability:
     if text not in ("online", "offline"):
         raise PayloadError(f"availability: expected online/offline, got {text[:40]!r}")
     return text  # type: ignore[return-value]
+
+
+def check_frame_size(size: tuple[int, int] | None) -> None:
+    """The width and height a frame's header claims (None: not found) within bounds."""
+    if size is None:
+        raise PayloadError("frame: no picture size in the JPEG header")
+    w, h = size
+    if w < 1 or h < 1 or w * h > MAX_FRAME_PIXELS:
+        raise PayloadError(f"frame: {w} x {h} pixels is more than {MAX_FRAME_PIXELS} in all")
 
 
 def check_frame(raw: bytes) -> None:

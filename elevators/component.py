@@ -4,7 +4,8 @@ Its own persistent MQTT session (client id `<instance>-rules-0`) on
 `bw/elevators/+/{status,event,stats,availability}`, acknowledged after each batch's
 commit; with BW_SHARE_GROUP through `$share/<group>-rules/...` (see elevators.worker
 for what sharing requires). A ticker thread fires due timers every
-`tick_interval_ms`. Health: `mqtt-rules`. A third thread runs the on-demand
+`tick_interval_ms`. Health: `mqtt-rules`; progress: `elevators` (the consumer),
+`elevators.ticker`. A third thread runs the on-demand
 maintenance scheduler (elevators.maintenance.scheduler) when `[elevators.maintenance]`
 is enabled.
 """
@@ -16,10 +17,15 @@ import threading
 import time
 from datetime import timedelta
 
+from brightwatch.health import observe_lag
+from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
 from contract.topics import elevator_filters
 from db.connect import make_pool
+from db.deadletters import DeadLetterSink
+from db.errors import is_transient
 from elevators.worker import RulesWorker
+from mqttlink.consumer import Isolation
 from mqttlink.factory import Consumer, make_consumer
 
 log = logging.getLogger(__name__)
@@ -36,22 +42,43 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         settings.topic_root,
         unknown_devices=settings.unknown_devices,
         max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
+        max_age=timedelta(days=settings.ingest.raw_retention_days),
     )
     consumer = make_consumer(
         rules.mqtt_client,
         runtime.broker,
         runtime.client_id("rules"),
         elevator_filters(settings.topic_root),
-        worker.handle,
+        observe_lag("elevators", worker.handle),
         share_group=f"{settings.share_group}-rules" if settings.share_group else None,
         batch_size=rules.batch_size,
         batch_wait_s=rules.batch_wait_ms / 1000,
         receive_maximum=rules.receive_maximum,
+        isolation=Isolation(
+            DeadLetterSink(
+                runtime.database_url,
+                "elevators",
+                runtime.client_id("rules"),
+                settings.ingest.dead_letter_max_bytes,
+                settings.ingest.dead_letters_per_device_hour,
+            ),
+            is_transient,
+        ),
+        name="elevators",
     )
     runtime.health["mqtt-rules"] = lambda: consumer.connected and consumer.subscribed.is_set()
+    runtime.progress["elevators"] = loop_progress(consumer)
+    ticks = runtime.progress["elevators.ticker"] = Beat()
     ticker = threading.Thread(
         target=_tick_loop,
-        args=(worker, consumer, stop, rules.tick_interval_ms / 1000, rules.state_save_interval_s),
+        args=(
+            worker,
+            consumer,
+            stop,
+            rules.tick_interval_ms / 1000,
+            rules.state_save_interval_s,
+            ticks,
+        ),
         name="bw-rules-ticker",
         daemon=True,
     )
@@ -101,6 +128,7 @@ def _tick_loop(
     stop: threading.Event,
     interval: float,
     flush_every: float,
+    ticks: Beat,
 ) -> None:
     # messages queued for us while we were away come first: deadlines that they may
     # move (a terminal that did speak) are not fired before the session is live
@@ -112,7 +140,9 @@ def _tick_loop(
             if flush_every and time.monotonic() - last_flush >= flush_every:
                 last_flush = time.monotonic()
                 worker.flush()
+            ticks.good()
         except Exception:
+            ticks.failed()
             log.exception("rules ticker: a tick failed; retrying")
             stop.wait(1.0)
     try:

@@ -35,23 +35,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import msgspec
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from alerts.model import AlertSignal
 from alerts.store import AlertStore
 from contract.clock_offset import device_time, observe_offset, server_time
+from contract.decode import decode_elevator
 from contract.payloads import (
-    MAX_JSON_BYTES,
     ElevatorEvent,
-    ElevatorStats,
     ElevatorStatus,
     PayloadError,
     decode_availability,
-    parse_ts,
 )
 from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from elevators import metrics
 from elevators.config import RuleConfig
 from elevators.engine import new_state, step, tick
 from elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn, to_ms
@@ -64,11 +62,6 @@ from mqttlink.consumer import Inbound
 log = logging.getLogger(__name__)
 
 SOURCE = "elevators"
-_DECODERS: dict[Channel, msgspec.json.Decoder[Any]] = {
-    Channel.STATUS: msgspec.json.Decoder(ElevatorStatus),
-    Channel.EVENT: msgspec.json.Decoder(ElevatorEvent),
-    Channel.STATS: msgspec.json.Decoder(ElevatorStats),
-}
 
 
 def to_signal(elevator_id: str, site_id: str | None, event: RuleEvent) -> AlertSignal:
@@ -140,6 +133,7 @@ class RulesWorker:
         topic_root: str,
         unknown_devices: str = "accept",
         max_future: timedelta = timedelta(days=1),
+        max_age: timedelta | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
@@ -148,6 +142,7 @@ class RulesWorker:
         self.topic_root = topic_root
         self.unknown_devices = unknown_devices
         self.max_future = max_future
+        self.max_age = max_age  # the raw retention: what ingest cannot store, no rule sees
         self.now = now
         self.cache: OrderedDict[str, Entry] = OrderedDict()
         self.lock = threading.Lock()
@@ -156,7 +151,6 @@ class RulesWorker:
         self.stats = Stats()
         self._fleet_cfg = RuleConfig.build(settings.fleet())
         self._topics: dict[str, tuple[str, Channel]] = {}
-        self._max_future_ms = int(max_future.total_seconds() * 1000)
         self._warned: set[str] = set()
 
     # ------------------------------------------------------------ messages
@@ -180,8 +174,8 @@ class RulesWorker:
         """(elevator_id, message) or None for what is not ours or not valid (ingest
         dead-letters invalid payloads with their reason; the rules just skip them).
 
-        The same validation as contract.payloads, without keeping unknown fields (the
-        rules never read them): one typed decoding pass, on the hot path."""
+        The contract's decoder, the one ingest uses: what ingest refuses (and dead-letters),
+        the rules never see; what it accepts can be stored by the alert core."""
         known = self._topic(item.topic)
         if known is None:
             self.stats.rejected += 1
@@ -192,14 +186,12 @@ class RulesWorker:
             if channel == Channel.AVAILABILITY:
                 online = decode_availability(item.payload) == "online"
                 return eid, AvailabilityIn(received_ms, online)  # device time set later
-            decoder = _DECODERS.get(channel)
-            if decoder is None or len(item.payload) > MAX_JSON_BYTES:
-                raise PayloadError("not a rules message")
-            m = decoder.decode(item.payload)
-            ts = m.ts if isinstance(m.ts, int) else to_ms(parse_ts(m.ts))
-            if ts > received_ms + self._max_future_ms:
-                raise PayloadError("ts too far ahead")
-        except (PayloadError, msgspec.DecodeError, RecursionError):
+            decoded = decode_elevator(
+                channel, item.payload, item.received_at, self.max_future, self.max_age
+            )
+            m = decoded.message
+            ts = to_ms(decoded.ts)
+        except PayloadError:
             self.stats.rejected += 1
             return None
         if isinstance(m, ElevatorStatus):
@@ -227,6 +219,7 @@ class RulesWorker:
     def _step_all(
         self, grouped: dict[str, list[tuple[Message, int]]], entries: dict[str, Entry]
     ) -> list[AlertSignal]:
+        started = time.perf_counter()
         signals: list[AlertSignal] = []
         for eid, messages in grouped.items():
             entry = entries.get(eid)
@@ -239,6 +232,7 @@ class RulesWorker:
                     self._observe_offset(entry, received_ms - msg.ts)
                 entry.state, events = step(entry.state, msg, entry.cfg)
                 signals += [to_signal(eid, entry.site_id, e) for e in events]
+        metrics.EVALUATION_SECONDS.observe(time.perf_counter() - started)
         return signals
 
     # ------------------------------------------------------------ timers

@@ -15,36 +15,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import msgspec
-
-from contract.payloads import (
-    MAX_JSON_BYTES,
-    Decoded,
-    ElevatorEvent,
-    ElevatorStats,
-    ElevatorStatus,
-    PayloadError,
-    check_ts,
-    decode_availability,
-    decode_device_json,
-    parse_ts,
+from contract.deadletter import TOPIC_CAP, DeadLetter, dead_letter
+from contract.decode import (
+    ELEVATOR_KINDS,
+    ElevatorMessage,
+    check_age,
+    decode_elevator_json,
+    storable,
 )
+from contract.payloads import PayloadError, decode_availability
 from contract.topics import Channel, DeviceKind, DeviceTopic, TopicError, parse_device_topic
 
 log = logging.getLogger(__name__)
 
-Message = ElevatorStatus | ElevatorEvent | ElevatorStats
-
-KINDS: dict[Channel, type[Message]] = {
-    Channel.STATUS: ElevatorStatus,
-    Channel.EVENT: ElevatorEvent,
-    Channel.STATS: ElevatorStats,
-}
+Message = ElevatorMessage
+KINDS = ELEVATOR_KINDS
 
 NEVER = datetime.min.replace(tzinfo=UTC)
-
-# Topics are capped in the dead-letter table: a topic is at most 64 KiB in MQTT.
-TOPIC_CAP = 512
 
 
 class InboundLike(Protocol):
@@ -83,16 +70,6 @@ class AvailabilityReport:
     payload: bytes
 
 
-@dataclass(slots=True)
-class DeadLetter:
-    topic: str
-    payload: bytes  # capped
-    size: int  # of the whole payload
-    reason: str
-    reason_class: str  # bounded vocabulary, the metric's label
-    received_at: datetime
-
-
 @dataclass
 class Classified:
     samples: list[Sample] = field(default_factory=list)
@@ -100,83 +77,9 @@ class Classified:
     dead: list[DeadLetter] = field(default_factory=list)
 
 
-def reason_class(reason: str) -> str:
-    """The metric label of a rejection reason (a handful of values, never free text)."""
-    if reason.startswith("topic"):
-        return "topic"
-    if reason.startswith("unknown device"):
-        return "unknown_device"
-    if reason.startswith("payload too large"):
-        return "too_large"
-    if reason.startswith(("invalid JSON", "expected a JSON object", "not UTF-8")):
-        return "json"
-    if reason.startswith("ts:"):
-        return "timestamp"
-    if reason.startswith("availability"):
-        return "availability"
-    if reason.startswith("channel"):
-        return "channel"
-    if reason.startswith(("internal", "database refused")):
-        return "internal"
-    return "schema"
-
-
-def _text(value: str, cap: int) -> str:
-    """Storable in a text column: no U+0000, no lone surrogates."""
-    value = value[:cap].replace("\x00", "\ufffd")
-    return value.encode("utf-8", "replace").decode("utf-8")
-
-
-def dead_letter(
-    topic: str, payload: bytes, reason: str, received_at: datetime, max_bytes: int
-) -> DeadLetter:
-    return DeadLetter(
-        topic=_text(topic, TOPIC_CAP),
-        payload=payload[:max_bytes],
-        size=len(payload),
-        reason=_text(reason, 1000),
-        reason_class=reason_class(reason),
-        received_at=received_at,
-    )
-
-
-# The fast path: a valid message without extra fields decodes straight into its struct.
-# Anything else (extra fields, any error) goes through the contract's decoder, which
-# gives the authoritative result and reason; tests check both agree on every input.
-# (omit_defaults: the fields a terminal did not send stay out of last_status)
-class _StrictStatus(ElevatorStatus, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
-    pass
-
-
-class _StrictEvent(ElevatorEvent, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
-    pass
-
-
-class _StrictStats(ElevatorStats, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
-    pass
-
-
-_FAST_DECODERS: dict[Channel, msgspec.json.Decoder[Any]] = {
-    Channel.STATUS: msgspec.json.Decoder(_StrictStatus),
-    Channel.EVENT: msgspec.json.Decoder(_StrictEvent),
-    Channel.STATS: msgspec.json.Decoder(_StrictStats),
-}
-
-
-def decode_sample(
-    channel: Channel, raw: bytes, now: datetime, max_future: timedelta
-) -> Decoded[Message]:
-    """Decode like `contract.payloads.decode_device_json`, faster when nothing is unusual."""
-    if len(raw) <= MAX_JSON_BYTES:
-        try:
-            message = _FAST_DECODERS[channel].decode(raw)
-        except Exception:
-            pass  # the contract's decoder below gives the authoritative reason
-        else:
-            ts = parse_ts(message.ts)
-            check_ts(ts, now, max_future)
-            return Decoded(message, ts, None)
-    return decode_device_json(raw, KINDS[channel], now, max_future)
+# The contract's decoder (fast path included) without the storability check, which
+# `classify` applies with the other ingest limits; tests compare it with the contract.
+decode_sample = decode_elevator_json
 
 
 class TopicCache:
@@ -234,12 +137,9 @@ def classify(messages: Iterable[InboundLike], topics: TopicCache, limits: Limits
                 raise PayloadError(f"channel {channel.value} is not consumed by ingest")
             decoded = decode_sample(channel, m.payload, m.received_at, limits.max_future)
             if decoded.extra or channel is Channel.EVENT:
-                check_storable(decoded.message, decoded.extra)
+                storable(decoded)
             if decoded.ts < oldest:
-                raise PayloadError(
-                    f"ts: {decoded.ts.isoformat()} is older than the raw retention "
-                    f"({limits.retention.days} days)"
-                )
+                check_age(decoded.ts, m.received_at, limits.retention)
         except PayloadError as exc:
             dead.append(dead_letter(m.topic, m.payload, exc.reason, m.received_at, cap))
             continue
@@ -269,23 +169,3 @@ def classify(messages: Iterable[InboundLike], topics: TopicCache, limits: Limits
             )
         )
     return out
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in k or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def check_storable(message: Message, extra: dict[str, Any] | None) -> None:
-    """PostgreSQL text and jsonb cannot hold U+0000, which JSON can carry as \\u0000."""
-    if isinstance(message, ElevatorEvent) and (
-        "\x00" in message.code or (message.detail is not None and "\x00" in message.detail)
-    ):
-        raise PayloadError("event text contains U+0000, which cannot be stored")
-    if extra and _has_nul(extra):
-        raise PayloadError("an extra field contains U+0000, which cannot be stored")

@@ -14,13 +14,18 @@ import signal
 import threading
 from multiprocessing.process import BaseProcess
 
+from brightwatch.health import observe_lag
+from brightwatch.progress import loop_progress
 from brightwatch.runtime import Runtime, broker_of, utcnow
 from brightwatch.settings import Settings
 from contract.topics import Channel, camera_filters, elevator_filters
+from db.deadletters import DeadLetterSink
+from db.errors import is_transient
 from ingest import metrics
 from ingest.maintenance import maintenance_loop
 from ingest.worker import IngestWorker
 from mqttlink import factory
+from mqttlink.consumer import Isolation
 from mqttlink.factory import Consumer
 
 log = logging.getLogger(__name__)
@@ -45,12 +50,23 @@ def make_consumer(settings: Settings, n: int, worker: IngestWorker) -> Consumer:
         broker_of(settings),
         client_id(settings, n),
         topic_filters(settings.topic_root),
-        worker,
+        observe_lag("ingest", worker),
         share_group=settings.share_group,
         batch_size=s.batch_size,
         batch_wait_s=s.batch_wait_ms / 1000,
         receive_maximum=s.receive_maximum,
         max_backlog_bytes=s.max_backlog_mb * 1024 * 1024,
+        isolation=Isolation(
+            DeadLetterSink(
+                settings.database_url.get_secret_value(),
+                "ingest",
+                client_id(settings, n),
+                s.dead_letter_max_bytes,
+                s.dead_letters_per_device_hour,
+            ),
+            is_transient,
+        ),
+        name="ingest",
     )
 
 
@@ -69,6 +85,7 @@ def consume(settings: Settings, n: int, stop: threading.Event, runtime: Runtime 
     consumer = make_consumer(settings, n, worker)
     if runtime is not None:
         runtime.health["mqtt-ingest"] = lambda: consumer.connected
+        runtime.progress["ingest"] = loop_progress(consumer)
     if n == 0:
         metrics.BACKLOG.set_function(lambda: consumer.backlog)
     try:

@@ -52,10 +52,9 @@ def run_due(
     if now >= due.retention:
         with conn.transaction():
             apply_retention(conn, settings.raw_retention_days, now)
-            cur = conn.execute(
-                "DELETE FROM dead_letter WHERE received_at < %s",
-                (now - timedelta(days=settings.dead_letter_retention_days),),
-            )
+            cutoff = now - timedelta(days=settings.dead_letter_retention_days)
+            conn.execute("DELETE FROM dead_letter_suppressed WHERE hour < %s", (cutoff,))
+            cur = conn.execute("DELETE FROM dead_letter WHERE received_at < %s", (cutoff,))
         if cur.rowcount:
             log.info("maintenance: %d dead letters past retention deleted", cur.rowcount)
         due.retention = now + RETENTION_EVERY

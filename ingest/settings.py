@@ -44,7 +44,17 @@ class IngestSettings(BaseModel):
         ge=0,
         le=1_048_576,
         title="Dead-letter payload cap",
-        description="Bytes of a rejected payload kept in the dead-letter table.",
+        description="Bytes of a rejected payload kept in the dead-letter table (every"
+        " consumer: ingest, rules, vision, the outbox relay).",
+    )
+    dead_letters_per_device_hour: int = Field(
+        100,
+        ge=1,
+        le=1_000_000,
+        title="Dead letters stored per device and hour",
+        description="More dead letters of one device within an hour are only counted"
+        " (table dead_letter_suppressed, metric brightwatch_dead_letters_suppressed_total),"
+        " so a broken device or an attacker cannot flood the table.",
     )
     partitions_ahead_days: int = Field(
         7,
@@ -63,7 +73,7 @@ class IngestSettings(BaseModel):
         30,
         ge=1,
         title="Dead-letter retention",
-        description="Days dead letters are kept.",
+        description="Days dead letters (and the counts of suppressed ones) are kept.",
     )
     workers: int = Field(
         1,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import psycopg
 
 from contract.topics import Channel, DeviceKind, DeviceTopic
+from db.deadletters import FloodCap
 from ingest import metrics
 from ingest.classify import (
     AvailabilityReport,
@@ -109,7 +110,7 @@ class IngestWorker:
             dead_letter_max_bytes=settings.dead_letter_max_bytes,
         )
         self.db = Database(database_url, name)
-        self.writer = BatchWriter(name)
+        self.writer = BatchWriter(name, FloodCap(settings.dead_letters_per_device_hour))
         self.known = KnownDevices(settings.registry_refresh_s, settings.unknown_recheck_s)
         self.totals = Totals()
         self._refused = 0  # messages of the current batch the database refused

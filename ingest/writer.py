@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 
 from contract.topics import Channel
+from db import deadletters
 from db.timeseries import ensure_partitions, hour_bucket
 from ingest.classify import AvailabilityReport, DeadLetter, Sample
 from ingest.presence import Presence, advance, gap
@@ -135,12 +136,6 @@ STATS = TableSpec(
     ),  # fmt: skip
 )
 SPECS = {Channel.STATUS: STATUS, Channel.EVENT: EVENT, Channel.STATS: STATS}
-
-DEAD_LETTER_COPY = (
-    "COPY dead_letter (received_at, topic, payload, payload_size, reason, worker)"
-    " FROM STDIN (FORMAT BINARY)"
-)
-DEAD_LETTER_TYPES = ("timestamptz", "text", "bytea", "int4", "text", "text")
 
 # per-batch scratch tables of the presence update (temporary, emptied at each commit)
 STAGE_TABLES = (
@@ -266,8 +261,9 @@ class PartitionDays:
 
 
 class BatchWriter:
-    def __init__(self, worker: str) -> None:
+    def __init__(self, worker: str, flood_cap: deadletters.FloodCap | None = None) -> None:
         self.worker = worker
+        self.flood_cap = flood_cap
         self.partitions = PartitionDays()
         self._staged_on: int | None = None  # backend pid whose temp tables exist
 
@@ -601,9 +597,4 @@ class BatchWriter:
     def _insert_dead_letters(
         self, conn: psycopg.Connection[Any], dead: Sequence[DeadLetter]
     ) -> None:
-        if not dead:
-            return
-        with conn.cursor() as cur, cur.copy(DEAD_LETTER_COPY) as copy:
-            copy.set_types(list(DEAD_LETTER_TYPES))
-            for d in dead:
-                copy.write_row((d.received_at, d.topic, d.payload, d.size, d.reason, self.worker))
+        deadletters.insert(conn, dead, self.worker, "ingest", self.flood_cap)

@@ -1,18 +1,20 @@
 """The service's MQTT adapter (paho-mqtt 2): connections from settings, a batch consumer
 that acknowledges messages only after its handler has committed them, and a publisher.
 
-May import: paho-mqtt, contract (topic helpers), the standard library.
+May import: paho-mqtt, prometheus-client, contract (topic helpers), the standard library.
 """
 
 from mqttlink.client import BrokerAddress, make_client, parse_mqtt_url
-from mqttlink.consumer import BatchConsumer, Inbound
+from mqttlink.consumer import BatchConsumer, Inbound, Isolation, Rejected
 from mqttlink.publisher import Publisher
 
 __all__ = [
     "BatchConsumer",
     "BrokerAddress",
     "Inbound",
+    "Isolation",
     "Publisher",
+    "Rejected",
     "make_client",
     "parse_mqtt_url",
 ]

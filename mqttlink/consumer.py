@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contract.topics import shared
+from mqttlink import metrics
 from mqttlink.client import BrokerAddress, make_client
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,33 @@ class Inbound:
     user_seq: int | None = None
 
 
-Handler = Callable[[list[Inbound]], None]
+# A message the handler will not take, with the reason (what the dead letter says).
+Rejected = tuple[Inbound, str]
+# The handler makes a batch durable or raises; it may return the messages it refused
+# (invalid for it), which are dead-lettered before the batch is acknowledged.
+Handler = Callable[[list[Inbound]], Sequence[Rejected] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """How a consumer keeps one bad message from stopping the stream.
+
+    A failure `is_transient` says is not the messages' fault (connection lost, database
+    or broker restarting, serialisation failure, deadlock): the batch is retried without
+    limit and nothing is acknowledged meanwhile, so an outage dead-letters nothing. Any
+    other failure is tried `attempts` times, then the batch is bisected to the messages
+    that fail on their own, which go to `dead_letter` with the reason; the rest is
+    committed and acknowledged. `dead_letter(rejected, worker)` must make them durable
+    or raise (a transient error is retried)."""
+
+    dead_letter: Callable[[Sequence[Rejected], str], None]
+    is_transient: Callable[[BaseException], bool]
+    attempts: int = 3
+
+
+def failure_reason(worker: str, exc: BaseException) -> str:
+    first = (str(exc).splitlines() or [""])[0][:300]
+    return f"refused by {worker}: {type(exc).__name__}: {first}"
 
 
 def user_int(pairs: Iterable[tuple[str, str]] | None, name: str) -> int | None:
@@ -72,6 +99,8 @@ class BatchLoop:
         batch_size: int,
         batch_wait_s: float,
         max_retry_delay_s: float,
+        isolation: Isolation | None = None,
+        name: str | None = None,
     ) -> None:
         self.address = address
         self.filters = [shared(f, share_group) for f in topic_filters]
@@ -80,6 +109,8 @@ class BatchLoop:
         self.batch_size = batch_size
         self.batch_wait_s = batch_wait_s
         self.max_retry_delay_s = max_retry_delay_s
+        self.isolation = isolation
+        self.name = name or client_id  # the component, for logs and metrics
         self._queue: deque[Inbound] = deque()
         self._wake = threading.Condition()
         self._generation = 0
@@ -89,9 +120,15 @@ class BatchLoop:
         self.received = 0
         self.acknowledged = 0
         self.batches = 0
-        self.failures = 0
+        self.failures = 0  # handler calls that raised
+        self.consecutive_failures = 0  # since the last batch that went through
+        self.retries = 0
+        self.dead_lettered = 0
         self.last_batch_size = 0
         self.last_commit_at: float | None = None
+        self.failing_since: float | None = None
+        metrics.BACKLOG.labels(self.name).set_function(lambda: len(self._queue))
+        metrics.LAST_COMMIT.labels(self.name).set_function(lambda: self.last_commit_at or 0.0)
 
     def start(self) -> None:
         raise NotImplementedError
@@ -106,24 +143,106 @@ class BatchLoop:
         raise NotImplementedError
 
     def _process(self, batch: list[Inbound], stop: threading.Event) -> None:
+        rejected = self._handle(batch, stop, self.isolation.attempts if self.isolation else 0)
+        if rejected is None:
+            return  # stopped: not acknowledged, the broker redelivers after restart
+        if rejected and not self._dead_letter(rejected, stop):
+            return
+        self._acknowledge(batch)
+        self.batches += 1
+        self.last_batch_size = len(batch)
+        self.last_commit_at = time.time()
+        self.consecutive_failures = 0
+        self.failing_since = None
+        metrics.BATCHES.labels(self.name).inc()
+
+    def _handle(
+        self, items: list[Inbound], stop: threading.Event, attempts: int
+    ) -> list[Rejected] | None:
+        """Run the handler until it succeeds; the messages it refused, or None if stopped.
+        Transient failures are retried without limit, others `attempts` times before the
+        batch is bisected (see Isolation)."""
+        delay = 0.1
+        tries = 0
+        while True:
+            try:
+                return list(self.handler(items) or ())
+            except Exception as exc:
+                self.failures += 1
+                self.consecutive_failures += 1
+                if self.failing_since is None:
+                    self.failing_since = time.time()
+                iso = self.isolation
+                transient = iso is None or iso.is_transient(exc)
+                metrics.FAILURES.labels(self.name, "transient" if transient else "message").inc()
+                if not transient:
+                    tries += 1
+                    if tries >= attempts:
+                        return self._isolate(items, stop, exc)
+                self.retries += 1
+                metrics.RETRIES.labels(self.name).inc()
+                log.log(
+                    logging.WARNING if transient else logging.ERROR,
+                    "%s: batch of %d failed (%s: %s); retrying in %.1f s",
+                    self.name,
+                    len(items),
+                    type(exc).__name__,
+                    (str(exc).splitlines() or [""])[0][:200],
+                    delay,
+                    exc_info=not transient,
+                )
+                if stop.wait(delay):
+                    return None
+                delay = min(delay * 2, self.max_retry_delay_s)
+
+    def _isolate(
+        self, items: list[Inbound], stop: threading.Event, exc: BaseException
+    ) -> list[Rejected] | None:
+        if len(items) == 1:
+            return [(items[0], failure_reason(self.name, exc))]
+        half = len(items) // 2
+        rejected: list[Rejected] = []
+        for part in (items[:half], items[half:]):
+            got = self._handle(part, stop, 1)
+            if got is None:
+                return None
+            rejected += got
+        return rejected
+
+    def _dead_letter(self, rejected: list[Rejected], stop: threading.Event) -> bool:
+        """Make the rejected messages durable as dead letters; False if stopped first."""
+        iso = self.isolation
+        if iso is None:  # nowhere to put them: they are only counted
+            self.dead_lettered += len(rejected)
+            return True
         delay = 0.1
         while True:
             try:
-                self.handler(batch)
-            except Exception:
-                self.failures += 1
-                log.exception(
-                    "%s: batch of %d failed; retrying in %.1f s", self.client_id, len(batch), delay
-                )
+                iso.dead_letter(rejected, self.name)
+            except Exception as exc:
+                if not iso.is_transient(exc):
+                    # a dead letter that cannot be stored must not stop the stream either
+                    log.exception(
+                        "%s: %d dead letters could not be stored", self.name, len(rejected)
+                    )
+                    metrics.FAILURES.labels(self.name, "dead_letter").inc()
+                    break
+                log.warning("%s: storing dead letters: %s; retrying", self.name, exc)
                 if stop.wait(delay):
-                    return  # not acknowledged: the broker redelivers after restart
+                    return False
                 delay = min(delay * 2, self.max_retry_delay_s)
                 continue
-            self._acknowledge(batch)
-            self.batches += 1
-            self.last_batch_size = len(batch)
-            self.last_commit_at = time.time()
-            return
+            break
+        self.dead_lettered += len(rejected)
+        item, reason = rejected[0]  # one line per batch: a flood must not flood the log too
+        log.warning(
+            "%s: dead-lettered %d message(s), the first on %s: %s",
+            self.name,
+            len(rejected),
+            item.topic[:200],
+            reason,
+        )
+        return True
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; the batch in hand is finished first."""
@@ -154,6 +273,8 @@ class BatchConsumer(BatchLoop):
         batch_wait_s: float = 0.05,
         receive_maximum: int = 20_000,
         max_retry_delay_s: float = 10.0,
+        isolation: Isolation | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__(
             address,
@@ -164,6 +285,8 @@ class BatchConsumer(BatchLoop):
             batch_size,
             batch_wait_s,
             max_retry_delay_s,
+            isolation,
+            name,
         )
         self.client, self._connect_kwargs = make_client(
             address, client_id, persistent=True, manual_ack=True, receive_maximum=receive_maximum

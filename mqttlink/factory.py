@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from mqttlink.client import BrokerAddress
-from mqttlink.consumer import BatchConsumer, Handler
+from mqttlink.consumer import BatchConsumer, Handler, Isolation
 from mqttlink.stream import StreamConsumer
 
 ConsumerKind = Literal["stream", "paho"]
@@ -42,6 +42,8 @@ def make_consumer(
     batch_wait_s: float,
     receive_maximum: int,
     max_backlog_bytes: int = 256 * 1024 * 1024,
+    isolation: Isolation | None = None,
+    name: str | None = None,
 ) -> Consumer:
     if kind == "paho":
         return BatchConsumer(
@@ -53,6 +55,8 @@ def make_consumer(
             batch_size=batch_size,
             batch_wait_s=batch_wait_s,
             receive_maximum=receive_maximum,
+            isolation=isolation,
+            name=name,
         )
     return StreamConsumer(
         address,
@@ -64,4 +68,6 @@ def make_consumer(
         batch_wait_s=batch_wait_s,
         receive_maximum=receive_maximum,
         max_backlog_bytes=max_backlog_bytes,
+        isolation=isolation,
+        name=name,
     )

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from mqttlink.client import BrokerAddress
-from mqttlink.consumer import BatchLoop, Handler, Inbound, user_int
+from mqttlink.consumer import BatchLoop, Handler, Inbound, Isolation, user_int
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,8 @@ class StreamConsumer(BatchLoop):
         batch_wait_s: float = 0.05,
         receive_maximum: int = 20_000,
         max_retry_delay_s: float = 10.0,
+        isolation: Isolation | None = None,
+        name: str | None = None,
         keepalive_s: int = 30,
         session_expiry_s: int = 7 * 24 * 3600,
         max_backlog_bytes: int = 256 * 1024 * 1024,
@@ -169,6 +171,8 @@ class StreamConsumer(BatchLoop):
             batch_size,
             batch_wait_s,
             max_retry_delay_s,
+            isolation,
+            name,
         )
         self.receive_maximum = receive_maximum
         self.keepalive_s = keepalive_s

@@ -6,7 +6,7 @@ Its own persistent MQTT session (client id `<instance>-vision-0`) on
 each batch's commit; with BW_SHARE_GROUP through `$share/<group>-vision/...`. As for the
 elevator rules, a camera's messages must all reach one worker in order: run one vision
 worker per broker, or a broker that dispatches shared subscriptions by topic hash (see
-elevators.worker). Health: `mqtt-vision`.
+elevators.worker). Health: `mqtt-vision`; progress: `vision` (the consumer), `vision.ticker`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,16 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from brightwatch.health import observe_lag
+from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
 from contract.topics import camera_filters
 from db.connect import make_pool
+from db.deadletters import DeadLetterSink
+from db.errors import is_transient
+from mqttlink.consumer import Isolation
 from mqttlink.factory import Consumer, make_consumer
-from vision import retention
+from vision import metrics, retention
 from vision.inference import build
 from vision.worker import VisionWorker
 
@@ -59,13 +64,26 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         runtime.broker,
         runtime.client_id("vision"),
         camera_filters(settings.topic_root),
-        worker.handle,
+        observe_lag("vision", worker.handle),
         share_group=f"{settings.share_group}-vision" if settings.share_group else None,
         batch_size=vs.batch_size,
         batch_wait_s=vs.batch_wait_ms / 1000,
         receive_maximum=vs.receive_maximum,
+        isolation=Isolation(
+            DeadLetterSink(
+                runtime.database_url,
+                "vision",
+                runtime.client_id("vision"),
+                settings.ingest.dead_letter_max_bytes,
+                settings.ingest.dead_letters_per_device_hour,
+            ),
+            is_transient,
+        ),
+        name="vision",
     )
     runtime.health["mqtt-vision"] = lambda: consumer.connected and consumer.subscribed.is_set()
+    runtime.progress["vision"] = loop_progress(consumer)
+    metrics.FRAME_QUEUE.set_function(lambda: consumer.backlog)
     ticker = threading.Thread(
         target=_tick_loop,
         args=(worker, consumer, runtime, stop),
@@ -88,6 +106,7 @@ def _tick_loop(
     worker: VisionWorker, consumer: Consumer, runtime: Runtime, stop: threading.Event
 ) -> None:
     vs = runtime.settings.vision
+    ticks = runtime.progress["vision.ticker"] = Beat()
     # the backlog queued while we were away comes first (frames may clear a silence)
     consumer.subscribed.wait(30)
     last_sweep = 0.0
@@ -97,7 +116,9 @@ def _tick_loop(
             if time.monotonic() - last_sweep >= vs.cleanup_interval_s:
                 last_sweep = time.monotonic()
                 _sweep(worker, runtime)
+            ticks.good()
         except Exception:
+            ticks.failed()
             log.exception("vision ticker: a tick failed; retrying")
             stop.wait(1.0)
 

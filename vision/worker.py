@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
 import msgspec
 import numpy as np
 import psycopg
@@ -50,19 +51,19 @@ from alerts.model import AlertSignal
 from alerts.review.store import evidence_url
 from alerts.store import AlertStore
 from contract.clock_offset import device_time, observe_offset, server_time
+from contract.decode import decode_detections
 from contract.payloads import (
-    MAX_JSON_BYTES,
-    Detections,
+    MIN_TS,
     PayloadError,
     check_frame,
+    check_frame_size,
     decode_availability,
-    parse_ts,
 )
 from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
 from db.registry import register_cameras
-from mqttlink.consumer import Inbound
+from mqttlink.consumer import Inbound, Rejected
 from vision import evidence as evidence_store
-from vision import health, jpeg
+from vision import health, jpeg, metrics
 from vision.cameras import build_config
 from vision.inference import Inference
 from vision.rules.config import CameraConfig
@@ -90,7 +91,6 @@ log = logging.getLogger(__name__)
 SOURCE = "vision"
 RING = 12  # recent JPEGs kept per camera for evidence
 EDGE_MODE_S = 15.0  # a camera that sent detections this recently is in edge mode
-_DETECTIONS = msgspec.json.Decoder(Detections)
 
 
 @dataclass
@@ -165,6 +165,7 @@ class VisionWorker:
         self.inference = inference
         self.unknown_devices = unknown_devices
         self.review_codes = frozenset(review_codes)
+        self.max_future = max_future
         self.max_future_ms = int(max_future.total_seconds() * 1000)
         self.now = now
         self.cache: dict[CameraKey, Entry] = {}
@@ -175,13 +176,17 @@ class VisionWorker:
 
     # ------------------------------------------------------------ decoding
 
-    def _decode(self, item: Inbound) -> tuple[CameraKey, Decoded] | None:
+    def _decode(self, item: Inbound) -> tuple[CameraKey, Decoded] | str | None:
+        """The camera and what it sent; a string (the dead letter's reason) for a frame or
+        detections that cannot be used; None for what ingest validates (availability)."""
         try:
             topic = parse_device_topic(self.topic_root, item.topic)
-        except TopicError:
-            return None
+        except TopicError as exc:
+            if item.topic.endswith("/availability"):
+                return None  # ingest dead-letters availability
+            return f"topic: {exc}"
         if topic.kind != DeviceKind.CAMERA or topic.site_id is None:
-            return None
+            return "topic: not a camera topic"
         key = (topic.site_id, topic.device_id)
         received_ms = round(item.received_at.timestamp() * 1000)
         try:
@@ -189,17 +194,16 @@ class VisionWorker:
                 online = decode_availability(item.payload) == "online"
                 return key, Decoded(AvailabilitySeen(received_ms, online), received_ms)
             if topic.channel == Channel.DETECTIONS:
-                if len(item.payload) > MAX_JSON_BYTES:
-                    raise PayloadError("too large")
-                d = _DETECTIONS.decode(item.payload)
-                ts = d.ts if isinstance(d.ts, int) else round(parse_ts(d.ts).timestamp() * 1000)
-                self._check_ts(ts, received_ms)
+                decoded = decode_detections(item.payload, item.received_at, self.max_future)
+                d = decoded.message
+                ts = round(decoded.ts.timestamp() * 1000)
                 objs = tuple(
                     Obj(o.label, o.score, (o.box[0], o.box[1], o.box[2], o.box[3]), d.model)
                     for o in d.objects
                 )
                 return key, Decoded(FrameSeen(ts, d.width, d.height, objs, None), received_ms)
             check_frame(item.payload)
+            check_frame_size(jpeg.size(item.payload))
             ts = item.user_ts if item.user_ts is not None else received_ms
             self._check_ts(ts, received_ms)
             edge = item.user_seq is not None
@@ -215,27 +219,38 @@ class VisionWorker:
                 raise PayloadError("frame: not a decodable JPEG")
             frame = FrameSeen(ts, w, h, None, health.measure(image))
             return key, Decoded(frame, received_ms, item.payload, image, edge=edge, scale=scale)
-        except (PayloadError, msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-            # ingest dead-letters what it validates; the frames only come here: count them
+        except (ValueError, cv2.error) as exc:  # a decoder refusing a corrupt JPEG
+            if isinstance(exc, PayloadError):
+                reason = exc.reason
+            else:
+                reason = f"frame: not a decodable JPEG ({type(exc).__name__})"
             self.stats.rejected += 1
-            return None
+            if topic.channel == Channel.AVAILABILITY:
+                return None  # ingest dead-letters availability
+            return reason
 
     def _check_ts(self, ts: int, received_ms: int) -> None:
         if ts > received_ms + self.max_future_ms:
-            raise PayloadError("ts too far ahead")
+            raise PayloadError(f"ts: {ts} is more than {self.max_future} ahead of the server clock")
+        if ts < round(MIN_TS.timestamp() * 1000):
+            raise PayloadError(f"ts: {ts} is before {MIN_TS.date()}")
 
     # ------------------------------------------------------------ a batch
 
-    def handle(self, batch: list[Inbound]) -> None:
-        """The consumer's handler: returns after the commit, or raises (nothing acked)."""
+    def handle(self, batch: list[Inbound]) -> list[Rejected]:
+        """The consumer's handler: returns after the commit (with the frames and detections
+        that cannot be used, for the dead letters), or raises (nothing acked)."""
         grouped: dict[CameraKey, list[Decoded]] = {}
+        rejected: list[Rejected] = []
         for item in batch:
             found = self._decode(item)
-            if found is not None:
+            if isinstance(found, str):
+                rejected.append((item, found))
+            elif found is not None:
                 grouped.setdefault(found[0], []).append(found[1])
         self.stats.messages += len(batch)
         if not grouped:
-            return
+            return rejected
         with self.lock:
             self._route(grouped)
             self._infer([d for msgs in grouped.values() for d in msgs if d.infer])
@@ -245,6 +260,7 @@ class VisionWorker:
         self.stats.batches += 1
         for key, d in latest.items():
             self._after_commit(key, d)
+        return rejected
 
     def _route(self, grouped: dict[CameraKey, list[Decoded]]) -> None:
         """Which frames are inferred here: not those of cameras sending edge detections."""
@@ -275,8 +291,12 @@ class VisionWorker:
             return
         started = time.perf_counter()
         results = self.inference.run([d.image for d in todo])  # type: ignore[misc]
-        self.stats.infer_seconds += time.perf_counter() - started
+        took = time.perf_counter() - started
+        self.stats.infer_seconds += took
         self.stats.inferred += len(todo)
+        metrics.INFERENCE_SECONDS.observe(took)
+        metrics.INFERRED_FRAMES.inc(len(todo))
+        metrics.DETECTOR_FPS.set(len(todo) / took if took > 0 else 0.0)
         for d, objs in zip(todo, results, strict=True):
             f = d.obs
             assert isinstance(f, FrameSeen)

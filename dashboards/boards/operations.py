@@ -50,11 +50,16 @@ QUEUES = Panel(
     "Outgoing queues",
     "stat",
     """
-SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS outbox_pending,
+SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL AND dead_at IS NULL)
+         AS outbox_pending,
+       (SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL) AS outbox_dead,
        (SELECT count(*) FROM delivery WHERE state = 'pending') AS deliveries_pending,
        (SELECT count(*) FROM delivery WHERE state = 'failed') AS deliveries_failed
 """,
-    cols("outbox_pending:number, deliveries_pending:number, deliveries_failed:number"),
+    cols(
+        "outbox_pending:number, outbox_dead:number, deliveries_pending:number,"
+        " deliveries_failed:number"
+    ),
     width=8,
     height=5,
 )

@@ -127,6 +127,8 @@ def test_malformed_flood_is_dead_lettered_and_valid_traffic_unaffected(
             traffic.append(good.pop())
     traffic += good
     dead_before = dead_letter_metric()
+    # 200 malformed messages per device: every one stored, not only the hourly cap's worth
+    settings.ingest.dead_letters_per_device_hour = 1000
     with ingest_running(settings) as health:
         publish(broker.port, traffic)
         wait_until(
@@ -311,3 +313,34 @@ def test_several_workers_need_a_share_group(settings: Settings) -> None:
 
     with pytest.raises(ValueError, match="BW_SHARE_GROUP"):
         run(build_runtime(settings), threading.Event())
+
+
+def test_a_flood_from_one_device_is_capped_and_counted(
+    settings: Settings, broker: EmbeddedBroker, db_url: str
+) -> None:
+    """A broken terminal (or an attacker) sending garbage: at most the hourly cap of its
+    dead letters is stored, the rest is counted, and its neighbours' are all stored."""
+    root = settings.topic_root
+    settings.ingest.dead_letters_per_device_hour = 50
+    flood = [(f"{root}/elevators/F1/status", b"garbage %d" % i) for i in range(300)]
+    other = [(f"{root}/elevators/F2/status", b"garbage %d" % i) for i in range(20)]
+    with ingest_running(settings):
+        publish(broker.port, flood + other)
+        wait_until(
+            lambda: rows(
+                db_url, "SELECT coalesce(sum(suppressed), 0) FROM dead_letter_suppressed"
+            )[0][0]
+            == 250,
+            timeout=30,
+            what="the flood counted",
+        )
+        wait_until(lambda: rows(db_url, "SELECT count(*) FROM dead_letter")[0][0] == 70)
+    stored = rows(
+        db_url,
+        "SELECT device_key, topic_kind, reason_class, count(*) FROM dead_letter"
+        " GROUP BY 1, 2, 3 ORDER BY 1",
+    )
+    assert stored == [("F1", "elevator_status", "json", 50), ("F2", "elevator_status", "json", 20)]
+    assert rows(
+        db_url, "SELECT device_key, topic_kind, reason_class FROM dead_letter_suppressed"
+    ) == [("F1", "elevator_status", "json")]
