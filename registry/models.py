@@ -118,7 +118,7 @@ class SiteRecord(Record):
     def _check_tz(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia", a name too long
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 

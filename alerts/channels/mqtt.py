@@ -1,8 +1,13 @@
 """MQTT channel: publish the notification (Alertmanager JSON) on a topic, QoS 1 by default.
 
-The target is the topic, e.g. `bw/notices/{site_id}` (placeholders are filled when the
-notification is routed). The publish waits for the broker's acknowledgement, so a
-delivery counts as delivered only once the broker has it.
+The target is the topic, e.g. `{topic_root}/notices/{site_id}` (placeholders are filled
+when the notification is routed). The publish waits for the broker's acknowledgement, so
+a delivery counts as delivered only once the broker has it.
+
+A target must be a topic the contract's table (`contract.topics.TOPICS`) lets the alerts
+component publish, below `{topic_root}`: the broker's ACL is derived from the same table
+and would refuse anything else (PUBACK "Not authorized", a delivery retried until it
+fails). `check_target` says so when the settings are loaded, before anything starts.
 """
 
 from __future__ import annotations
@@ -13,7 +18,28 @@ from typing import Any
 
 from alerts.delivery import ChannelContext, DeliveryError, register_channel
 from alerts.routing.notification import Notification
+from contract.topics import Role, published_by
 from mqttlink.publisher import Publisher, PublishTimeout
+
+ROOT_PLACEHOLDER = "{topic_root}"
+
+
+def check_target(target: str) -> str:
+    """The target, or ValueError naming it when it is not a topic the service may publish."""
+    levels = target.split("/")
+    allowed = published_by(Role.ALERTS)
+    if levels[0] == ROOT_PLACEHOLDER and any(s.admits(levels[1:]) for s in allowed):
+        return target
+    declared = ", ".join(f"{ROOT_PLACEHOLDER}/{s.pattern}" for s in allowed)
+    hint = (
+        f" (start it with {ROOT_PLACEHOLDER}, the topic root is a setting)"
+        if levels[0] != ROOT_PLACEHOLDER
+        else ""
+    )
+    raise ValueError(
+        f"mqtt target {target!r} is not a topic the service publishes, the broker would "
+        f"refuse it{hint}; declared: {declared}"
+    )
 
 
 @register_channel("mqtt")

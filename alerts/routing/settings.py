@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from alerts.routing.matchers import Matcher, MatcherError
 from contract.codes import Severity
+from contract.topics import notice_topic
 
 
 def _check_matchers(items: list[str]) -> list[str]:
@@ -43,7 +44,10 @@ class Integration(BaseModel):
         description=(
             "URL, MQTT topic, e-mail address or phone number. May hold placeholders filled "
             "from the notification: {site_id}, {district}, {device_id}, {kind}, {code}, "
-            "{topic_root}, and {contact.KEY} from the site's registry entry (extra.contact)."
+            "{topic_root}, and {contact.KEY} from the site's registry entry (extra.contact). "
+            "An MQTT target is a topic the service publishes, below {topic_root} "
+            "(contract.topics.TOPICS; the broker's ACL refuses others): "
+            "{topic_root}/notices/{site_id}."
         ),
     )
     send_resolved: bool = Field(
@@ -60,6 +64,15 @@ class Integration(BaseModel):
         if value not in CHANNELS:
             raise ValueError(f"unknown channel {value!r}; known: {', '.join(sorted(CHANNELS))}")
         return value
+
+    @model_validator(mode="after")
+    def _mqtt_target_declared(self) -> Integration:
+        # the broker's ACL only lets the service publish the contract's topics
+        if self.channel == "mqtt":
+            from alerts.channels.mqtt import check_target
+
+            check_target(self.target)
+        return self
 
 
 class RouteSettings(BaseModel):
@@ -231,7 +244,9 @@ def _default_receivers() -> dict[str, list[Integration]]:
         "default": [],
         "bureau-duty": [],
         # the operator's app or screen subscribes to its site's notices
-        "kitchen-operator": [Integration(channel="mqtt", target="{topic_root}/notices/{site_id}")],
+        "kitchen-operator": [
+            Integration(channel="mqtt", target=notice_topic("{topic_root}", "{site_id}"))
+        ],
     }
 
 

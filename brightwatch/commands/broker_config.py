@@ -1,18 +1,23 @@
 """`brightwatch broker-config`: Mosquitto's password and ACL files from the device registry.
 
 quality.md, Security: per-device credentials and ACLs, anonymous access off, a device
-publishes only under its own id. One broker user per registered device:
+publishes only under its own id. The ACL is derived from the contract's topic table
+(`contract.topics.TOPICS`: every topic, who publishes it, who reads it), the same table
+the publishers build their topics from, so the broker lets through exactly what the
+service and the devices publish and nothing else:
 
-- elevator terminal `elevator/<elevator_id>`: read/write `<root>/elevators/<elevator_id>/#`
-- camera agent `camera/<site_id>/<camera_id>`: read/write
-  `<root>/kitchens/<site_id>/cameras/<camera_id>/#`
+- elevator terminal `elevator/<elevator_id>`: writes `<root>/elevators/<elevator_id>/<channel>`
+- camera agent `camera/<site_id>/<camera_id>`: writes
+  `<root>/kitchens/<site_id>/cameras/<camera_id>/<channel>`
+- a kitchen's operator `operator/<site_id>`: reads `<root>/notices/<site_id>`
+- one user per service component (`service/<name>`), with the reads and writes of its
+  role in the table and nothing else.
 
-and one user per service component (`service/<name>`), each with the reads and writes its
-job needs and nothing else. Passwords are kept between runs (the credentials file is
-read back, so re-running after registering new devices does not lock the old ones out);
-a service's password comes from the environment (`MQTT_<NAME>_PASSWORD`, as in
-`.env`) when set. Hashes are Mosquitto's PBKDF2-SHA512 format (`$7$`), the one
-`mosquitto_passwd` writes, computed here so the broker host needs no extra tool.
+Passwords are kept between runs (the credentials file is read back, so re-running after
+registering new devices does not lock the old ones out); a service's password comes from
+the environment (`MQTT_<NAME>_PASSWORD`, as in `.env`) when set. Hashes are Mosquitto's
+PBKDF2-SHA512 format (`$7$`), the one `mosquitto_passwd` writes, computed here so the
+broker host needs no extra tool.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 import click
 
 from brightwatch.cli import main, settings_from_env
+from contract.topics import Role, grants
 
 log = logging.getLogger(__name__)
 
@@ -47,39 +53,43 @@ SALT_BYTES = 12
 @dataclass(frozen=True)
 class BrokerUser:
     username: str
-    kind: str  # elevator, camera, service
-    device: str  # elevator_id, site_id/camera_id, or the service name
+    kind: str  # elevator, camera, operator, service
+    device: str  # elevator_id, site_id/camera_id, site_id, or the service name
     rules: tuple[tuple[str, str], ...]  # (access, topic filter) with access read|write|readwrite
 
 
+# service component -> its role in the topic table (None: it publishes and reads no topic)
+SERVICES: tuple[tuple[str, Role | None], ...] = (
+    ("ingest", Role.INGEST),  # stores what devices publish
+    ("rules", Role.RULES),  # elevator fault rules
+    ("vision", Role.VISION),  # frames and edge detections
+    ("alerts", Role.ALERTS),  # outbox relay (alerts, tickets) and the MQTT notification channel
+    ("api", None),  # the HTTP app only holds a connection for /healthz
+    ("integrator", Role.INTEGRATOR),  # upstream platforms consume alerts and tickets
+    ("health", None),  # the container health check
+)
+# topics of the broker itself, outside the contract's root
+BROKER_TOPICS: dict[str, tuple[tuple[str, str], ...]] = {
+    "health": (("read", "$SYS/broker/uptime"),),
+}
+
+
+def rules_of(root: str, role: Role, **scope: str) -> tuple[tuple[str, str], ...]:
+    """Mosquitto ACL rules for a role of the topic table, scoped to its own ids."""
+    access = {(True, False): "write", (False, True): "read", (True, True): "readwrite"}
+    return tuple((access[pub, read], f) for f, pub, read in grants(root, role, **scope))
+
+
 def service_users(root: str) -> list[BrokerUser]:
-    """The service components' users: what each reads and writes (product.md, The flow)."""
-    devices_in = (("read", f"{root}/elevators/#"), ("read", f"{root}/kitchens/#"))
+    """The service components' users: what each reads and writes (contract.topics.TOPICS)."""
     return [
-        # ingest stores everything devices publish
-        BrokerUser("service/ingest", "service", "ingest", devices_in),
-        # elevator fault rules read terminal traffic only
-        BrokerUser("service/rules", "service", "rules", (("read", f"{root}/elevators/#"),)),
-        # the vision worker reads frames and edge detections
-        BrokerUser("service/vision", "service", "vision", (("read", f"{root}/kitchens/#"),)),
-        # the alerts component publishes the outbox: alert and ticket lifecycle messages
         BrokerUser(
-            "service/alerts",
+            f"service/{name}",
             "service",
-            "alerts",
-            (("readwrite", f"{root}/alerts/#"), ("readwrite", f"{root}/tickets/#")),
-        ),
-        # the HTTP app only holds a connection for /healthz
-        BrokerUser("service/api", "service", "api", (("read", f"{root}/alerts/#"),)),
-        # integrators (96333 platform, provincial platform) consume alerts and tickets
-        BrokerUser(
-            "service/integrator",
-            "service",
-            "integrator",
-            (("read", f"{root}/alerts/#"), ("read", f"{root}/tickets/#")),
-        ),
-        # the container health check subscribes to the broker's uptime
-        BrokerUser("service/health", "service", "health", (("read", "$SYS/broker/uptime"),)),
+            name,
+            (rules_of(root, role) if role else ()) + BROKER_TOPICS.get(name, ()),
+        )
+        for name, role in SERVICES
     ]
 
 
@@ -87,7 +97,7 @@ def device_users(
     root: str, elevators: Iterable[str], cameras: Iterable[tuple[str, str]]
 ) -> list[BrokerUser]:
     users = [
-        BrokerUser(f"elevator/{e}", "elevator", e, (("readwrite", f"{root}/elevators/{e}/#"),))
+        BrokerUser(f"elevator/{e}", "elevator", e, rules_of(root, Role.ELEVATOR, elevator_id=e))
         for e in elevators
     ]
     users += [
@@ -95,11 +105,19 @@ def device_users(
             f"camera/{s}/{c}",
             "camera",
             f"{s}/{c}",
-            (("readwrite", f"{root}/kitchens/{s}/cameras/{c}/#"),),
+            rules_of(root, Role.CAMERA, site_id=s, camera_id=c),
         )
         for s, c in cameras
     ]
     return users
+
+
+def operator_users(root: str, kitchens: Iterable[str]) -> list[BrokerUser]:
+    """One read user per kitchen: its operator's app or screen reads the site's notices."""
+    return [
+        BrokerUser(f"operator/{s}", "operator", s, rules_of(root, Role.OPERATOR, site_id=s))
+        for s in kitchens
+    ]
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -119,9 +137,10 @@ def new_password() -> str:
 
 def acl_text(users: Iterable[BrokerUser]) -> str:
     lines = [
-        "# Generated by `brightwatch broker-config` from the device registry; do not edit.",
-        "# Anything not granted here is refused (mosquitto denies by default once an",
-        "# acl_file is set): a device may publish only under its own id.",
+        "# Generated by `brightwatch broker-config` from the device registry and the",
+        "# contract's topic table (contract.topics.TOPICS); do not edit. Anything not granted",
+        "# here is refused (mosquitto denies by default once an acl_file is set): a device",
+        "# publishes only under its own id, an operator reads only its own site's notices.",
         "",
     ]
     for u in users:
@@ -171,23 +190,35 @@ def _write_private(path: Path, text: str, mode: int) -> None:
     os.replace(tmp, path)
 
 
-def load_registry(conn: Any) -> tuple[list[str], list[tuple[str, str]]]:
+@dataclass(frozen=True)
+class Registry:
+    """What the broker needs to know of the registry: who may log in."""
+
+    elevators: list[str]
+    cameras: list[tuple[str, str]]  # (site_id, camera_id)
+    kitchens: list[str]  # site_id of every kitchen (its operator's notices)
+
+
+def load_registry(conn: Any) -> Registry:
     elevators = [r[0] for r in conn.execute("SELECT elevator_id FROM elevator ORDER BY 1")]
     cameras = [
         (r[0], r[1]) for r in conn.execute("SELECT site_id, camera_id FROM camera ORDER BY 1, 2")
     ]
-    return elevators, cameras
+    kitchens = [
+        r[0] for r in conn.execute("SELECT site_id FROM site WHERE kind = 'kitchen' ORDER BY 1")
+    ]
+    return Registry(elevators, cameras, kitchens)
 
 
 def write_broker_files(
-    out: Path,
-    root: str,
-    elevators: Iterable[str],
-    cameras: Iterable[tuple[str, str]],
-    env: Mapping[str, str],
+    out: Path, root: str, registry: Registry, env: Mapping[str, str]
 ) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
-    users = service_users(root) + device_users(root, elevators, cameras)
+    users = (
+        service_users(root)
+        + device_users(root, registry.elevators, registry.cameras)
+        + operator_users(root, registry.kitchens)
+    )
     passwords = choose_passwords(users, read_credentials(out / CREDENTIALS_FILE), env)
     # the broker reads passwd and acl (it may run as another user: world-readable hashes
     # are what mosquitto_passwd leaves too); the clear-text credentials stay private
@@ -209,22 +240,23 @@ def write_broker_files(
     help=f"Folder for {PASSWORD_FILE}, {ACL_FILE} and {CREDENTIALS_FILE} (kept private).",
 )
 def broker_config(out: Path) -> None:
-    """Write Mosquitto's password and ACL files for every registered device and service.
+    """Write Mosquitto's password and ACL files for every registered device, kitchen
+    operator and service.
 
-    Re-run after registering devices, then send the broker SIGHUP to reload them.
+    Re-run after registering devices or kitchens, then send the broker SIGHUP to reload them.
     """
     import psycopg
 
     settings = settings_from_env()
     try:
         with psycopg.connect(settings.database_url.get_secret_value()) as conn:
-            elevators, cameras = load_registry(conn)
+            registry = load_registry(conn)
     except psycopg.Error as exc:
         from brightwatch.logs import redact
 
         click.echo(f"error: cannot read the registry: {redact(str(exc)).strip()}", err=True)
         sys.exit(1)
-    counts = write_broker_files(out, settings.topic_root, elevators, cameras, os.environ)
+    counts = write_broker_files(out, settings.topic_root, registry, os.environ)
     click.echo(
         f"wrote {out / PASSWORD_FILE}, {out / ACL_FILE}, {out / CREDENTIALS_FILE}: "
         + ", ".join(f"{n} {kind} users" for kind, n in counts.items())

@@ -138,7 +138,7 @@ def test_every_channel_reaches_its_real_receiver_and_history_records_delivery(
                 {"channel": "webhook", "target": webhook.url + "/alertmanager"},
                 {"channel": "email", "target": "duty@bureau.example, chief@bureau.example"},
                 {"channel": "sms", "target": "+86 138 0000 0000"},
-                {"channel": "mqtt", "target": "{topic_root}/notify/{site_id}"},
+                {"channel": "mqtt", "target": "{topic_root}/notices/{site_id}"},
             ],
             "firm": [],
             "kitchen-operator": [],
@@ -151,7 +151,7 @@ def test_every_channel_reaches_its_real_receiver_and_history_records_delivery(
     )
     with (
         psycopg.connect(db_url, autocommit=True) as conn,
-        Collector(broker.port, ["bw/notify/#"]) as mqtt,
+        Collector(broker.port, ["bw/notices/#"]) as mqtt,
     ):
         h = Harness(conn, settings)
         change = h.kitchen("RODENT", "cam3", "K7", severity="T1")
@@ -191,8 +191,8 @@ def test_every_channel_reaches_its_real_receiver_and_history_records_delivery(
         assert sent["mobile"] == "+86 138 0000 0000" and sent["sign"] == "brightwatch"
         assert "RODENT" in sent["content"] and "K7" in sent["content"]
         # MQTT: on the broker
-        wait_until(lambda: mqtt.on("bw/notify/K7"), what="MQTT notification")
-        assert json.loads(mqtt.on("bw/notify/K7")[0].payload)["receiver"] == "ops"
+        wait_until(lambda: mqtt.on("bw/notices/K7"), what="MQTT notification")
+        assert json.loads(mqtt.on("bw/notices/K7")[0].payload)["receiver"] == "ops"
         assert h.history(change.alert.id).count("notification_delivered") == 4
         assert n["alert_ids"] == [change.alert.id]
 

@@ -145,21 +145,25 @@ def test_device_publishes_only_under_its_own_id(locked_broker, topic_root: str) 
         e1.publish(f"{topic_root}/elevators/E1/status", b"E1 own")
         cam.publish(f"{topic_root}/kitchens/S1/cameras/C2/frame", b"C1 as C2")
         cam.publish(f"{topic_root}/elevators/E1/status", b"C1 as E1")
-        cam.publish(f"{topic_root}/kitchens/S1/cameras/C1/frame", b"C1 own")
+        # ingest reads a camera's availability (its frames are the vision worker's)
+        cam.publish(f"{topic_root}/kitchens/S1/cameras/C1/availability", b"C1 own")
         _wait_for(ingest, b"E1 own")
         _wait_for(ingest, b"C1 own")
         got = {p for _, p in ingest.messages}
         assert got == {b"E1 own", b"C1 own"}, got
         # a device cannot pose as the service either
         e1.publish(f"{topic_root}/alerts/elevator/E1", b"forged alert")
-        alerts = Client(broker.port, "service/alerts", creds["service/alerts"]).start()
-        alerts.c.subscribe(f"{topic_root}/alerts/#", 1)
-        assert alerts.subscribed.wait(10)
+        integrator = Client(broker.port, "service/integrator", creds["service/integrator"])
+        integrator.start()
+        integrator.c.subscribe(f"{topic_root}/alerts/#", 1)
+        assert integrator.subscribed.wait(10)
         e1.publish(f"{topic_root}/alerts/elevator/E1", b"forged alert 2")
+        alerts = Client(broker.port, "service/alerts", creds["service/alerts"]).start()
         alerts.publish(f"{topic_root}/alerts/elevator/E1", b"real alert")
-        _wait_for(alerts, b"real alert")
-        assert [p for _, p in alerts.messages] == [b"real alert"]
+        _wait_for(integrator, b"real alert")
+        assert [p for _, p in integrator.messages] == [b"real alert"]
         alerts.stop()
+        integrator.stop()
     finally:
         for c in (ingest, e1, cam):
             c.stop()
@@ -189,8 +193,10 @@ def test_rerun_keeps_passwords_and_adds_new_devices(
     assert {k: second[k] for k in first} == first
     assert "elevator/E3" in second and second["elevator/E3"] not in first.values()
     assert (out / "credentials.csv").stat().st_mode & 0o077 == 0
+    assert second["operator/S1"] == first["operator/S1"]
     acl = (out / "acl").read_text()
-    assert f"user elevator/E3\ntopic readwrite {topic_root}/elevators/E3/#\n" in acl
+    assert f"user elevator/E3\ntopic write {topic_root}/elevators/E3/status\n" in acl
+    assert f"user operator/S1\ntopic read {topic_root}/notices/S1\n" in acl
 
 
 def test_hash_is_mosquitto_passwd_format(tmp_path: Path) -> None:
