@@ -2,7 +2,8 @@
 
 Each loop is `loop(runtime, stop)` and runs in its own thread: the outbox relay (alert
 and ticket messages to MQTT), the delivery worker (webhooks, e-mail, SMS ...), and the
-clocks of later capabilities (SLA timers, escalations) registered in LOOPS.
+clocks of later capabilities (SLA timers, escalations) registered in LOOPS. Each reports
+its progress (`alerts.outbox`, `alerts.delivery`, `alerts.<clock>`) for /healthz.
 
 A clock loop (`clock_loop`) calls its steps, each `step(conn) -> work done`, every tick
 on one autocommit connection; the steps read the time from the runtime's clock and keep
@@ -20,6 +21,7 @@ import psycopg
 
 from alerts.delivery import ChannelContext, DeliveryWorker
 from alerts.outbox import OutboxRelay
+from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
 from dashboards import rollup as fleet_rollup
 from mqttlink.publisher import Publisher
@@ -29,10 +31,27 @@ log = logging.getLogger(__name__)
 Loop = Callable[[Runtime, threading.Event], None]
 
 
+class ReportingRelay(OutboxRelay):
+    """The outbox relay, reporting each pass that went through (progress
+    `alerts.outbox`; its failures are the relay's own count)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.beat = Beat(failures=lambda: self.failures)
+
+    def relay_once(self, conn: psycopg.Connection[Any]) -> int:
+        published = super().relay_once(conn)
+        self.beat.good()
+        return published
+
+
 def outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
     publisher = Publisher(runtime.broker, runtime.client_id("alerts-relay"))
     runtime.health["mqtt-alerts"] = publisher.connected.is_set
-    relay = OutboxRelay(runtime.database_url, publisher, batch=runtime.settings.alerts.outbox_batch)
+    relay = ReportingRelay(
+        runtime.database_url, publisher, batch=runtime.settings.alerts.outbox_batch
+    )
+    runtime.progress["alerts.outbox"] = relay.beat
     try:
         relay.run(stop)
     finally:
@@ -45,15 +64,19 @@ Step = Callable[[psycopg.Connection[Any]], Any]
 def clock_loop(
     runtime: Runtime, stop: threading.Event, name: str, tick_s: float, steps: Sequence[Step]
 ) -> None:
-    """Run `steps` every `tick_s` until stopped, reconnecting after database errors."""
+    """Run `steps` every `tick_s` until stopped, reconnecting after database errors.
+    Progress: `alerts.<name>`, a good pass when every step went through."""
+    beat = runtime.progress[f"alerts.{name}"] = Beat()
     while not stop.is_set():
         try:
             with psycopg.connect(runtime.database_url, autocommit=True) as conn:
                 while not stop.is_set():
                     for step in steps:
                         step(conn)
+                    beat.good()
                     stop.wait(tick_s)
         except psycopg.Error as exc:
+            beat.failed()
             log.warning("%s clock: %s; retrying", name, exc)
             stop.wait(min(5.0, tick_s * 2))
 
@@ -65,12 +88,14 @@ def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
     context = ChannelContext(
         runtime.settings.alerts.channels, runtime.broker, runtime.client_id("alerts-delivery")
     )
-    DeliveryWorker(
+    worker = DeliveryWorker(
         runtime.database_url,
         runtime.clock,
         context=context,
         on_outcome=pipeline_of(runtime).on_delivery_outcome,
-    ).run(stop)
+    )
+    runtime.progress["alerts.delivery"] = loop_progress(worker)
+    worker.run(stop)
 
 
 def notify_loop(runtime: Runtime, stop: threading.Event) -> None:

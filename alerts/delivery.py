@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -197,6 +198,17 @@ class DeliveryWorker:
         self._channels: dict[str, Channel] = {}
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._in_flight: dict[int, Future[None]] = {}
+        # progress, the figures mqttlink's consumers keep (the service's /healthz reads them)
+        self.batches = 0
+        self.failures = 0
+        self.consecutive_failures = 0
+        self.failing_since: float | None = None
+        self.last_commit_at: float | None = None
+
+    @property
+    def backlog(self) -> int:
+        """Attempts in flight."""
+        return len(self._in_flight)
 
     def _channel(self, key: str) -> tuple[Channel, ThreadPoolExecutor]:
         if key not in self._channels:
@@ -282,10 +294,17 @@ class DeliveryWorker:
                     "UPDATE delivery SET state = 'failed', last_error = %s WHERE id = %s",
                     (f"unknown channel {channel_key}", delivery_id),
                 )
+                DELIVERIES.labels(channel_key, "failed").inc()
                 continue
             channel, pool = self._channel(channel_key)
             self._in_flight[delivery_id] = pool.submit(channel.send, target, payload, subject)
         return len(rows)
+
+    def _went_through(self) -> None:
+        self.batches += 1
+        self.consecutive_failures = 0
+        self.failing_since = None
+        self.last_commit_at = time.time()
 
     def drain(self, conn: psycopg.Connection[Any], timeout: float = 30.0) -> None:
         """Wait for attempts in flight and record them (tests, shutdown)."""
@@ -300,9 +319,14 @@ class DeliveryWorker:
                 with psycopg.connect(self.database_url, autocommit=True) as conn:
                     while not stop.is_set():
                         self.step(conn)
+                        self._went_through()
                         stop.wait(poll_s)
                     self.drain(conn, timeout=5.0)
             except psycopg.Error as exc:
+                self.failures += 1
+                self.consecutive_failures += 1
+                if self.failing_since is None:
+                    self.failing_since = time.time()
                 log.warning("delivery worker: %s; retrying", exc)
                 stop.wait(1.0)
         for pool in self._pools.values():

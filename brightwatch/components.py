@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from brightwatch.health import ProcessHealth
 from brightwatch.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ def resolve(name: str) -> ComponentRun:
 
 
 class ComponentSet:
-    """Runs components in threads; the first one to fail stops them all."""
+    """Runs components in threads; the first one to fail stops them all. Beside them the
+    process's health (brightwatch.health): heartbeat rows and, with BW_METRICS_ADDR, the
+    /metrics and /healthz server."""
 
     def __init__(self, runtime: Runtime, names: Sequence[str]) -> None:
         self.runtime = runtime
@@ -40,6 +43,7 @@ class ComponentSet:
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
         self.failed: list[str] = []
+        self.health = ProcessHealth(runtime, self.stop)
 
     def _guard(self, name: str, run: ComponentRun) -> None:
         try:
@@ -55,6 +59,9 @@ class ComponentSet:
                 self.stop.set()
 
     def start(self) -> None:
+        """Start the health server (OSError when BW_METRICS_ADDR is taken), then the
+        components."""
+        self.health.start()
         for name, run in self.runs.items():
             t = threading.Thread(
                 target=self._guard, args=(name, run), name=f"bw-{name}", daemon=True
@@ -73,3 +80,4 @@ class ComponentSet:
             t.join(timeout)
             if t.is_alive():
                 log.warning("%s did not stop within %.0f s", t.name, timeout)
+        self.health.close()

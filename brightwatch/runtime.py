@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from alerts.store import AlertStore
+from brightwatch.progress import ProgressSource, Verdict, Watch
 from brightwatch.settings import Settings
 from mqttlink.client import BrokerAddress, parse_mqtt_url
 
@@ -37,6 +38,9 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     # name -> probe; /healthz reports each (e.g. "mqtt": the ingest consumer is connected)
     health: dict[str, HealthProbe] = field(default_factory=dict)
+    # name -> progress of a loop (brightwatch.progress): "elevators", "alerts.outbox", ...;
+    # /healthz names the stuck ones, the heartbeat writes them for the API's /healthz
+    progress: dict[str, ProgressSource] = field(default_factory=dict)
     # set once every component of this process has started
     started: threading.Event = field(default_factory=threading.Event)
 
@@ -47,6 +51,15 @@ class Runtime:
     @cached_property
     def broker(self) -> BrokerAddress:
         return broker_of(self.settings)
+
+    @cached_property
+    def watch(self) -> Watch:
+        h = self.settings.health
+        return Watch(h.failing_after_s, h.stalled_after_s)
+
+    def verdicts(self) -> list[Verdict]:
+        """Every progress source of this process, judged now."""
+        return [self.watch.judge(name, source()) for name, source in list(self.progress.items())]
 
     def client_id(self, component: str, n: int = 0) -> str:
         """Stable per instance and component, so persistent sessions survive restarts."""

@@ -28,7 +28,12 @@ def run_service(settings: Settings, names: Sequence[str]) -> int:
         redact_url(settings.mqtt_url.get_secret_value()),
     )
     with stop_on_signals(components.stop):
-        components.start()
+        try:
+            components.start()
+        except OSError as exc:  # BW_METRICS_ADDR taken or not ours
+            log.error("cannot serve metrics on BW_METRICS_ADDR=%s: %s", settings.metrics_addr, exc)
+            components.shutdown()
+            return 1
         components.wait()
     components.shutdown()
     if components.failed:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -35,6 +35,56 @@ ENV_PREFIX = "BW_"
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "brightwatch"
+
+
+def _check_host_port(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port")
+    return value
+
+
+class HealthSettings(BaseModel):
+    """When a component counts as stuck, and how processes report it (section `[health]`).
+
+    The defaults show a stuck rules worker within a minute (quality.md): a batch failing
+    for `failing_after_s`, or messages waiting with no good batch for `stalled_after_s`,
+    is seen by the process at once and by the API's /healthz within a heartbeat."""
+
+    failing_after_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        title="Stuck after failing for",
+        description="A component whose batches (or loop passes) have failed without a good one in between for this long is stuck.",
+    )
+    stalled_after_s: float = Field(
+        45.0,
+        gt=0,
+        le=3600,
+        title="Stuck after waiting work for",
+        description="A component with messages waiting and no good batch for this long is stuck (idle with nothing waiting is healthy). Keep it above the longest normal batch.",
+    )
+    heartbeat_interval_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        title="Heartbeat interval",
+        description="How often each process writes its components' progress to the component_heartbeat table (what the API's /healthz shows of the whole system).",
+    )
+    heartbeat_stale_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        title="Silent after",
+        description="A replica whose heartbeat is older than this is reported silent (stopped or hung) by the API's /healthz.",
+    )
+    heartbeat_forget_s: float = Field(
+        3600.0,
+        gt=0,
+        title="Forget after",
+        description="Heartbeats older than this are deleted: the replica was removed or replaced. A clean stop deletes its own at once.",
+    )
 
 
 class Settings(BaseSettings):
@@ -67,6 +117,11 @@ class Settings(BaseSettings):
         "127.0.0.1:8000",
         title="HTTP listen address",
         description="host:port of the API and console.",
+    )
+    metrics_addr: str | None = Field(
+        None,
+        title="Metrics and health address",
+        description="host:port where this process serves /metrics and /healthz (its own components only); for processes without the API. Unset: not served.",
     )
     data_dir: Path = Field(
         default_factory=default_data_dir,
@@ -109,6 +164,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings, title="Alert handling")
     api: ApiSettings = Field(default_factory=ApiSettings, title="HTTP app")
     edge: EdgeSettings = Field(default_factory=EdgeSettings, title="Edge agents")
+    health: HealthSettings = Field(default_factory=HealthSettings, title="Health and heartbeats")
 
     @field_validator("database_url")
     @classmethod
@@ -137,10 +193,12 @@ class Settings(BaseSettings):
     @field_validator("http_addr")
     @classmethod
     def _check_http_addr(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be host:port")
-        return value
+        return _check_host_port(value)
+
+    @field_validator("metrics_addr")
+    @classmethod
+    def _check_metrics_addr(cls, value: str | None) -> str | None:
+        return _check_host_port(value) if value else None
 
     @field_validator("topic_root")
     @classmethod

@@ -1,8 +1,10 @@
 """`brightwatch healthcheck`: the container health check of a worker (compose.yaml).
 
 Exit 0 when what the worker depends on answers: the database, the broker with the
-worker's own credentials and, with `--http`, the app's /healthz. A worker process that
-dies ends its container (restart policy); this catches one that runs but cannot work.
+worker's own credentials and the process's own /healthz: at BW_METRICS_ADDR when set
+(503 when one of its components is stuck), or the URL given with `--http`. A worker
+process that dies ends its container (restart policy); this catches one that runs but
+cannot work.
 """
 
 from __future__ import annotations
@@ -65,15 +67,36 @@ def _http_ok(url: str) -> str | None:
         r = httpx.get(url, timeout=5)
     except httpx.HTTPError as exc:
         return f"http: {type(exc).__name__}"
-    return None if r.status_code == 200 else f"http: {r.status_code} {r.text[:200]}"
+    if r.status_code == 200:
+        return None
+    try:  # /healthz names what is wrong in `detail`
+        said = str(r.json()["detail"])
+    except (ValueError, KeyError, TypeError):
+        said = r.text
+    return f"http: {r.status_code} {said[:500]}"
+
+
+def metrics_healthz(metrics_addr: str) -> str:
+    """The /healthz URL of a process serving on `metrics_addr` (a wildcard host: loopback)."""
+    host, _, port = metrics_addr.rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}/healthz"
 
 
 @main.command()
-@click.option("--http", "http_url", default=None, help="Also require 200 from this URL.")
+@click.option(
+    "--http",
+    "http_url",
+    default=None,
+    help="Also require 200 from this URL (default: /healthz on BW_METRICS_ADDR when set).",
+)
 @click.option("--no-broker", is_flag=True, help="Skip the broker check.")
 def healthcheck(http_url: str | None, no_broker: bool) -> None:
-    """Exit 0 when the database, the broker and (optionally) /healthz answer."""
+    """Exit 0 when the database, the broker and the process's /healthz answer."""
     settings = settings_from_env()
+    if http_url is None and settings.metrics_addr:
+        http_url = metrics_healthz(settings.metrics_addr)
     problems = [_database_ok(settings.database_url.get_secret_value())]
     if not no_broker:
         problems.append(_broker_ok(settings))
