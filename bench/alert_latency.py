@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -380,6 +381,58 @@ def summarize(values: list[float]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    work = Path(tempfile.mkdtemp(prefix="bw-bench-latency-"))
+    pg, broker, db_url, mqtt_url = _start_servers(work)
+    port = int(mqtt_url.rsplit(":", 1)[1].strip("/"))
+    root = f"bench{uuid.uuid4().hex[:6]}"
+    serves = _start_service(args.components, work, db_url, mqtt_url, root)
+    listener = AlertListener(port, root)
+    publisher = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=f"bench-probe-{uuid.uuid4().hex[:6]}",
+        protocol=mqtt.MQTTv5,
+    )
+    publisher.connect("127.0.0.1", port)
+    publisher.loop_start()
+    result: dict[str, Any] = {}
+    try:
+        listener.ready.wait(10)
+        _wait_ready(publisher, root, db_url)
+        measured = _measure(args, port, root, serves, listener, publisher)
+        result = _figures(args, argv, measured)
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+        listener.close()
+        _stop_service(serves)
+        if broker:
+            broker.stop()
+        if pg:
+            pg.stop("immediate")
+    if not result:
+        print(f"alert_latency: failed; see the serve-*.log files in {work}", file=sys.stderr)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    t, i = result["timer"], result["immediate"]
+    print(
+        f"alert_latency: {result['background']['achieved_msg_s']:.0f} msg/s background "
+        f"({args.components}); beyond the window: timer p50 {t['p50_ms']} ms p99 {t['p99_ms']} ms, "
+        f"immediate p50 {i['p50_ms']} ms p99 {i['p99_ms']} ms; "
+        f"missing {len(measured.missing)}/{len(measured.probes)}; "
+        f"service {result['service_cpu_us_per_msg']} µs CPU/msg"
+    )
+    if measured.sent < 0.9 * args.rate * args.load_s:
+        print(
+            f"alert_latency: the load generator fell short ({measured.sent} sent)", file=sys.stderr
+        )
+        return 1
+    return 0 if not measured.missing else 1
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         "--rate", type=float, default=10_000, help="background status messages per second"
@@ -401,8 +454,14 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(
             f"--load-s must leave room for the {WINDOW_S:.0f} s window (at least {WINDOW_S + 15:.0f})"
         )
+    return args
 
-    work = Path(tempfile.mkdtemp(prefix="bw-bench-latency-"))
+
+def _start_servers(
+    work: Path,
+) -> tuple[EmbeddedPostgres | None, EmbeddedBroker | None, str, str]:
+    """A private PostgreSQL and broker under `work`, unless BW_DATABASE_URL / BW_MQTT_URL
+    name servers to use. Returns the private ones (to stop) and both URLs."""
     pg = broker = None
     db_url = os.environ.get("BW_DATABASE_URL")
     mqtt_url = os.environ.get("BW_MQTT_URL")
@@ -414,8 +473,14 @@ def main(argv: list[str] | None = None) -> int:
         broker = EmbeddedBroker(work / "mqtt", persistence=False)
         broker.start()
         mqtt_url = broker.url
-    port = int(mqtt_url.rsplit(":", 1)[1].strip("/"))
-    root = f"bench{uuid.uuid4().hex[:6]}"
+    return pg, broker, db_url, mqtt_url
+
+
+def _start_service(
+    components: str, work: Path, db_url: str, mqtt_url: str, root: str
+) -> list[subprocess.Popen[bytes]]:
+    """The service as production runs it: migrated, then one `serve` process per
+    '/'-separated group of components, each with its own client ids and log file."""
     subprocess.run(
         [sys.executable, "-m", "brightwatch", "migrate"],
         cwd=REPO,
@@ -433,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         "BW_DATA_DIR": str(work / "data"),
         "BW_LOG_LEVEL": "WARNING",
     }
-    serves = [
+    return [
         subprocess.Popen(
             [sys.executable, "-m", "brightwatch", "serve", "--components", group],
             cwd=REPO,
@@ -441,119 +506,132 @@ def main(argv: list[str] | None = None) -> int:
             stdout=(work / f"serve-{n}.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
-        for n, group in enumerate(args.components.split("/"))
+        for n, group in enumerate(components.split("/"))
     ]
-    listener = AlertListener(port, root)
-    publisher = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2,
-        client_id=f"bench-probe-{uuid.uuid4().hex[:6]}",
-        protocol=mqtt.MQTTv5,
-    )
-    publisher.connect("127.0.0.1", port)
-    publisher.loop_start()
-    result: dict[str, Any] = {}
-    try:
-        listener.ready.wait(10)
-        _wait_ready(publisher, root, db_url)
-        services = [psutil.Process(p.pid) for p in serves]
 
-        def service_cpu() -> float:
-            return sum(sum(p.cpu_times()[:2]) for p in services)
 
-        cpu_before = service_cpu()
-        manager = mp.Manager()
-        load_result = manager.dict()
-        start_at = time.time() + 1.0
-        load = mp.Process(
-            target=background_load,
-            args=(port, root, args.elevators, args.rate, args.load_s, start_at, load_result),
-        )
-        load.start()
-        # probes while the load runs; the last timer fires before the load ends
-        spread = max(1.0, args.load_s - WINDOW_S - 10)
-        probes = run_probes(publisher, root, args.probes, spread, start_at + 5)
-        load.join()
-        cpu_used = service_cpu() - cpu_before
-        deadline = time.time() + WINDOW_S + 15
-        while time.time() < deadline and any(
-            p["elevator"] not in listener.arrivals for p in probes
-        ):
-            time.sleep(0.2)
-        lat: dict[str, list[float]] = {"timer": [], "immediate": []}
-        missing = []
-        for p in probes:
-            got = [
-                a
-                for a in listener.arrivals.get(p["elevator"], [])
-                if a[1]["alert"]["code"] == "TRAPPED_OUT_ZONE"
-            ]
-            if not got:
-                missing.append(p["elevator"])
-                continue
-            expected = p["published"] + (WINDOW_S if p["kind"] == "timer" else 0)
-            lat[p["kind"]].append(got[0][0] - expected)
-        sent, secs = load_result.get("sent", 0), load_result.get("seconds", 1)
-        if not sent:
-            raise RuntimeError("the background load generator failed (see above)")
-        result = {
-            "bench": "alert_latency",
-            "command": "python -m bench.alert_latency "
-            + " ".join(argv if argv is not None else sys.argv[1:]),
-            "components": args.components,
-            "background": {
-                "target_msg_s": args.rate,
-                "achieved_msg_s": round(sent / secs, 1),
-                "sent": sent,
-                "acked": load_result.get("acked", 0),
-                "elevators": args.elevators,
-                "seconds": round(secs, 1),
-            },
-            # CPU of the service processes per background message: less machine-bound
-            # than the latency on a shared box
-            "service_cpu_us_per_msg": round(cpu_used / max(sent, 1) * 1e6, 1),
-            "service_cpu_share": round(cpu_used / secs, 2),
-            "timer": summarize(lat["timer"]),
-            "immediate": summarize(lat["immediate"]),
-            "missing": missing,
-            "bar": "p99 < 500 ms beyond the confirmation window",
-            "machine": {
-                "cpus": os.cpu_count(),
-                "load_avg": os.getloadavg(),
-                "python": platform.python_version(),
-            },
-        }
-    finally:
-        publisher.disconnect()
-        publisher.loop_stop()
-        listener.close()
-        for serve in serves:
-            serve.terminate()
-        for serve in serves:
-            try:
-                serve.wait(20)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-        if broker:
-            broker.stop()
-        if pg:
-            pg.stop("immediate")
-    if not result:
-        print(f"alert_latency: failed; see the serve-*.log files in {work}", file=sys.stderr)
-        return 1
-    shutil.rmtree(work, ignore_errors=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    t, i = result["timer"], result["immediate"]
-    print(
-        f"alert_latency: {result['background']['achieved_msg_s']:.0f} msg/s background "
-        f"({args.components}); beyond the window: timer p50 {t['p50_ms']} ms p99 {t['p99_ms']} ms, "
-        f"immediate p50 {i['p50_ms']} ms p99 {i['p99_ms']} ms; missing {len(missing)}/{len(probes)}; "
-        f"service {result['service_cpu_us_per_msg']} µs CPU/msg"
+def _stop_service(serves: list[subprocess.Popen[bytes]]) -> None:
+    for serve in serves:
+        serve.terminate()
+    for serve in serves:
+        try:
+            serve.wait(20)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+
+
+@dataclass(frozen=True)
+class Measurement:
+    probes: list[dict[str, Any]]
+    latencies: dict[str, list[float]]  # seconds beyond what each probe kind is due, by kind
+    missing: list[str]  # probe elevators whose alert never arrived
+    sent: int  # background messages
+    acked: int
+    seconds: float  # the background load's duration
+    service_cpu_s: float  # user + system CPU of the serve processes while the load ran
+
+
+def _measure(
+    args: argparse.Namespace,
+    port: int,
+    root: str,
+    serves: list[subprocess.Popen[bytes]],
+    listener: AlertListener,
+    publisher: mqtt.Client,
+) -> Measurement:
+    """The background load in its own process, the probes from this one while it runs;
+    then the alerts the listener received, matched to the probes."""
+    services = [psutil.Process(p.pid) for p in serves]
+
+    def service_cpu() -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in services)
+
+    cpu_before = service_cpu()
+    manager = mp.Manager()
+    load_result = manager.dict()
+    start_at = time.time() + 1.0
+    load = mp.Process(
+        target=background_load,
+        args=(port, root, args.elevators, args.rate, args.load_s, start_at, load_result),
     )
-    if sent < 0.9 * args.rate * args.load_s:
-        print(f"alert_latency: the load generator fell short ({sent} sent)", file=sys.stderr)
-        return 1
-    return 0 if not missing else 1
+    load.start()
+    # probes while the load runs; the last timer fires before the load ends
+    spread = max(1.0, args.load_s - WINDOW_S - 10)
+    probes = run_probes(publisher, root, args.probes, spread, start_at + 5)
+    load.join()
+    cpu_used = service_cpu() - cpu_before
+    deadline = time.time() + WINDOW_S + 15
+    while time.time() < deadline and any(p["elevator"] not in listener.arrivals for p in probes):
+        time.sleep(0.2)
+    latencies, missing = _latencies(probes, listener.arrivals)
+    sent = load_result.get("sent", 0)
+    if not sent:
+        raise RuntimeError("the background load generator failed (see above)")
+    return Measurement(
+        probes=probes,
+        latencies=latencies,
+        missing=missing,
+        sent=sent,
+        acked=load_result.get("acked", 0),
+        seconds=load_result.get("seconds", 1),
+        service_cpu_s=cpu_used,
+    )
+
+
+def _latencies(
+    probes: list[dict[str, Any]], arrivals: dict[str, list[tuple[float, dict[str, Any]]]]
+) -> tuple[dict[str, list[float]], list[str]]:
+    """Seconds from when each probe's TRAPPED_OUT_ZONE was due (publication, plus the
+    confirmation window for a timer probe) to its first arrival; probes without one
+    are missing."""
+    lat: dict[str, list[float]] = {"timer": [], "immediate": []}
+    missing = []
+    for p in probes:
+        got = [
+            a
+            for a in arrivals.get(p["elevator"], [])
+            if a[1]["alert"]["code"] == "TRAPPED_OUT_ZONE"
+        ]
+        if not got:
+            missing.append(p["elevator"])
+            continue
+        expected = p["published"] + (WINDOW_S if p["kind"] == "timer" else 0)
+        lat[p["kind"]].append(got[0][0] - expected)
+    return lat, missing
+
+
+def _figures(
+    args: argparse.Namespace, argv: list[str] | None, measured: Measurement
+) -> dict[str, Any]:
+    """What bench/out/alert_latency.json records."""
+    sent, secs, cpu_used = measured.sent, measured.seconds, measured.service_cpu_s
+    return {
+        "bench": "alert_latency",
+        "command": "python -m bench.alert_latency "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "components": args.components,
+        "background": {
+            "target_msg_s": args.rate,
+            "achieved_msg_s": round(sent / secs, 1),
+            "sent": sent,
+            "acked": measured.acked,
+            "elevators": args.elevators,
+            "seconds": round(secs, 1),
+        },
+        # CPU of the service processes per background message: less machine-bound
+        # than the latency on a shared box
+        "service_cpu_us_per_msg": round(cpu_used / max(sent, 1) * 1e6, 1),
+        "service_cpu_share": round(cpu_used / secs, 2),
+        "timer": summarize(measured.latencies["timer"]),
+        "immediate": summarize(measured.latencies["immediate"]),
+        "missing": measured.missing,
+        "bar": "p99 < 500 ms beyond the confirmation window",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_avg": os.getloadavg(),
+            "python": platform.python_version(),
+        },
+    }
 
 
 def _wait_ready(client: mqtt.Client, root: str, db_url: str, timeout: float = 60) -> None:

@@ -1,5 +1,7 @@
 """Evaluation of detectors (and detector + attribute classifier) against YOLO-format
 labels: COCO-style mAP in numpy (`metrics`), running a model over a labelled set or a
-labelled video (`runner`), PNG plots (`plots`). Independent of ultralytics on purpose: the
-figures mean the same whatever backend produced the detections.
+labelled video (`runner`), PNG plots (`plots`), the set's split or the video an evaluation
+reads (`sources`), and a whole evaluation from models to report folder (`jobs`, what
+`brightwatch vision eval` runs). Independent of ultralytics on purpose: the figures mean
+the same whatever backend produced the detections.
 """
