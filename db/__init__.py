@@ -9,7 +9,6 @@ service) otherwise. Both flavours expose the same table and view names.
 
 May import: psycopg, prometheus-client, contract, the standard library. Domain packages
 keep their own SQL next to their adapters; this package owns the schema, the time-series
-upkeep, the one registry write several components share (`registry.register_cameras`:
-auto-registration), the dead letters every consumer writes (`deadletters`) and which
+upkeep, the dead letters every consumer writes (`deadletters`) and which
 database errors are transient (`errors`).
 """

@@ -54,6 +54,6 @@ policy), `writer` (the SQL adapter), `worker` (the handler: classify, policy, wr
 metrics), `maintenance` (partitions, rollups, retention), `component` (`run(runtime,
 stop)`), `metrics`, `settings`.
 
-May import: contract, db, mqttlink, psycopg, msgspec, prometheus_client, the standard
-library (and brightwatch.runtime/settings in `component` only).
+May import: contract, db, mqttlink, registry (auto-registration), psycopg, msgspec,
+prometheus_client, the standard library (and brightwatch.runtime/settings in `component` only).
 """

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from contract.topics import DeviceKind, DeviceTopic
-from db.registry import register_cameras
+from registry.auto import register_cameras, register_elevators
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +107,7 @@ class KnownDevices:
         )
         with conn.transaction():
             if elevators:
-                conn.execute(
-                    "INSERT INTO elevator (elevator_id, registered_by)"
-                    " SELECT unnest(%s::text[]), 'auto' ON CONFLICT DO NOTHING",
-                    (elevators,),
-                )
+                register_elevators(conn, elevators)
             if cameras:
                 register_cameras(conn, cameras)
         # known only once committed: a rolled-back registration must be tried again

@@ -9,8 +9,7 @@
   start weights from ONNX exports (offline tools behind `brightwatch vision train`).
 - `yoloset.py`, `frames.py`, `boxes.py`: labelled sets, frame sources, box arithmetic.
 
-May import: contract, alerts (signals and store), db, mqttlink, numpy, OpenCV, ONNX Runtime,
-prometheus-client;
-ultralytics and torch only inside the training tools and the ultralytics backend, imported
-lazily (the service runs without them).
+May import: contract, alerts (signals and store), db, mqttlink, registry (auto-registration),
+numpy, OpenCV, ONNX Runtime, prometheus-client; ultralytics and torch only inside the
+training tools and the ultralytics backend, imported lazily (the service runs without them).
 """

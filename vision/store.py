@@ -1,6 +1,6 @@
 """SQL adapter of the vision worker: camera rule states and the evidence they await
 (table vision_rule_state), the camera and site registry rows the rules are configured
-from (auto-registration is db.registry's)."""
+from (auto-registration is registry.auto's)."""
 
 from __future__ import annotations
 

@@ -60,8 +60,8 @@ from contract.payloads import (
     decode_availability,
 )
 from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
-from db.registry import register_cameras
 from mqttlink.consumer import Inbound, Rejected
+from registry.auto import register_cameras
 from vision import evidence as evidence_store
 from vision import health, jpeg, metrics
 from vision.cameras import build_config

@@ -1,5 +1,7 @@
-"""Auto-registration of unknown cameras (BW_UNKNOWN_DEVICES=accept), shared by ingest
-(camera availability) and the vision worker (frames and detections)."""
+"""Auto-registration of devices that were not registered (BW_UNKNOWN_DEVICES=accept):
+elevators and cameras first seen by ingest, cameras first seen by the vision worker.
+Rows made here say `registered_by = 'auto'`; an import or the API later completes them
+(registry.store's upserts)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+
+
+def register_elevators(conn: psycopg.Connection[Any], elevator_ids: Sequence[str]) -> None:
+    """Insert the elevators not yet known, as 'auto'."""
+    conn.execute(
+        "INSERT INTO elevator (elevator_id, registered_by)"
+        " SELECT unnest(%s::text[]), 'auto' ON CONFLICT DO NOTHING",
+        (sorted(set(elevator_ids)),),
+    )
 
 
 def register_cameras(conn: psycopg.Connection[Any], keys: Sequence[tuple[str, str]]) -> None:
