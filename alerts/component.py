@@ -23,7 +23,6 @@ from alerts.delivery import ChannelContext, DeliveryWorker
 from alerts.outbox import OutboxRelay
 from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
-from dashboards import rollup as fleet_rollup
 from mqttlink.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,6 @@ def clock_loop(
 
 
 def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
-    import alerts.channels  # noqa: F401  (registers the channel plugins)
     from brightwatch.wiring import pipeline_of
 
     context = ChannelContext(
@@ -143,7 +141,6 @@ def tickets_loop(runtime: Runtime, stop: threading.Event) -> None:
 LOOPS: dict[str, Loop] = {
     "outbox": outbox_loop,
     "delivery": delivery_loop,
-    "fleet_rollup": fleet_rollup.loop,  # the city dashboard's per-district hourly rollup
     "notify": notify_loop,
     "review": review_loop,
     "stats": stats_loop,

@@ -6,12 +6,10 @@ hands each to its channel plugin on that channel's own thread pool (a dead SMTP 
 or a slow webhook delays only its own channel), records the outcome and reschedules
 failures with exponential backoff until `max_attempts`.
 
-Channel plugins register by key (`webhook` here; mqtt, email and sms in
-`alerts.channels`). A factory is called with the worker's `ChannelContext` (channel
-settings, broker address). A channel may offer `render(notification) -> payload`: how an
-alert notification is written into the delivery row (the row stores exactly what is
-sent). The worker reports every outcome to an optional `on_outcome` callback, which the
-notification pipeline uses to write the alert history.
+The channels are the plugins of `alerts.channels` (webhook, mqtt, email, sms), each built
+once with the worker's `ChannelContext` (channel settings, broker address); importing
+this module registers them. The worker reports every outcome to an optional `on_outcome`
+callback, which the notification pipeline uses to write the alert history.
 """
 
 from __future__ import annotations
@@ -26,16 +24,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import psycopg
 from prometheus_client import Counter
 from psycopg.types.json import Jsonb
 
+from alerts.channels import CHANNELS, Channel, ChannelContext, DeliveryError
+
 if TYPE_CHECKING:
     from alerts.routing.notification import Notification
-    from mqttlink.client import BrokerAddress
 
 log = logging.getLogger(__name__)
 
@@ -44,46 +42,6 @@ DELIVERIES = Counter(
     "Delivery attempts by channel and outcome",
     ["channel", "outcome"],
 )
-
-
-class DeliveryError(RuntimeError):
-    """The receiver could not be reached or refused the message; retry later."""
-
-
-class Channel(Protocol):
-    key: str
-
-    def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
-        """Deliver or raise DeliveryError."""
-        ...
-
-
-@dataclass
-class ChannelContext:
-    """What channel plugins are built with: their settings and the broker address."""
-
-    settings: Any = None  # alerts.channels.settings.ChannelSettings
-    broker: BrokerAddress | None = None
-    client_id: str = "bw-delivery"
-
-    def channel_settings(self, key: str) -> Any:
-        if self.settings is None:
-            from alerts.channels.settings import ChannelSettings
-
-            self.settings = ChannelSettings()
-        return getattr(self.settings, key)
-
-
-ChannelFactory = Callable[[ChannelContext], Channel]
-CHANNELS: dict[str, ChannelFactory] = {}
-
-
-def register_channel(key: str) -> Callable[[ChannelFactory], ChannelFactory]:
-    def register(factory: ChannelFactory) -> ChannelFactory:
-        CHANNELS[key] = factory
-        return factory
-
-    return register
 
 
 def enqueue(
@@ -115,36 +73,6 @@ def render(channel: str, notification: Notification) -> dict[str, Any]:
     if renderer is None:
         return notification.alertmanager()
     return renderer(notification)
-
-
-@register_channel("webhook")
-class WebhookChannel:
-    """HTTP POST of the JSON payload; any 2xx is delivered.
-
-    Alert notifications are rendered as Alertmanager's webhook payload (version 4), so
-    receivers written for Alertmanager work unchanged.
-    """
-
-    key = "webhook"
-
-    def __init__(
-        self, context: ChannelContext | None = None, timeout_s: float | None = None
-    ) -> None:
-        settings = (context or ChannelContext()).channel_settings("webhook")
-        self.headers = {"User-Agent": "brightwatch", **settings.headers}
-        self.client = httpx.Client(timeout=timeout_s or settings.timeout_s, follow_redirects=False)
-
-    @staticmethod
-    def render(notification: Notification) -> dict[str, Any]:
-        return notification.alertmanager()
-
-    def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
-        try:
-            r = self.client.post(target, json=payload, headers=self.headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
-        if not 200 <= r.status_code < 300:
-            raise DeliveryError(f"HTTP {r.status_code}")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The components `brightwatch serve` can run, each `run(runtime, stop)` in its own thread."""
+"""The components `brightwatch serve` can run, each `run(runtime, stop)` in its own thread,
+and the upkeep loops that run beside them."""
 
 from __future__ import annotations
 
@@ -23,12 +24,32 @@ COMPONENTS: dict[str, str] = {
     "api": "api.component:run",
 }
 
+# Upkeep of packages that are no component: name -> (the component it runs beside,
+# "module:function"). It runs, in a thread of its own, in every process that runs that
+# component (compose and the demo included), and stops the process when it fails, as a
+# component does.
+UPKEEP: dict[str, tuple[str, str]] = {
+    # the city dashboard's per-district hourly rollup
+    "fleet_rollup": ("alerts", "dashboards.rollup:loop"),
+}
+
+
+def _imported(target: str) -> ComponentRun:
+    module_name, func = target.split(":")
+    return getattr(importlib.import_module(module_name), func)
+
 
 def resolve(name: str) -> ComponentRun:
     if name not in COMPONENTS:
         raise ValueError(f"unknown component {name!r}; choose from {', '.join(COMPONENTS)}")
-    module_name, func = COMPONENTS[name].split(":")
-    return getattr(importlib.import_module(module_name), func)
+    return _imported(COMPONENTS[name])
+
+
+def runs(names: Sequence[str]) -> dict[str, ComponentRun]:
+    """The named components and the upkeep that runs beside them, by name."""
+    found = {n: resolve(n) for n in names}
+    beside_them = {u: _imported(t) for u, (beside, t) in UPKEEP.items() if beside in found}
+    return found | beside_them
 
 
 class ComponentSet:
@@ -39,7 +60,7 @@ class ComponentSet:
     def __init__(self, runtime: Runtime, names: Sequence[str]) -> None:
         self.runtime = runtime
         self.names = list(names)
-        self.runs = {n: resolve(n) for n in self.names}
+        self.runs = runs(self.names)
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
         self.failed: list[str] = []

@@ -83,6 +83,14 @@ class KitchenViolation(StrEnum):
     CAMERA_OBSTRUCTED = "CAMERA_OBSTRUCTED"
 
 
+# The camera's own health (kitchens.md): alerts of the kitchen kind, but about the picture,
+# not the kitchen's hygiene (no review case, no hygiene score; they inhibit the camera's
+# violations).
+CAMERA_OFFLINE: str = KitchenViolation.CAMERA_OFFLINE.value
+CAMERA_OBSTRUCTED: str = KitchenViolation.CAMERA_OBSTRUCTED.value
+CAMERA_HEALTH: frozenset[str] = frozenset({CAMERA_OFFLINE, CAMERA_OBSTRUCTED})
+
+
 @dataclass(frozen=True)
 class CatalogueEntry:
     code: str

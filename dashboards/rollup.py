@@ -1,8 +1,8 @@
 """Upkeep of the dashboards' own rollup (`elevator_fleet_hourly`, migration 0070).
 
-`loop` runs in the alerts component: once at start it fills the hours it has never seen
-(up to `BACKFILL_DAYS`), then every `PERIOD_S` it recomputes the last few hours, which the
-per-elevator hourly rollup may still be changing.
+`loop` runs beside the alerts component (`brightwatch.components.UPKEEP`): once at start
+it fills the hours it has never seen (up to `BACKFILL_DAYS`), then every `PERIOD_S` it
+recomputes the last few hours, which the per-elevator hourly rollup may still be changing.
 """
 
 from __future__ import annotations

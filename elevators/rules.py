@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from contract.codes import ELEVATOR_CATALOGUE, SEVERITY_RANK
+from contract.codes import ELEVATOR_CATALOGUE, SEVERITY_RANK, Severity
 from elevators.config import RuleConfig
 from elevators.state import ElevatorState, Emitted, Features, RuleState, Sample
 
@@ -36,6 +36,13 @@ CONTROLLER_CODES = frozenset(
         "ALARM_BUTTON",
     }
 )
+
+
+def _catalogue_severity(code: str) -> str:
+    """The catalogue's severity of a code; INFO for a code it does not name (a controller
+    event passed through)."""
+    entry = ELEVATOR_CATALOGUE.get(code)
+    return entry.severity.value if entry else Severity.INFO.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +88,23 @@ class _Pass:
         return code in self.state.emitted
 
     def raise_after(
-        self, key: str, cond: bool, since: int, window: int, severity: str, why: str
+        self,
+        key: str,
+        cond: bool,
+        since: int,
+        window: int,
+        why: str,
+        *,
+        severity: str | None = None,
     ) -> None:
-        """Raise `key` once `cond` has held from `since` for `window` ms."""
+        """Raise `key` once `cond` has held from `since` for `window` ms, at the severity
+        the catalogue gives its code unless the rule says otherwise."""
         if not cond or self.is_active(key):
             return
         code = key.split("/", 1)[0]
         if code in self.cfg.disabled:
             return
+        severity = severity or _catalogue_severity(code)
         ready = since + window
         if self.now >= ready:
             self.state.rules[key] = RuleState(True, since, severity, why)
@@ -96,7 +112,7 @@ class _Pass:
             self.changes.append(_Change(key, True, since, self.now, why))
         else:
             self.dues.append(ready)
-            if severity == "P1":
+            if severity == Severity.P1:
                 self.urgent.append(ready)
 
     def clear_after(self, key: str, cond: bool, since: int, window: int, why: str) -> None:
@@ -135,7 +151,7 @@ def _power_fail(p: _Pass, f: Features, s: dict[str, int]) -> None:
             p.clear_after(key, True, s["battery"], 0, "mains power back")
     elif f.battery:
         # elevators.md: on battery >= 5 s
-        p.raise_after(key, True, s["battery"], p.cfg.power_fail_ms, "P2", "on battery power")
+        p.raise_after(key, True, s["battery"], p.cfg.power_fail_ms, "on battery power")
 
 
 def _mode_change(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -143,7 +159,7 @@ def _mode_change(p: _Pass, f: Features, s: dict[str, int]) -> None:
     r = p.rule(key)
     if f.mode != "normal":
         if r is None:
-            p.raise_after(key, True, s["mode"], 0, "INFO", f.mode)
+            p.raise_after(key, True, s["mode"], 0, f.mode)
         elif r.note != f.mode:
             # one special mode to another: the same record, updated with the new mode
             r.note = f.mode
@@ -178,7 +194,7 @@ def _trapped_out_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
         window, why = 0, "stopped outside the door zone, a person inside pressed the alarm button"
     elif _power_fail_at_once(p):
         window, why = 0, "stopped outside the door zone with a person inside during a power failure"
-    p.raise_after(key, True, since, window, "P1", why)
+    p.raise_after(key, True, since, window, why)
 
 
 def _trapped_in_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -201,7 +217,7 @@ def _trapped_in_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
         # seconds of reaching a landing, so the short (alarm) window applies
         window = p.cfg.trapped_in_alarm_ms
         why = "stopped at a landing, doors closed, a person inside during a power failure"
-    p.raise_after(key, True, since, window, "P1", why)
+    p.raise_after(key, True, since, window, why)
 
 
 def _absorb_alarm(p: _Pass, f: Features) -> None:
@@ -250,7 +266,6 @@ def _stop_out_zone(p: _Pass, f: Features, s: dict[str, int]) -> None:
         True,
         since,
         p.cfg.stop_out_ms,
-        "P2",
         f"stopped outside the door zone for {p.cfg.stop_out_ms // 1000} s",
     )
 
@@ -266,7 +281,7 @@ def _ucm(p: _Pass, f: Features, s: dict[str, int]) -> None:
         if f.closed and f.stopped:
             p.clear_after(key, True, _held(s, "closed", "stopped"), 0, "doors closed, car stopped")
     elif st.ucm_count >= p.cfg.ucm_samples:
-        p.raise_after(key, True, st.ucm_first, 0, "P1", "the car moved with doors not closed")
+        p.raise_after(key, True, st.ucm_first, 0, "the car moved with doors not closed")
 
 
 def _door_open_run(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -275,9 +290,7 @@ def _door_open_run(p: _Pass, f: Features, s: dict[str, int]) -> None:
         if f.closed:
             p.clear_after(key, True, s["closed"], 0, "doors closed")
     elif f.motion and not f.closed and p.state.door_origin == "run":
-        p.raise_after(
-            key, True, s["closed"], 0, "P1", "a door opened while running outside the zone"
-        )
+        p.raise_after(key, True, s["closed"], 0, "a door opened while running outside the zone")
 
 
 def _overtravel(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -295,22 +308,24 @@ def _overtravel(p: _Pass, f: Features, s: dict[str, int]) -> None:
                     "limit switch released, car back in range",
                 )
         elif limit:
-            p.raise_after(key, True, s[limit_name], 0, "P1", "final limit switch active")
+            p.raise_after(key, True, s[limit_name], 0, "final limit switch active")
         elif beyond:
-            p.raise_after(key, True, s[beyond_name], 0, "P1", "moving beyond the end floor")
+            p.raise_after(key, True, s[beyond_name], 0, "moving beyond the end floor")
 
 
 def _overspeed(p: _Pass, f: Features, s: dict[str, int]) -> None:
-    # elevators.md: >= 1.10 x rated for >= 1 s -> P2; >= 1.15 x rated -> P1
+    # elevators.md: >= 1.10 x rated for >= 1 s -> P2; >= 1.15 x rated -> P1. The catalogue
+    # gives OVERSPEED its worst severity (P1); the lesser P2 stage is the one rule whose
+    # severity is not the catalogue's, so it is spelled here.
     for key, over, name, severity, why in (
-        ("OVERSPEED", f.over_p2, "over_p2", "P2", "above 110 % of rated speed"),
-        ("OVERSPEED/p1", f.over_p1, "over_p1", "P1", "above 115 % of rated speed"),
+        ("OVERSPEED", f.over_p2, "over_p2", Severity.P2.value, "above 110 % of rated speed"),
+        ("OVERSPEED/p1", f.over_p1, "over_p1", None, "above 115 % of rated speed"),
     ):
         if p.is_active(key):
             if not f.over_p2:
                 p.clear_after(key, True, s["over_p2"], 0, "speed back below 110 %")
         elif over:
-            p.raise_after(key, True, s[name], p.cfg.overspeed_ms, severity, why)
+            p.raise_after(key, True, s[name], p.cfg.overspeed_ms, why, severity=severity)
 
 
 def _safety_circuit(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -326,7 +341,6 @@ def _safety_circuit(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             _held(s, "safety_open", "stopped"),
             0,
-            "P2",
             "safety circuit opened while running",
         )
     if f.supervised:
@@ -335,7 +349,6 @@ def _safety_circuit(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             _held(s, "safety_open", "supervised"),
             p.cfg.safety_open_ms,
-            "P2",
             f"safety circuit open for {p.cfg.safety_open_ms // 1000} s",
         )
 
@@ -365,7 +378,6 @@ def _door_close_fail(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             max(s["door"], watch),
             p.cfg.closing_ms,
-            "P2",
             f"door still closing after {p.cfg.closing_ms // 1000} s",
         )
     p.raise_after(
@@ -373,7 +385,6 @@ def _door_close_fail(p: _Pass, f: Features, s: dict[str, int]) -> None:
         True,
         max(s["closed"], watch),
         p.cfg.open_max_ms,
-        "P2",
         f"door open for more than {p.cfg.open_max_ms // 1000} s",
     )
 
@@ -399,13 +410,10 @@ def _door_open_fail(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             max(_held(s, "stopped", "zone", "door"), watch),
             p.cfg.opening_ms,
-            "P2",
             f"door still opening after {p.cfg.opening_ms // 1000} s",
         )
     if tries:
-        p.raise_after(
-            code + "/tries", True, p.now, 0, "P2", f"door failed to open {st.open_tries} times"
-        )
+        p.raise_after(code + "/tries", True, p.now, 0, f"door failed to open {st.open_tries} times")
 
 
 def _door_cycling(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -426,7 +434,6 @@ def _door_cycling(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             recent[-cfg.door_cycles],
             0,
-            "P3",
             f"{len(recent)} door cycles within {cfg.cycles_window_ms // 1000} s without a run",
         )
 
@@ -444,7 +451,6 @@ def _runtime_limiter(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             _held(s, "supervised", "stopped"),
             p.cfg.runtime_ms,
-            "P2",
             f"one run longer than {p.cfg.runtime_ms / 1000:.0f} s",
         )
 
@@ -460,9 +466,9 @@ def _floor_lost(p: _Pass, f: Features, s: dict[str, int]) -> None:
     if not f.motion:
         return
     if not f.floor_ok and not (f.above_top or f.below_bottom):
-        p.raise_after(key + "/range", True, s["floor_ok"], 0, "P3", "floor outside the range")
+        p.raise_after(key + "/range", True, s["floor_ok"], 0, "floor outside the range")
     if st.floor_jump_at > 0 and st.floor_jump_at >= p.now:
-        p.raise_after(key, True, st.floor_jump_at, 0, "P3", "floor jumped by more than one")
+        p.raise_after(key, True, st.floor_jump_at, 0, "floor jumped by more than one")
 
 
 def _alarm_button(p: _Pass, f: Features, s: dict[str, int]) -> None:
@@ -484,7 +490,6 @@ def _alarm_button(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             since,
             cfg.alarm_ms,
-            "P1",
             f"alarm button active in a stopped car for {cfg.alarm_ms // 1000} s",
         )
     else:
@@ -494,8 +499,8 @@ def _alarm_button(p: _Pass, f: Features, s: dict[str, int]) -> None:
             True,
             since,
             0,
-            cfg.thresholds.alarm_running_severity,
             "alarm button pressed during a normal run",
+            severity=cfg.thresholds.alarm_running_severity,  # a setting (elevators.md: logged)
         )
 
 
@@ -509,17 +514,11 @@ def _offline(p: _Pass) -> None:
             True,
             st.last_msg_ts,
             p.cfg.offline_ms,
-            "P3",
             f"no message for {p.cfg.offline_ms // 1000} s",
         )
     if st.online is False and not p.is_active(OFFLINE + "/will"):
         p.raise_after(
-            OFFLINE + "/will",
-            True,
-            st.since.get("online", p.now),
-            0,
-            "P3",
-            "terminal reported offline",
+            OFFLINE + "/will", True, st.since.get("online", p.now), 0, "terminal reported offline"
         )
 
 
@@ -577,7 +576,7 @@ def controller_event(
     key = f"{code}/controller"
     why = f"controller reports {code}" + (f": {detail}" if detail else "")
     if raised:
-        severity = ELEVATOR_CATALOGUE[code].severity.value if known else "INFO"
+        severity = _catalogue_severity(code)
         if not p.is_active(key) and code not in cfg.disabled:
             state.rules[key] = RuleState(True, ts, severity, why)
             p.changes.append(_Change(key, True, ts, p.now, why))
@@ -594,7 +593,7 @@ def offline_cleared(state: ElevatorState, cfg: RuleConfig, ts: int, why: str) ->
 
 def _severity(code: str, rules: list[RuleState]) -> str:
     if not rules:
-        return ELEVATOR_CATALOGUE[code].severity.value if code in ELEVATOR_CATALOGUE else "INFO"
+        return _catalogue_severity(code)
     return min((r.severity for r in rules), key=lambda sev: SEVERITY_RANK.get(sev, 9))
 
 

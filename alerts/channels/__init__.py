@@ -1,26 +1,37 @@
-"""Notification channel plugins behind one interface (`alerts.delivery.Channel`).
+"""Notification channel plugins behind one interface (`alerts.channels.base.Channel`).
 
-Each plugin registers by key with `@register_channel`: `webhook` (in alerts.delivery,
-Alertmanager-compatible payload), `mqtt`, `email` (SMTP) and `sms` (a generic HTTP
-gateway). Importing this package registers them all. A plugin is built with the
-delivery worker's `ChannelContext` and sends one rendered payload to one target, raising
-`DeliveryError` on failure; retries, backoff and isolation between channels are the
-delivery worker's job.
+A channel is one module here that registers its class by key with `@register_channel`,
+plus its import below (and, when it has settings, its section in `settings.py`):
+`webhook` (Alertmanager-compatible payload), `mqtt`, `email` (SMTP) and `sms` (a generic
+HTTP gateway). Importing this package registers them all; the delivery worker
+(`alerts.delivery`) does. A plugin is built with the worker's `ChannelContext` and sends
+one rendered payload to one target, raising `DeliveryError` on failure; retries, backoff
+and isolation between channels are the delivery worker's job. Receivers name channels by
+key, checked against `CHANNELS` when the settings load.
 
-May import: alerts.delivery, alerts.routing.notification, mqttlink, the standard library.
+May import: alerts.channels.base, alerts.routing.notification, mqttlink, contract, httpx, the
+standard library (never alerts.delivery, which imports the channels).
 """
 
 from __future__ import annotations
 
-from alerts.channels import email, mqtt, sms
-from alerts.delivery import CHANNELS, ChannelContext, DeliveryError, register_channel
+from alerts.channels import email, mqtt, sms, webhook
+from alerts.channels.base import (
+    CHANNELS,
+    Channel,
+    ChannelContext,
+    DeliveryError,
+    register_channel,
+)
 
 __all__ = [
     "CHANNELS",
+    "Channel",
     "ChannelContext",
     "DeliveryError",
     "email",
     "mqtt",
     "register_channel",
     "sms",
+    "webhook",
 ]

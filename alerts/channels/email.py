@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from alerts.delivery import ChannelContext, DeliveryError, register_channel
+from alerts.channels.base import ChannelContext, DeliveryError, register_channel
 from alerts.routing.notification import Notification
 
 

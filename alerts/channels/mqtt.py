@@ -16,7 +16,7 @@ import json
 import threading
 from typing import Any
 
-from alerts.delivery import ChannelContext, DeliveryError, register_channel
+from alerts.channels.base import ChannelContext, DeliveryError, register_channel
 from alerts.routing.notification import Notification
 from contract.topics import Role, published_by
 from mqttlink.publisher import Publisher, PublishTimeout

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from alerts.delivery import ChannelContext, DeliveryError, register_channel
+from alerts.channels.base import ChannelContext, DeliveryError, register_channel
 from alerts.routing.notification import Notification
 
 

@@ -12,6 +12,7 @@ from brightwatch.cli import main, settings_from_env
 
 if TYPE_CHECKING:
     from brightwatch.settings import Settings
+    from vision.classify import OnnxAttributeClassifier
     from vision.detector import Detector
 
 
@@ -63,11 +64,24 @@ model_option = click.option(
     default=None,
     help="Model file (.onnx, .pt) or configured/built-in name (default BW_MODEL, 'coco').",
 )
+
+
+def _registered_backend(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    from vision.detector import check_backend
+
+    try:
+        return None if value is None else check_backend(value)
+    except ValueError as exc:  # names the registered backends
+        raise click.BadParameter(str(exc)) from None
+
+
 backend_option = click.option(
     "--backend",
-    type=click.Choice(["onnx", "ultralytics", "labels"]),
     default=None,
-    help="Detector backend (default: by file type).",
+    callback=_registered_backend,
+    help="Detector backend: a type key registered in vision.detector.base.BACKENDS (default: by file type).",
 )
 imgsz_option = click.option(
     "--imgsz",
@@ -285,137 +299,120 @@ def eval_(
     pipeline: bool,
 ) -> None:
     """Evaluate a model against YOLO-format labels: mAP50, mAP50-95, P/R per class, plots."""
-    import itertools
-
-    from vision.classify import load_classifier
-    from vision.detector import DetectorError
     from vision.evaluation import report
-    from vision.evaluation.runner import (
-        EvaluationError,
-        evaluate,
-        images_of,
-        merge_classes,
-        video_frames,
-    )
-    from vision.yoloset import DatasetError, open_set
+    from vision.evaluation.jobs import evaluate_classifier_alone, evaluate_detector
+    from vision.evaluation.runner import EvaluationError
+    from vision.evaluation.sources import open_labelled_set, open_labelled_video
+    from vision.yoloset import DatasetError
 
+    _refuse_eval_combinations(
+        pipeline=pipeline,
+        data=data,
+        video=video,
+        labels=labels,
+        names=names,
+        classifier=classifier,
+        single_class=single_class,
+        model_spec=model_spec,
+    )
+    mapping = _class_map(class_map)
+    settings = settings_from_env()
+    cls_model = _load_classifier(settings, classifier) if classifier else None
+    try:
+        if data is not None:
+            source = open_labelled_set(
+                data,
+                split=split,
+                holdout=holdout,
+                seed=seed,
+                limit=limit,
+                single_class=single_class,
+            )
+        else:
+            assert video is not None and labels is not None and names
+            set_names = [n.strip() for n in names.split(",") if n.strip()]
+            source = open_labelled_video(video, labels, set_names, limit=limit)
+    except DatasetError as exc:
+        _fail(str(exc))
+
+    if cls_model is not None and model_spec is None:
+        try:
+            alone = evaluate_classifier_alone(
+                cls_model, source, crop_expand=crop_expand, class_map=mapping, out=out
+            )
+        except ValueError as exc:
+            _fail(str(exc))
+        click.echo(report.classification_table(alone.result))
+        click.echo(f"wrote {alone.paths['json']} and {alone.paths['confusion_matrix']}")
+        return
+
+    options = _model_options(None, imgsz, device, threads)
+    if backend == "labels":  # replayed labels are in the set's own class space
+        options["names"] = source.names
+    detector = _load_detector(settings, model_spec, backend, **options)
+    try:
+        done = evaluate_detector(
+            detector,
+            source,
+            classifier=cls_model,
+            classify_label=classify_label,
+            crop_expand=crop_expand,
+            class_map=mapping,
+            operating_score=conf,
+            out=out,
+        )
+    except (EvaluationError, DatasetError) as exc:
+        _fail(str(exc))
+    click.echo(report.detection_table(done.result))
+    click.echo(
+        f"{done.stats.ms_per_frame:.1f} ms per frame; wrote {done.paths['json']}, "
+        f"{done.paths['pr_curves'].name}, {done.paths['confusion_matrix'].name}"
+    )
+
+
+def _refuse_eval_combinations(
+    *,
+    pipeline: bool,
+    data: Path | None,
+    video: Path | None,
+    labels: Path | None,
+    names: str | None,
+    classifier: str | None,
+    single_class: str | None,
+    model_spec: str | None,
+) -> None:
+    """Options of `eval` that make no evaluation together, refused before anything loads."""
     if pipeline:
         _fail("--pipeline needs the violation rules of the vision worker (not available yet)")
     if (data is None) == (video is None):
         _fail("give either --data (a labelled set) or --video with --labels")
     if video is not None and (labels is None or not names):
         _fail("--video needs --labels (per-frame label folder) and --names (e.g. --names rat)")
+    if data is not None and single_class and classifier:
+        _fail("--single-class evaluates a detector alone (no --classifier)")
+    if video is not None and classifier and model_spec is None:
+        _fail("classifier-only evaluation needs --data (it classifies the set's own boxes)")
+
+
+def _class_map(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`--class-map model=set` options: model class name -> the set's class name."""
     mapping = {}
-    for item in class_map:
+    for item in pairs:
         model_class, sep, set_class = item.partition("=")
         if not sep or not model_class or not set_class:
             _fail(f"--class-map takes model=set, not {item!r}")
         mapping[model_class] = set_class
-    settings = settings_from_env()
+    return mapping
+
+
+def _load_classifier(settings: Settings, spec: str) -> OnnxAttributeClassifier:
+    from vision.classify import load_classifier
+    from vision.detector import DetectorError
+
     try:
-        cls_model = (
-            load_classifier(
-                classifier, models=settings.vision.classifiers, data_dir=settings.data_dir
-            )
-            if classifier
-            else None
-        )
+        return load_classifier(spec, models=settings.vision.classifiers, data_dir=settings.data_dir)
     except DetectorError as exc:
         _fail(str(exc))
-        return
-    expand = crop_expand or (cls_model.crop_expand if cls_model else 1.0)
-    try:
-        if data is not None:
-            yset = open_set(data)
-            set_names = list(yset.names)
-            items = yset.split(split, holdout=holdout, seed=seed)[:limit]
-            samples = images_of(items)
-            set_label = f"{yset.root.name}-{split}"
-            if single_class:
-                if cls_model is not None:
-                    _fail("--single-class evaluates a detector alone (no --classifier)")
-                set_names = [single_class]
-                samples = merge_classes(samples)
-                set_label += f"-{single_class}"
-            total: int | None = len(items)
-            source = {"data": str(yset.root), "split": split, "holdout": holdout, "seed": seed}
-        else:
-            assert video is not None and labels is not None and names
-            set_names = [n.strip() for n in names.split(",") if n.strip()]
-            samples = itertools.islice(video_frames(video, labels), limit)
-            total = limit
-            set_label = video.stem[:40]
-            source = {"video": str(video), "labels": str(labels)}
-    except DatasetError as exc:
-        _fail(str(exc))
-        return
-
-    if cls_model is not None and model_spec is None:
-        if video is not None:
-            _fail("classifier-only evaluation needs --data (it classifies the set's own boxes)")
-        from vision.evaluation.classification import evaluate_crops
-        from vision.training.classifier import collect_crops, render
-
-        crops = collect_crops(items, min_box=1)
-        rendered = [
-            render(crops, k, cls_model.input_size[0], expand, None)
-            for k in range(len(crops.classes))
-        ]
-        mapped = [mapping.get(n, n) for n in cls_model.names]
-        if set(mapped) - set(set_names):
-            _fail(f"classifier classes {cls_model.names} are not all in the set's {set_names}")
-        try:
-            crop_result = evaluate_crops(cls_model, rendered, crops.classes.tolist(), set_names)
-        except ValueError as exc:
-            _fail(str(exc))
-        out = out or Path("runs/eval") / f"{cls_model.name}-{set_label}"
-        paths = report.write_classification(
-            crop_result,
-            out,
-            {
-                "classifier": f"{cls_model.name}@{cls_model.version}",
-                "crop_expand": expand,
-                **source,
-            },
-        )
-        click.echo(report.classification_table(crop_result))
-        click.echo(f"wrote {paths['json']} and {paths['confusion_matrix']}")
-        return
-
-    options = _model_options(None, imgsz, device, threads)
-    if backend == "labels":  # replayed labels are in the set's own class space
-        options["names"] = set_names
-    detector = _load_detector(settings, model_spec, backend, **options)
-    try:
-        result, stats = evaluate(
-            samples,
-            detector,
-            set_names,
-            classifier=cls_model,
-            classify_label=classify_label,
-            crop_expand=expand,
-            class_map=mapping,
-            operating_score=conf,
-            total=total,
-        )
-    except (EvaluationError, DatasetError) as exc:
-        _fail(str(exc))
-        return
-    model_label = detector.name + (f"+{cls_model.name}" if cls_model else "")
-    out = out or Path("runs/eval") / f"{model_label}-{set_label}"
-    about = {
-        "model": f"{detector.name}@{detector.version}",
-        "classifier": f"{cls_model.name}@{cls_model.version}" if cls_model else None,
-        "crop_expand": expand if cls_model else None,
-        "class_map": mapping,
-        **source,
-    }
-    paths = report.write_detection(result, stats, out, about)
-    click.echo(report.detection_table(result))
-    click.echo(
-        f"{stats.ms_per_frame:.1f} ms per frame; wrote {paths['json']}, "
-        f"{paths['pr_curves'].name}, {paths['confusion_matrix'].name}"
-    )
 
 
 @vision.command()

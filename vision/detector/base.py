@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -41,15 +42,46 @@ class Detector(Protocol):
 
 
 BackendFactory = Callable[..., Detector]
-BACKENDS: dict[str, BackendFactory] = {}
+
+# Every detector backend, by type key: a factory, or where to find one ("module:attribute"),
+# imported on first use. The one place a backend is registered (a backend is a module with a
+# class taking `(path, **options)`, plus its line here); settings and the CLI accept exactly
+# these keys. Lazy because the ultralytics backend needs torch, which the service lacks.
+BACKENDS: dict[str, BackendFactory | str] = {
+    "onnx": "vision.detector.onnx_backend:OnnxDetector",
+    "ultralytics": "vision.detector.ultralytics_backend:UltralyticsDetector",
+    "labels": "vision.detector.labels_backend:LabelReplay",
+}
 
 
 def register_backend(type_key: str) -> Callable[[BackendFactory], BackendFactory]:
+    """Register a backend defined outside this package (a site's own, a test's)."""
+
     def register(factory: BackendFactory) -> BackendFactory:
         BACKENDS[type_key] = factory
         return factory
 
     return register
+
+
+def check_backend(type_key: str) -> str:
+    """The key, or ValueError naming the registered ones (settings and CLI validation)."""
+    if type_key not in BACKENDS:
+        known = ", ".join(sorted(BACKENDS))
+        raise ValueError(f"no detector backend {type_key!r} (registered: {known})")
+    return type_key
+
+
+def backend_factory(type_key: str) -> BackendFactory:
+    """The registered factory, importing its module on first use."""
+    try:
+        found = BACKENDS[check_backend(type_key)]
+    except ValueError as exc:
+        raise DetectorError(str(exc)) from None
+    if isinstance(found, str):
+        module, _, attribute = found.partition(":")
+        found = BACKENDS[type_key] = getattr(importlib.import_module(module), attribute)
+    return found
 
 
 def load_detector(spec: str | ModelSpec, *, backend: str | None = None, **options: Any) -> Detector:

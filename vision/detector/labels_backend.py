@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.detector.base import Detection, DetectorError, register_backend
+from vision.detector.base import Detection, DetectorError
 from vision.detector.metadata import file_version, names_from
 from vision.yoloset import Labels, read_labels
 
@@ -42,7 +42,6 @@ def _names_near(folder: Path) -> tuple[str, ...]:
     return ()
 
 
-@register_backend("labels")
 class LabelReplay:
     def __init__(
         self,

@@ -1,27 +1,19 @@
 """Choosing and constructing a backend for a model spec.
 
 `load(spec)` accepts a model file, a configured or built-in name (`coco`), or a
-`ModelSpec`; the backend is the spec's, else chosen from the file type: `.onnx` -> `onnx`,
-anything else ultralytics can read (`.pt`, OpenVINO folders, ...) -> `ultralytics`.
+`ModelSpec`; the backend (a key of `base.BACKENDS`) is the spec's, else chosen from the
+file type: `.onnx` -> `onnx`, a folder of label files -> `labels`, anything else
+ultralytics can read (`.pt`, OpenVINO folders, ...) -> `ultralytics`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vision.detector.base import BACKENDS, Detector, DetectorError
+from vision.detector.base import Detector, backend_factory
 from vision.detector.spec import ModelSpec, resolve
-
-# Backends living in this package, imported on first use so that their registration
-# runs; the ultralytics one imports ultralytics itself only when a model is loaded.
-BUILTIN_BACKENDS = {
-    "onnx": "vision.detector.onnx_backend",
-    "ultralytics": "vision.detector.ultralytics_backend",
-    "labels": "vision.detector.labels_backend",
-}
 
 
 def backend_for(path: Path) -> str:
@@ -30,16 +22,6 @@ def backend_for(path: Path) -> str:
     if path.is_dir() and any(path.glob("*.txt")) and not any(path.glob("*.xml")):
         return "labels"
     return "ultralytics"
-
-
-def factory(backend: str) -> Any:
-    if backend not in BACKENDS and backend in BUILTIN_BACKENDS:
-        importlib.import_module(BUILTIN_BACKENDS[backend])
-    found = BACKENDS.get(backend)
-    if found is None:
-        known = sorted(set(BACKENDS) | set(BUILTIN_BACKENDS))
-        raise DetectorError(f"no detector backend {backend!r} (known: {', '.join(known)})")
-    return found
 
 
 def load(
@@ -57,4 +39,4 @@ def load(
     path = Path(model.path)
     chosen = backend or model.backend or backend_for(path)
     kwargs: dict[str, Any] = {"name": name, **model.options(), **options}
-    return factory(chosen)(path, **kwargs)
+    return backend_factory(chosen)(path, **kwargs)

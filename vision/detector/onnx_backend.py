@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.detector.base import Detection, DetectorError, register_backend
+from vision.detector.base import Detection, DetectorError
 from vision.detector.metadata import file_version, parse_metadata, sidecar_names
 from vision.detector.postprocess import Raw, decode, guess_layout
 from vision.detector.preprocess import Letterbox, prepare
@@ -65,7 +65,6 @@ def to_detections(raw: Raw, box: Letterbox, names: Sequence[str]) -> list[Detect
     return out
 
 
-@register_backend("onnx")
 class OnnxDetector:
     """Letterbox -> ONNX Runtime -> decode -> class-aware NMS -> image pixels."""
 

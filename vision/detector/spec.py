@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vision.detector.base import DetectorError
+from vision.detector.base import DetectorError, check_backend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The project's own small committed weights (see models/README.md).
@@ -38,10 +38,10 @@ class ModelSpec(BaseModel):
         title="Model file",
         description="A .onnx file, a .pt (ultralytics extra), an OpenVINO folder (ultralytics), or a label folder for the `labels` backend. Relative paths are taken from BW_DATA_DIR.",
     )
-    backend: Literal["onnx", "ultralytics", "labels"] | None = Field(
+    backend: str | None = Field(
         None,
         title="Backend",
-        description="Detector backend type key; chosen from the file type when unset (.onnx -> onnx, anything else -> ultralytics).",
+        description="Detector backend type key, one registered in vision.detector.base.BACKENDS (onnx, ultralytics, labels, ...); chosen from the file type when unset (.onnx -> onnx, a folder of label files -> labels, anything else -> ultralytics).",
     )
     conf: float = Field(
         0.25,
@@ -82,6 +82,11 @@ class ModelSpec(BaseModel):
         title="Class names",
         description="Override for models whose metadata has no class names.",
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _registered_backend(cls, value: str | None) -> str | None:
+        return value if value is None else check_backend(value)
 
     @field_validator("class_scores")
     @classmethod

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.detector.base import Detection, DetectorError, register_backend
+from vision.detector.base import Detection, DetectorError
 from vision.detector.metadata import file_version, names_from
 from vision.detector.onnx_backend import min_score_table
 from vision.ultralytics_env import UltralyticsMissing, import_ultralytics
 
 
-@register_backend("ultralytics")
 class UltralyticsDetector:
     def __init__(
         self,

@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from contract.codes import CAMERA_OBSTRUCTED
 from vision.rules import schedule
 from vision.rules.config import CameraConfig, ClassRule, ZoneDef
 from vision.rules.observations import BoxRecord, FrameSeen, Obj
@@ -198,7 +199,7 @@ def assess(frame: FrameSeen, seen: Sequence[Seen], cfg: CameraConfig) -> dict[st
 
     # frame health
     h = frame.health
-    if h is not None and cfg.rule("CAMERA_OBSTRUCTED") is not None:
+    if h is not None and cfg.rule(CAMERA_OBSTRUCTED) is not None:
         lim = cfg.health
         reason = (
             "very dark"
@@ -210,5 +211,5 @@ def assess(frame: FrameSeen, seen: Sequence[Seen], cfg: CameraConfig) -> dict[st
             else ""
         )
         if reason:
-            _add(hits, Hit("CAMERA_OBSTRUCTED", "CAMERA_OBSTRUCTED", 1.0, reason=reason))
+            _add(hits, Hit(CAMERA_OBSTRUCTED, CAMERA_OBSTRUCTED, 1.0, reason=reason))
     return hits

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contract.codes import KITCHEN_CATALOGUE
+from contract.codes import CAMERA_OBSTRUCTED, KITCHEN_CATALOGUE
 
 Region = Literal["any", "upper", "head"]
 
@@ -116,9 +116,7 @@ def default_rules() -> dict[str, ConfirmRule]:
         "STRANGER": ConfirmRule(min_duration_s=3),
         "LEAVE_POST": ConfirmRule(min_duration_s=300, median_score=0),
         "FIRE_UNATTENDED": ConfirmRule(min_duration_s=60),
-        "CAMERA_OBSTRUCTED": ConfirmRule(
-            min_duration_s=60, median_score=0, realarm_s=0, clears=True
-        ),
+        CAMERA_OBSTRUCTED: ConfirmRule(min_duration_s=60, median_score=0, realarm_s=0, clears=True),
     }
 
 

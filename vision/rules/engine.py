@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from contract.codes import KITCHEN_CATALOGUE
+from contract.codes import CAMERA_OBSTRUCTED, CAMERA_OFFLINE, KITCHEN_CATALOGUE
 from vision.rules import schedule
 from vision.rules.assess import Seen, assess, code_of_key, zone_of_key
 from vision.rules.config import CameraConfig
@@ -89,13 +89,13 @@ def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
         else f"no frame for {cfg.offline_after_s:g} s"
     )
     return Event(
-        "CAMERA_OFFLINE",
+        CAMERA_OFFLINE,
         "",
         True,
         at,
-        KITCHEN_CATALOGUE["CAMERA_OFFLINE"].severity.value,
-        f"CAMERA_OFFLINE 视频离线 at {_where(cfg, '')}: {text}",
-        rule=f"CAMERA_OFFLINE: {text}",
+        KITCHEN_CATALOGUE[CAMERA_OFFLINE].severity.value,
+        f"{_summary(CAMERA_OFFLINE, cfg, '')}: {text}",
+        rule=f"{CAMERA_OFFLINE}: {text}",
         details={"reason": reason, "last_seen": st.last_seen},
     )
 
@@ -103,16 +103,17 @@ def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
 def _online(cfg: CameraConfig, st: CameraState, at: int) -> Event:
     st.offline = None
     return Event(
-        "CAMERA_OFFLINE",
+        CAMERA_OFFLINE,
         "",
         False,
         at,
-        KITCHEN_CATALOGUE["CAMERA_OFFLINE"].severity.value,
-        f"CAMERA_OFFLINE 视频离线 at {_where(cfg, '')}: back",
+        KITCHEN_CATALOGUE[CAMERA_OFFLINE].severity.value,
+        f"{_summary(CAMERA_OFFLINE, cfg, '')}: back",
     )
 
 
-HEALTH_KEYS = frozenset({"CAMERA_OBSTRUCTED"})
+# keys the frame-health metrics decide, not the detections
+HEALTH_KEYS = frozenset({CAMERA_OBSTRUCTED})
 
 
 def _track(st: CameraState, obs: FrameSeen, cfg: CameraConfig) -> list[Seen]:

@@ -1,0 +1,56 @@
+"""The channel interface and its registry: what the delivery worker hands a delivery to.
+
+A channel plugin registers its factory by key with `@register_channel`; the factory is
+called with the worker's `ChannelContext` (channel settings, broker address). A channel
+may offer `render(notification) -> payload`: how an alert notification is written into
+the delivery row (the row stores exactly what is sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mqttlink.client import BrokerAddress
+
+
+class DeliveryError(RuntimeError):
+    """The receiver could not be reached or refused the message; retry later."""
+
+
+class Channel(Protocol):
+    key: str
+
+    def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
+        """Deliver or raise DeliveryError."""
+        ...
+
+
+@dataclass
+class ChannelContext:
+    """What channel plugins are built with: their settings and the broker address."""
+
+    settings: Any = None  # alerts.channels.settings.ChannelSettings
+    broker: BrokerAddress | None = None
+    client_id: str = "bw-delivery"
+
+    def channel_settings(self, key: str) -> Any:
+        if self.settings is None:
+            from alerts.channels.settings import ChannelSettings
+
+            self.settings = ChannelSettings()
+        return getattr(self.settings, key)
+
+
+ChannelFactory = Callable[[ChannelContext], Channel]
+CHANNELS: dict[str, ChannelFactory] = {}
+
+
+def register_channel(key: str) -> Callable[[ChannelFactory], ChannelFactory]:
+    def register(factory: ChannelFactory) -> ChannelFactory:
+        CHANNELS[key] = factory
+        return factory
+
+    return register

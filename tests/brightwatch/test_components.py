@@ -1,0 +1,32 @@
+"""What `brightwatch serve --components ...` starts: the components and the upkeep beside them."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from brightwatch.components import runs
+from dashboards import rollup
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_fleet_rollup_runs_wherever_the_alerts_component_runs() -> None:
+    assert runs(["alerts"])["fleet_rollup"] is rollup.loop
+    assert list(runs(["ingest", "alerts"])) == ["ingest", "alerts", "fleet_rollup"]
+    assert "fleet_rollup" not in runs(["ingest"])
+
+
+def test_the_alerts_package_imports_no_dashboards() -> None:
+    found = []
+    for path in sorted((ROOT / "alerts").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("dashboards")]
+    assert found == []
