@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contract.codes import KITCHEN_CATALOGUE
+from contract.codes import CAMERA_HEALTH, KITCHEN_CATALOGUE
 
 Card = Literal["yellow", "red", "inspection"]
 Tier = Literal["T1", "T2", "T3"]
@@ -110,7 +110,7 @@ def _card_points() -> dict[Card, int]:
 
 def _reviewed_codes() -> list[str]:
     # camera health is a technical fault, not a hygiene violation: it is not reviewed
-    return [c for c in KITCHEN_CATALOGUE if c not in ("CAMERA_OFFLINE", "CAMERA_OBSTRUCTED")]
+    return [c for c in KITCHEN_CATALOGUE if c not in CAMERA_HEALTH]
 
 
 class ReviewSettings(BaseModel):

@@ -13,8 +13,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from alerts.routing.matchers import Matcher, MatcherError
-from contract.codes import Severity
+from contract.codes import CAMERA_HEALTH, Severity
 from contract.topics import notice_topic
+
+# a camera that cannot see (contract.codes.CAMERA_HEALTH), as a matcher pattern
+CAMERA_HEALTH_RE = "|".join(sorted(CAMERA_HEALTH, reverse=True))
 
 
 def _check_matchers(items: list[str]) -> list[str]:
@@ -228,8 +231,8 @@ def _default_inhibit_rules() -> list[InhibitRule]:
         ),
         # a camera that sends no frames (or only a blocked view) cannot support its violations
         InhibitRule(
-            source_matchers=["kind=kitchen", "code=~CAMERA_OFFLINE|CAMERA_OBSTRUCTED"],
-            target_matchers=["kind=kitchen", "code!~CAMERA_OFFLINE|CAMERA_OBSTRUCTED"],
+            source_matchers=["kind=kitchen", f"code=~{CAMERA_HEALTH_RE}"],
+            target_matchers=["kind=kitchen", f"code!~{CAMERA_HEALTH_RE}"],
             equal=["site_id", "device_id"],
         ),
     ]

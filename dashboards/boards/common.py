@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contract.codes import CAMERA_HEALTH
 from dashboards.model import Variable
 
 # districts: '' (not recorded) shows as (none), so "All" really is all
@@ -18,7 +19,7 @@ DISTRICT = Variable(
 )
 
 # kitchens.md: camera faults are operations, not hygiene; dismissed flags never count
-NOT_HYGIENE = "('CAMERA_OFFLINE', 'CAMERA_OBSTRUCTED')"
+NOT_HYGIENE = "(" + ", ".join(f"'{c}'" for c in sorted(CAMERA_HEALTH, reverse=True)) + ")"
 NOT_DISMISSED = "coalesce(a.labels->>'review', '') <> 'dismissed'"
 
 # api/web/hygiene.py: 100 minus points per violation over 90 days (T1 10, T2 5, T3 1)
