@@ -1,4 +1,5 @@
-"""What a running component is given: settings, addresses, the alert store, a clock."""
+"""What a running component is given: settings, addresses, the alert store and the desks
+built on it (notification pipeline, review desk, ticket desk), a clock."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
+from alerts.review.store import ReviewDesk
+from alerts.routing.pipeline import NotificationPipeline
 from alerts.store import AlertStore
+from alerts.tickets.store import TicketDesk
 from brightwatch.progress import ProgressSource, Verdict, Watch
 from brightwatch.settings import Settings
 from mqttlink.client import BrokerAddress, parse_mqtt_url
@@ -35,6 +39,11 @@ def broker_of(settings: Settings, protocol: str | None = None) -> BrokerAddress:
 class Runtime:
     settings: Settings
     alert_store: AlertStore
+    # the reactors brightwatch.wiring put on the alert store, one each, shared by the
+    # components and the API
+    pipeline: NotificationPipeline
+    reviews: ReviewDesk
+    tickets: TicketDesk
     clock: Callable[[], datetime] = utcnow
     # name -> probe; /healthz reports each (e.g. "mqtt": the ingest consumer is connected)
     health: dict[str, HealthProbe] = field(default_factory=dict)

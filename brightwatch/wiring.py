@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from alerts.review.store import ReviewDesk
 from alerts.routing.pipeline import NotificationPipeline
@@ -14,21 +14,35 @@ from brightwatch.runtime import Runtime, utcnow
 from brightwatch.settings import Settings
 from elevators.maintenance.reactor import on_alert_change as maintenance_on_alert_change
 
-R = TypeVar("R")
+
+@dataclass(frozen=True)
+class Parts:
+    """The alert store and the reactors on it that others call directly."""
+
+    alert_store: AlertStore
+    pipeline: NotificationPipeline
+    reviews: ReviewDesk
+    tickets: TicketDesk
 
 
-def build_alert_store(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AlertStore:
+def build_parts(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Parts:
     """The alert store with every reactor the service runs on an alert change."""
     store = AlertStore(settings.alerts, settings.topic_root, clock=clock)
     # notifications (routing, grouping, mutes, escalation), then the kitchen review queue
     pipeline = NotificationPipeline(settings.alerts, settings.topic_root, clock)
     store.add_reactor(pipeline)
-    store.add_reactor(ReviewDesk(settings.alerts, pipeline, store, settings.data_dir, clock))
+    reviews = ReviewDesk(settings.alerts, pipeline, store, settings.data_dir, clock)
+    store.add_reactor(reviews)
     # rescue and repair tickets from P1/P2 elevator alerts (alerts/tickets)
-    store.add_reactor(build_ticket_desk(settings, store, clock))
+    tickets = build_ticket_desk(settings, store, clock)
+    store.add_reactor(tickets)
     # elevators.md: every P1/P2 elevator fault recomputes the maintenance plan
     store.add_reactor(maintenance_on_alert_change)
-    return store
+    return Parts(store, pipeline, reviews, tickets)
+
+
+def build_alert_store(settings: Settings, clock: Callable[[], datetime] = utcnow) -> AlertStore:
+    return build_parts(settings, clock).alert_store
 
 
 def build_ticket_desk(
@@ -38,23 +52,25 @@ def build_ticket_desk(
     return TicketDesk(settings.alerts.tickets, store, settings.topic_root, settings.data_dir, clock)
 
 
-def _reactor_of(runtime: Runtime, kind: type[R]) -> R:
-    """The object of `kind` build_alert_store put on the runtime's alert store (one each:
-    components and API routes share it rather than building their own)."""
-    return next(r for r in runtime.alert_store.reactors if isinstance(r, kind))
-
-
 def ticket_desk_of(runtime: Runtime) -> TicketDesk:
-    return _reactor_of(runtime, TicketDesk)
+    return runtime.tickets
 
 
 def pipeline_of(runtime: Runtime) -> NotificationPipeline:
-    return _reactor_of(runtime, NotificationPipeline)
+    return runtime.pipeline
 
 
 def review_desk_of(runtime: Runtime) -> ReviewDesk:
-    return _reactor_of(runtime, ReviewDesk)
+    return runtime.reviews
 
 
 def build_runtime(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Runtime:
-    return Runtime(settings=settings, alert_store=build_alert_store(settings, clock), clock=clock)
+    parts = build_parts(settings, clock)
+    return Runtime(
+        settings=settings,
+        alert_store=parts.alert_store,
+        pipeline=parts.pipeline,
+        reviews=parts.reviews,
+        tickets=parts.tickets,
+        clock=clock,
+    )

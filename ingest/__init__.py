@@ -51,9 +51,9 @@ in order. The hot table of presence is updated in place (fillfactor 70, HOT upda
 Modules: `classify` (pure: messages into samples, availability reports, dead letters),
 `presence` (pure: gap counting), `registry_cache` (known devices, the unknown-device
 policy), `writer` (the SQL adapter), `worker` (the handler: classify, policy, write,
-metrics), `maintenance` (partitions, rollups, retention), `component` (`run(runtime,
-stop)`), `metrics`, `settings`.
+metrics), `maintenance` (partitions, rollups, retention), `metrics`, `settings`. The
+shell runs it (`brightwatch/components/ingest.py`: consumers, worker processes, upkeep).
 
 May import: contract, db, mqttlink, registry (auto-registration), psycopg, msgspec,
-prometheus_client, the standard library (and brightwatch.runtime/settings in `component` only).
+prometheus_client, the standard library.
 """

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from alerts import component
 from alerts.model import AlertSignal
 from alerts.routing.settings import NotifySettings
 from alerts.settings import AlertSettings
+from brightwatch.components import alerts as component
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime

@@ -11,9 +11,9 @@ from typing import Any
 
 import msgspec
 
+from brightwatch.components.ingest import run as run_ingest
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from ingest.component import run as run_ingest
 from tests.support.waiting import wait_until
 
 

@@ -309,7 +309,7 @@ def test_two_worker_processes_share_the_load(
 
 def test_several_workers_need_a_share_group(settings: Settings) -> None:
     settings.ingest.workers = 2
-    from ingest.component import run
+    from brightwatch.components.ingest import run
 
     with pytest.raises(ValueError, match="BW_SHARE_GROUP"):
         run(build_runtime(settings), threading.Event())

@@ -103,7 +103,6 @@ def _maintenance_thread(runtime: Runtime, stop: threading.Event) -> threading.Th
     settings = runtime.settings
     if not settings.elevators.maintenance.enabled:
         return None
-    from brightwatch.wiring import pipeline_of, ticket_desk_of
     from db.connect import connect
     from elevators.maintenance.notice import WithdrawalNotice
     from elevators.maintenance.scheduler import MaintenanceScheduler
@@ -111,8 +110,8 @@ def _maintenance_thread(runtime: Runtime, stop: threading.Event) -> threading.Th
     scheduler = MaintenanceScheduler(
         settings.elevators.maintenance,
         runtime.clock,
-        open_ticket=ticket_desk_of(runtime).open_maintenance,
-        on_withdrawn=WithdrawalNotice(pipeline_of(runtime), runtime.alert_store),
+        open_ticket=runtime.tickets.open_maintenance,
+        on_withdrawn=WithdrawalNotice(runtime.pipeline, runtime.alert_store),
     )
     return threading.Thread(
         target=scheduler.run,

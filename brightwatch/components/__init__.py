@@ -17,10 +17,10 @@ ComponentRun = Callable[[Runtime, threading.Event], None]
 
 # name -> "module:function"; imported only when the component is started
 COMPONENTS: dict[str, str] = {
-    "ingest": "ingest.component:run",
-    "elevators": "elevators.component:run",
-    "vision": "vision.component:run",
-    "alerts": "alerts.component:run",
+    "ingest": "brightwatch.components.ingest:run",
+    "elevators": "brightwatch.components.elevators:run",
+    "vision": "brightwatch.components.vision:run",
+    "alerts": "brightwatch.components.alerts:run",
     "api": "api.component:run",
 }
 

@@ -81,7 +81,6 @@ def clock_loop(
 
 
 def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
-    from brightwatch.wiring import pipeline_of
 
     context = ChannelContext(
         runtime.settings.alerts.channels, runtime.broker, runtime.client_id("alerts-delivery")
@@ -90,7 +89,7 @@ def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
         runtime.database_url,
         runtime.clock,
         context=context,
-        on_outcome=pipeline_of(runtime).on_delivery_outcome,
+        on_outcome=runtime.pipeline.on_delivery_outcome,
     )
     runtime.progress["alerts.delivery"] = loop_progress(worker)
     worker.run(stop)
@@ -98,18 +97,16 @@ def delivery_loop(runtime: Runtime, stop: threading.Event) -> None:
 
 def notify_loop(runtime: Runtime, stop: threading.Event) -> None:
     """Silences coming into force and running out, group flushes, escalation chains."""
-    from brightwatch.wiring import pipeline_of
 
-    p = pipeline_of(runtime)
+    p = runtime.pipeline
     tick = runtime.settings.alerts.notify.tick_s
     clock_loop(runtime, stop, "notify", tick, [p.silence_clock, p.flush_due, p.escalate_due])
 
 
 def review_loop(runtime: Runtime, stop: threading.Event) -> None:
     """Kitchen cases: late plans, overdue rectifications, yellow and red cards."""
-    from brightwatch.wiring import review_desk_of
 
-    desk = review_desk_of(runtime)
+    desk = runtime.reviews
     clock_loop(runtime, stop, "review", runtime.settings.alerts.review.tick_s, [desk.clock_step])
 
 
@@ -131,9 +128,8 @@ def stats_loop(runtime: Runtime, stop: threading.Event) -> None:
 
 def tickets_loop(runtime: Runtime, stop: threading.Event) -> None:
     """Ticket SLA deadlines (breach alerts, escalation), arrival from telemetry, verification."""
-    from brightwatch.wiring import ticket_desk_of
 
-    desk = ticket_desk_of(runtime)
+    desk = runtime.tickets
     steps = [desk.clock_step, desk.arrival_step, desk.verify_step]
     clock_loop(runtime, stop, "tickets", runtime.settings.alerts.tickets.tick_s, steps)
 
