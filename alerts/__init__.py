@@ -6,8 +6,11 @@ a raise or clear signal, or a person's acknowledge/resolve, changes an alert
 outgoing MQTT message in one transaction (`store`), and the relay that publishes those
 messages (`outbox`). Notifications, routing, silences, tickets and the kitchen review
 loop build on `store.AlertStore` through reactors: functions called inside the same
-transaction for every change.
+transaction for every change. `evidence/` is the one room for the files a case rests on:
+it stores, hashes, serves and expires violation frames, rectification files and ticket
+attachments (vision decides which frames become evidence).
 
-May import: contract, db, mqttlink, the standard library. Rule engines (elevators,
-vision) call into `alerts`; `alerts` never imports them.
+May import: contract, db, mqttlink, the standard library; numpy and OpenCV in `evidence`
+(the annotated copy). Rule engines (elevators, vision) call into `alerts`; `alerts` never
+imports them, nor `api` or `brightwatch`.
 """

@@ -46,9 +46,10 @@ import numpy as np
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from alerts.files import write_atomic
+from alerts.evidence import records as evidence_store
+from alerts.evidence.files import write_atomic
+from alerts.evidence.records import evidence_url
 from alerts.model import AlertSignal
-from alerts.review.store import evidence_url
 from alerts.store import AlertStore
 from contract.clock_offset import device_time, observe_offset, server_time
 from contract.decode import decode_detections
@@ -62,7 +63,6 @@ from contract.payloads import (
 from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
 from mqttlink.consumer import Inbound, Rejected
 from registry.auto import register_cameras
-from vision import evidence as evidence_store
 from vision import health, jpeg, metrics
 from vision.cameras import build_config
 from vision.inference import Inference

@@ -18,8 +18,10 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts import files, history
+from alerts import history
 from alerts.due import claim_due
+from alerts.evidence import files
+from alerts.evidence import records as evidence_records
 from alerts.model import Action, AlertChange, AlertState
 from alerts.review import workflow
 from alerts.review.workflow import Case, CaseState, IllegalStep
@@ -50,9 +52,6 @@ MUTABLE = [
     )
 ]
 SELECT_CASE = f"SELECT {', '.join(CASE_COLUMNS)} FROM review"  # noqa: S608
-EVIDENCE_FIELDS = (
-    "id, alert_id, camera_id, captured_at, width, height, code, boxes, model, zone, rule, sha256"
-)
 HIDDEN_FROM_OPERATORS = (CaseState.PENDING_REVIEW.value, CaseState.DISMISSED.value)
 CARD_NAMES = {
     "yellow": "黄牌 yellow card",
@@ -80,11 +79,6 @@ class UploadRejected(ValueError):
 class Upload:
     name: str
     data: bytes
-
-
-def evidence_url(evidence_id: int) -> str:
-    # served by the vision pipeline's evidence route (hash checked on read)
-    return f"/api/v1/evidence/{evidence_id}.jpg"
 
 
 def _iso(t: datetime | None) -> str:
@@ -252,10 +246,7 @@ class ReviewDesk:
                 elif effect.action == "resolve" and alert.is_open:
                     self.alerts.resolve(conn, case.alert_id, actor, effect.note)
             elif isinstance(effect, workflow.RetainEvidence):
-                conn.execute(
-                    "UPDATE evidence SET retained_until = %s WHERE alert_id = %s",
-                    (effect.until, case.alert_id),
-                )
+                evidence_records.keep_until(conn, case.alert_id, effect.until)
             elif isinstance(effect, workflow.Notice):
                 self._notice(conn, case, effect, now)
         return case
@@ -309,20 +300,6 @@ class ReviewDesk:
 
     # ------------------------------------------------------------------ the queue
 
-    def _evidence(
-        self, conn: psycopg.Connection[Any], alert_ids: Sequence[int]
-    ) -> dict[int, list[dict[str, Any]]]:
-        found: dict[int, list[dict[str, Any]]] = {i: [] for i in alert_ids}
-        with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(
-                f"SELECT {EVIDENCE_FIELDS} FROM evidence WHERE alert_id = ANY(%s) ORDER BY captured_at, id",  # noqa: S608
-                (list(alert_ids),),
-            ).fetchall()
-        for row in rows:
-            row["url"] = evidence_url(row["id"])
-            found[row.pop("alert_id")].append(row)
-        return found
-
     def queue(
         self,
         conn: psycopg.Connection[Any],
@@ -347,7 +324,7 @@ class ReviewDesk:
                 " ORDER BY r.created_at, r.id LIMIT %s",
                 [*params, limit + 1],
             ).fetchall()
-        evidence = self._evidence(conn, [r["alert_id"] for r in rows])
+        evidence = evidence_records.of_alerts(conn, [r["alert_id"] for r in rows])
         for row in rows:
             row["evidence"] = evidence[row["alert_id"]]
             row["name_zh"] = (
@@ -399,12 +376,7 @@ class ReviewDesk:
     def _check_corrections(
         self, conn: psycopg.Connection[Any], case: Case, boxes: dict[str, Any]
     ) -> None:
-        ids = {
-            str(r[0])
-            for r in conn.execute(
-                "SELECT id FROM evidence WHERE alert_id = %s", (case.alert_id,)
-            ).fetchall()
-        }
+        ids = {str(i) for i in evidence_records.ids_of(conn, case.alert_id)}
         unknown = sorted(set(boxes) - ids)
         if unknown:
             raise IllegalStep(
@@ -577,7 +549,7 @@ class ReviewDesk:
                 " WHERE e.alert_id = ANY(%s) ORDER BY e.id",
                 ([c.alert_id for c in cases],),
             ).fetchall()
-        evidence = self._evidence(conn, [c.alert_id for c in cases])
+        evidence = evidence_records.of_alerts(conn, [c.alert_id for c in cases])
         by_rect: dict[int, list[dict[str, Any]]] = {}
         for f in files:
             by_rect.setdefault(f.pop("rectification_id"), []).append(f)

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from alerts import files
+from alerts.evidence import files
 from alerts.tickets import lifecycle
 from alerts.tickets.lifecycle import IllegalTransition
 from alerts.tickets.store import TicketDesk, TicketNotFound, load

@@ -143,7 +143,7 @@ def detect(
     import cv2
     from tqdm import tqdm
 
-    from vision.detector.draw import annotate
+    from alerts.evidence.annotation import annotate
     from vision.frames import FrameSourceError, frames_of
 
     settings = settings_from_env()

@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from alerts.evidence import retention
 from brightwatch.health import observe_lag
 from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
@@ -25,7 +26,7 @@ from db.deadletters import DeadLetterSink
 from db.errors import is_transient
 from mqttlink.consumer import Isolation
 from mqttlink.factory import Consumer, make_consumer
-from vision import metrics, retention
+from vision import metrics
 from vision.inference import build
 from vision.worker import VisionWorker
 

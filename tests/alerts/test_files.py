@@ -1,4 +1,4 @@
-"""alerts.files: uploads recognised by content, stored by hash, checked on read."""
+"""alerts.evidence.files: uploads recognised by content, stored by hash, checked on read."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts import files
+from alerts.evidence import files
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 20
 WEBP = b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 8

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import psycopg
 
+from alerts.evidence import records as store
+from alerts.evidence.retention import sweep_evidence, sweep_frames
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
 from tests.review.support import jpeg, raise_violation
-from vision import evidence as store
-from vision.retention import sweep_evidence, sweep_frames
 
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 KEEP = timedelta(days=15)

@@ -2,7 +2,7 @@
 default), evidence of reviewed violations until its case is closed plus a year (the
 review desk sets `retained_until` then; NULL keeps it while the case is open), evidence
 of codes nobody reviews (camera health) for the raw-frame period. Run periodically by
-the vision component."""
+the vision component, which archives the frames."""
 
 from __future__ import annotations
 
