@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alerts.files import TamperedFile
+from alerts.evidence.files import TamperedFile
 from alerts.lifecycle import IllegalAction
 from alerts.review.store import ReviewNotFound, UploadRejected
 from alerts.review.workflow import IllegalStep
@@ -24,6 +24,7 @@ from alerts.tickets.lifecycle import IllegalTransition, IncompleteStep
 from alerts.tickets.store import TicketNotFound
 from api import web
 from api.deps import NOT_FOUND
+from api.errors import errors_are_json
 from api.routes import (
     alert_history,
     alerts,
@@ -37,6 +38,7 @@ from api.routes import (
     stats,
     tickets,
 )
+from api.transactions import is_conflict
 from brightwatch import __version__
 from brightwatch.runtime import Runtime
 from db.connect import make_pool
@@ -97,6 +99,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(psycopg.OperationalError)
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        if is_conflict(exc):
+            # a deadlock or serialisation failure that outlasted in_transaction's attempts
+            log.warning(
+                "conflicting changes during %s %s, gave up after retries",
+                request.method,
+                request.url.path,
+            )
+            return JSONResponse(
+                {"detail": "the database stayed busy with conflicting changes; retry"},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
         log.warning(
             "database unavailable during %s %s: %s",
             request.method,
@@ -110,6 +124,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         # the trace goes to the log, never to the client
         log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def _install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = errors_are_json(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
@@ -144,6 +167,7 @@ def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
     if pool is not None:
         app.state.pool = pool
     _install_error_handlers(app)
+    _install_openapi(app)
     for module in (
         health,
         registry,

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
 
 from api.auth import Principal, authenticate
+from api.jsonvalues import serve_json_within_limits
 
 NOT_FOUND = "not found"
 
@@ -18,22 +20,55 @@ def pool(request: Request) -> ConnectionPool:
     return request.app.state.pool
 
 
-def connection(request: Request) -> Iterator[psycopg.Connection[Any]]:
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def caller_if_any(request: Request) -> Principal | None:
+    """The caller the bearer token names; None without a token or with an unknown one.
+
+    Resolved before the route's connection (`connection` depends on it) and on a
+    connection of its own, returned at once: a request never holds a pooled connection
+    while it waits for a second one, which under load would starve the pool (every
+    connection held by a request waiting for another).
+    """
+    token = _bearer_token(request)
+    if token is None:
+        return None
+    with request.app.state.pool.connection() as conn:
+        return authenticate(conn, token)
+
+
+def connection(
+    request: Request, _caller: Annotated[Principal | None, Depends(caller_if_any)]
+) -> Iterator[psycopg.Connection[Any]]:
     """A pooled connection; commits when the handler returns, rolls back on error."""
     with request.app.state.pool.connection() as conn:
+        serve_json_within_limits(conn)
         yield conn
 
 
 Conn = Annotated[psycopg.Connection[Any], Depends(connection)]
 
 
-def principal(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# declares the scheme in OpenAPI (securitySchemes, and `security` on every route behind
+# it); the 401 answers stay ours
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API token (`brightwatch token create`) with one role: admin,"
+    " supervisor, firm (bound to a firm) or operator (bound to a site).",
+)
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    who: Annotated[Principal | None, Depends(caller_if_any)],
+) -> Principal:
+    if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    with request.app.state.pool.connection() as conn:
-        who = authenticate(conn, token.strip())
     if who is None:
         raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
     request.state.principal = who

@@ -11,11 +11,73 @@ from psycopg.rows import dict_row
 
 from api.auth import Principal
 from api.deps import Caller, Conn, not_found, require
+from api.errors import AUTHENTICATED, errors
+from api.inputs import NO_NUL
+from api.responses import Served
 from api.scope import alert_scope
 
-router = APIRouter(prefix="/api/v1", tags=["history"])
+router = APIRouter(prefix="/api/v1", tags=["history"], responses={**AUTHENTICATED, **errors(404)})
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 AlertId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+class AlertEvent(Served):
+    """One change or action on an alert."""
+
+    id: int
+    at: datetime
+    action: str
+    actor: str
+    from_state: str | None
+    to_state: str | None
+    note: str | None
+    details: dict[str, Any]
+
+
+class AlertHistory(Served):
+    alert_id: int
+    items: list[AlertEvent]
+
+
+class Delivery(Served):
+    id: int
+    channel: str
+    target: str
+    state: str
+    attempts: int
+    last_error: str | None
+    delivered_at: str | None  # as PostgreSQL's json_build_object writes it
+
+
+class Notification(Served):
+    id: int
+    created_at: datetime
+    reason: str
+    receiver: str
+    group_key: str | None
+    status: str
+    alert_ids: list[int]
+    deliveries: list[Delivery]
+
+
+class AlertNotifications(Served):
+    alert_id: int
+    items: list[Notification]
+
+
+class HistoryEvent(AlertEvent):
+    """An alert event with the alert it belongs to."""
+
+    alert_id: int
+    kind: str
+    code: str
+    device_id: str
+    site_id: str | None
+
+
+class HistoryPage(Served):
+    items: list[HistoryEvent]
+    next_before_id: int | None
 
 
 def _visible(conn: Conn, who: Principal, alert_id: int) -> None:
@@ -26,7 +88,7 @@ def _visible(conn: Conn, who: Principal, alert_id: int) -> None:
         raise not_found()
 
 
-@router.get("/alerts/{alert_id}/history")
+@router.get("/alerts/{alert_id}/history", response_model=AlertHistory)
 def alert_history(alert_id: AlertId, conn: Conn, who: Caller) -> dict[str, Any]:
     _visible(conn, who, alert_id)
     with conn.cursor(row_factory=dict_row) as cur:
@@ -38,7 +100,7 @@ def alert_history(alert_id: AlertId, conn: Conn, who: Caller) -> dict[str, Any]:
     return {"alert_id": alert_id, "items": rows}
 
 
-@router.get("/alerts/{alert_id}/notifications")
+@router.get("/alerts/{alert_id}/notifications", response_model=AlertNotifications)
 def alert_notifications(alert_id: AlertId, conn: Conn, who: Supervisor) -> dict[str, Any]:
     _visible(conn, who, alert_id)
     with conn.cursor(row_factory=dict_row) as cur:
@@ -54,14 +116,14 @@ def alert_notifications(alert_id: AlertId, conn: Conn, who: Supervisor) -> dict[
     return {"alert_id": alert_id, "items": rows}
 
 
-@router.get("/history")
+@router.get("/history", response_model=HistoryPage)
 def history(
     conn: Conn,
     who: Supervisor,
     since: datetime | None = None,
     until: datetime | None = None,
     action: Annotated[str | None, Query(pattern="^[a-z_]{1,64}$")] = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     kind: Annotated[str | None, Query(pattern="^(elevator|kitchen)$")] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -7,14 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from psycopg.rows import dict_row
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.auth import Principal
 from api.deps import Caller, Conn, require
+from api.errors import AUTHENTICATED, WITH_BODY, errors
+from api.inputs import Body
+from api.responses import Served
 from api.scope import alert_scope
+from api.transactions import in_transaction
 from contract.ids import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=AUTHENTICATED)
 Actor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 
 ALERT_FIELDS = (
@@ -24,12 +28,46 @@ ALERT_FIELDS = (
 )
 
 
-class ActionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ActionBody(Body):
     note: str | None = Field(None, max_length=2000)
 
 
-@router.get("")
+class Alert(Served):
+    id: int
+    kind: str
+    code: str
+    severity: str
+    state: str
+    device_id: str
+    site_id: str | None
+    started_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    count: int
+    summary: str
+    evidence_url: str | None
+    labels: dict[str, Any]
+
+
+class AlertPage(Served):
+    items: list[Alert]
+    next_before_id: int | None
+
+
+class AlertAction(Served):
+    """The alert after the action."""
+
+    id: int
+    state: str
+    acknowledged_by: str | None
+    resolved_by: str | None
+    updated_at: datetime
+
+
+@router.get("", response_model=AlertPage)
 def list_alerts(
     conn: Conn,
     who: Caller,
@@ -83,10 +121,8 @@ def _act(
 ) -> dict[str, Any]:
     store = request.app.state.runtime.alert_store
     note = body.note if body else None
-    with conn.transaction():
-        change = (store.acknowledge if action == "ack" else store.resolve)(
-            conn, alert_id, who.actor, note
-        )
+    step = store.acknowledge if action == "ack" else store.resolve
+    change = in_transaction(conn, lambda: step(conn, alert_id, who.actor, note))
     a = change.alert
     return {
         "id": a.id,
@@ -98,16 +134,17 @@ def _act(
 
 
 AlertId = Annotated[int, Path(ge=1, le=2**62)]
+ACTION_RESPONSES = {**WITH_BODY, **errors(404, 409)}
 
 
-@router.post("/{alert_id}/ack")
+@router.post("/{alert_id}/ack", response_model=AlertAction, responses=ACTION_RESPONSES)
 def ack(
     request: Request, alert_id: AlertId, conn: Conn, who: Actor, body: ActionBody | None = None
 ) -> dict[str, Any]:
     return _act(request, conn, who, alert_id, body, "ack")
 
 
-@router.post("/{alert_id}/resolve")
+@router.post("/{alert_id}/resolve", response_model=AlertAction, responses=ACTION_RESPONSES)
 def resolve(
     request: Request, alert_id: AlertId, conn: Conn, who: Actor, body: ActionBody | None = None
 ) -> dict[str, Any]:

@@ -11,23 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from api.auth import Principal
 from api.deps import Caller, Conn, not_found, require
+from api.errors import AUTHENTICATED
+from api.inputs import NO_NUL
 from api.routes.public import public_url
 from api.scope import alert_scope
 from api.web import jinja, views
 from api.web.hygiene import hygiene_record
 from contract.ids import ID_PATTERN
 
+# the views are the browser's own interface, not the API: not in OpenAPI
 router = APIRouter(include_in_schema=False)
+# the live alert stream is API (its clients are not only the console): in OpenAPI
+stream_router = APIRouter(tags=["alerts"])
 Staff = Annotated[Principal, Depends(require("admin", "supervisor"))]
 FirmSide = Annotated[Principal, Depends(require("admin", "supervisor", "firm"))]
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
@@ -114,7 +120,7 @@ def elevators_view(
     request: Request,
     conn: Conn,
     who: FirmSide,
-    q: Annotated[str, Query(max_length=100)] = "",
+    q: Annotated[str, Query(max_length=100, pattern=NO_NUL)] = "",
 ) -> HTMLResponse:
     return _render(
         request, "views/elevators.html", elevators=views.elevator_list(conn, who, q), q=q
@@ -198,14 +204,47 @@ def _events_after(request: Request, who: Principal, after: int) -> tuple[int, li
     return max(after, top), rows
 
 
-@router.get("/api/v1/alerts/stream", include_in_schema=True, tags=["alerts"])
-async def alert_stream(request: Request, who: Caller) -> StreamingResponse:
+LAST_EVENT_ID = re.compile(r"[0-9]{1,19}")
+MAX_EVENT_ID = 2**63 - 1  # alert_event.id is a bigint
+
+
+def _resume_from(header: str | None) -> int | None:
+    """The event id a reconnecting client names, when it can be one of ours (a bigint)."""
+    if header is None or not LAST_EVENT_ID.fullmatch(header):
+        return None
+    value = int(header)
+    return value if value <= MAX_EVENT_ID else None
+
+
+@stream_router.get(
+    "/api/v1/alerts/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "`event: alert` per change; `data`: the alert and the action.",
+        },
+        **AUTHENTICATED,
+    },
+)
+async def alert_stream(
+    request: Request,
+    who: Caller,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="Resume after this event (the `id` of the last one received);"
+            " anything else starts from now.",
+        ),
+    ] = None,
+) -> StreamingResponse:
     """Server-sent events, one per alert change the caller may see (scoped like the list):
     `event: alert`, data = the alert after the change and the action. Resume with the
     `Last-Event-ID` header; ends after a few minutes (clients reconnect)."""
-    header = request.headers.get("last-event-id", "")
-    if header.isdigit():
-        cursor = int(header)
+    resume = _resume_from(last_event_id)
+    if resume is not None:
+        cursor = resume
     else:  # from now on
         cursor = await run_in_threadpool(_latest_event_id, request)
 

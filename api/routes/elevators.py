@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -10,11 +10,16 @@ from psycopg.rows import dict_row
 
 from api.auth import Principal
 from api.deps import Conn, not_found, require
+from api.errors import AUTHENTICATED, errors
+from api.inputs import NO_NUL
+from api.responses import Served
 from api.scope import elevator_scope
 from contract.ids import ID_PATTERN
 from elevators.maintenance.section import maintenance_section
 
-router = APIRouter(prefix="/api/v1/elevators", tags=["elevators"])
+router = APIRouter(
+    prefix="/api/v1/elevators", tags=["elevators"], responses={**AUTHENTICATED, **errors(404)}
+)
 Reader = Annotated[Principal, Depends(require("admin", "supervisor", "firm"))]
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 
@@ -29,17 +34,96 @@ FROM = (
     " ON p.device_kind = 'elevator' AND p.device_key = e.elevator_id"
 )
 
+
+class Elevator(Served):
+    """The registry's record and the terminal's presence (null until it was first seen)."""
+
+    elevator_id: str
+    firm_id: str | None
+    standby_firm_id: str | None
+    site_id: str | None
+    address: str
+    district: str
+    user_unit: str
+    floor_min: int | None
+    floor_max: int | None
+    rated_speed: float | None
+    install_year: int | None
+    inspection_valid_until: date | None
+    registered_by: str
+    availability: str | None
+    availability_at: datetime | None
+    last_seen: datetime | None
+    last_ts: datetime | None
+    last_seq: int | None
+    messages: int | None
+    seq_gaps: int | None
+    last_status: dict[str, Any] | None
+
+
+class ElevatorPage(Served):
+    items: list[Elevator]
+    next_after: str | None
+
+
+class OpenAlert(Served):
+    id: int
+    code: str
+    severity: str
+    state: str
+    started_at: datetime
+    updated_at: datetime
+    count: int
+    summary: str
+
+
+class ElevatorDetail(Elevator):
+    """With its open alerts and the sections readers add (`maintenance`: the plan)."""
+
+    open_alerts: list[OpenAlert]
+
+
+class StatusSample(Served):
+    ts: datetime
+    seq: int
+    received_at: datetime
+    service_mode: str
+    run_state: str
+    direction: str | None
+    floor: int
+    door_zone: bool
+    door_state: str
+    has_person: bool
+    speed: float
+    load_pct: float | None
+    power_source: str | None
+    battery_pct: float | None
+    safety_circuit: str | None
+    alarm_button: bool | None
+    up_limit: bool | None
+    down_limit: bool | None
+    car_door_locked: bool | None
+    landing_door_locked: bool | None
+    vibration_rms: float | None
+    extra: dict[str, Any] | None
+
+
+class StatusPage(Served):
+    elevator_id: str
+    items: list[StatusSample]
+
+
 # readers of an elevator's detail add their sections here (maintenance plan, tickets ...)
 DETAIL_SECTIONS: list[Any] = []
 DETAIL_SECTIONS.append(maintenance_section)  # elevators.md: the maintenance plan, explained
 
 
-@router.get("")
+@router.get("", response_model=ElevatorPage)
 def list_elevators(
     conn: Conn,
     who: Reader,
     site_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
-    district: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     availability: Annotated[str | None, Query(pattern="^(online|offline)$")] = None,
     after: Annotated[
         str | None, Query(pattern=ID_PATTERN, description="page after this elevator_id")
@@ -78,7 +162,7 @@ def _get_elevator(conn: Conn, who: Principal, elevator_id: str) -> dict[str, Any
     return row
 
 
-@router.get("/{elevator_id}")
+@router.get("/{elevator_id}", response_model=ElevatorDetail)
 def get_elevator(elevator_id: IdPath, conn: Conn, who: Reader) -> dict[str, Any]:
     row = _get_elevator(conn, who, elevator_id)
     with conn.cursor(row_factory=dict_row) as cur:
@@ -93,7 +177,7 @@ def get_elevator(elevator_id: IdPath, conn: Conn, who: Reader) -> dict[str, Any]
     return row
 
 
-@router.get("/{elevator_id}/status")
+@router.get("/{elevator_id}/status", response_model=StatusPage)
 def get_status(
     elevator_id: IdPath,
     conn: Conn,

@@ -9,19 +9,24 @@ else gets 404.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from psycopg.rows import dict_row
 
-from alerts.files import MissingFile, TamperedFile, read_checked
+from alerts.evidence.annotation import EvidenceMissing, annotated
+from alerts.evidence.files import MissingFile, TamperedFile, read_checked
 from alerts.review.store import HIDDEN_FROM_OPERATORS
 from api.auth import Principal
 from api.deps import Conn, not_found, require
-from vision.evidence import EvidenceMissing, annotated
+from api.errors import AUTHENTICATED, errors
+from api.responses import Served
 
-router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"])
+router = APIRouter(
+    prefix="/api/v1/evidence", tags=["evidence"], responses={**AUTHENTICATED, **errors(404)}
+)
 Reader = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
 EvidenceId = Annotated[int, Path(ge=1, le=2**62)]
 
@@ -29,6 +34,28 @@ FIELDS = (
     "e.id, e.site_id, e.camera_id, e.alert_id, e.captured_at, e.path, e.sha256, e.size_bytes,"
     " e.width, e.height, e.code, e.boxes, e.model, e.zone, e.rule, e.retained_until"
 )
+
+
+class EvidenceRecord(Served):
+    """A violation's evidence picture: boxes, scores, model name@version, zone, rule,
+    hash and retention."""
+
+    id: int
+    site_id: str
+    camera_id: str
+    alert_id: int | None
+    captured_at: datetime
+    sha256: str
+    size_bytes: int
+    width: int
+    height: int
+    code: str | None
+    boxes: list[Any]
+    model: str | None
+    zone: str | None
+    rule: str | None
+    retained_until: datetime | None
+    url: str
 
 
 def _row(conn: Conn, who: Principal, evidence_id: int) -> dict[str, Any]:
@@ -47,7 +74,14 @@ def _row(conn: Conn, who: Principal, evidence_id: int) -> dict[str, Any]:
     return row
 
 
-@router.get("/{evidence_id}.jpg", response_class=Response)
+@router.get(
+    "/{evidence_id}.jpg",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The picture, its hash checked."},
+        **errors(409),
+    },
+)
 def get_picture(
     evidence_id: EvidenceId,
     request: Request,
@@ -74,7 +108,7 @@ def get_picture(
     )
 
 
-@router.get("/{evidence_id}")
+@router.get("/{evidence_id}", response_model=EvidenceRecord)
 def get_evidence(evidence_id: EvidenceId, conn: Conn, who: Reader) -> dict[str, Any]:
     """The record: boxes, scores, model name@version, zone, rule, hash, retention."""
     row = _row(conn, who, evidence_id)

@@ -1,43 +1,106 @@
-"""GET /healthz and GET /metrics."""
+"""GET /healthz and GET /metrics.
+
+/healthz shows the whole system: the database and the broker as this process sees them,
+and every component of every replica, from the heartbeat rows each process writes
+(brightwatch.health) with this process's own components judged live. A stuck component
+(failing, or work waiting and no good batch, for longer than the `[health]` thresholds)
+or a silent one (no heartbeat) makes it 503 with `detail` naming it. `?scope=process`
+answers for this process alone: the API container's own health check, which must not
+fail (and restart the API) because another process is stuck.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+
+from brightwatch.health import own_replicas, probe_parts, report, system_replicas
+from db import heartbeat
+from db.heartbeat import Heartbeat
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 
+State = Literal["ok", "stuck", "silent"]
 
-@router.get("/healthz")
-def healthz(request: Request) -> JSONResponse:
-    """`{"status": "ok", "db": "ok", "mqtt": "ok"}`; 503 naming the failing part otherwise."""
-    parts: dict[str, str] = {}
+
+class ReplicaHealth(BaseModel):
+    component: str = Field(
+        description="Progress source: `ingest`, `elevators`, `alerts.outbox`, ..."
+    )
+    replica: str = Field(description="The process's BW_INSTANCE")
+    host: str
+    pid: int
+    state: State = Field(
+        description="stuck: failing, or work waiting and no good batch, for too long; silent: no heartbeat"
+    )
+    reason: str | None = None
+    last_good_at: datetime | None = Field(None, description="The last good batch or loop pass")
+    backlog: int = Field(description="Work received and not yet done")
+    consecutive_failures: int
+    heartbeat_age_s: float = Field(description="0 for this process's own components")
+
+
+class Health(BaseModel):
+    """`status`, `db`, `mqtt` always; `components` (worst state per component) and
+    `replicas` when components report; `detail` naming what is wrong on 503. Other
+    probes of the process appear as extra keys (`ok` or `unavailable`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ok", "degraded"]
+    db: Literal["ok", "unavailable"]
+    mqtt: Literal["ok", "unavailable", "unused"]
+    components: dict[str, State] | None = None
+    replicas: list[ReplicaHealth] | None = None
+    detail: str | None = Field(None, description="What is wrong (503 only)")
+
+
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={
+        503: {
+            "model": Health,
+            "description": "The database or the broker is unavailable, or a component is stuck or silent (named in `detail`)",
+        }
+    },
+)
+def healthz(
+    request: Request,
+    scope: Annotated[
+        Literal["system", "process"],
+        Query(
+            description="system: every replica's heartbeat; process: this process alone (its container's health check)"
+        ),
+    ] = "system",
+) -> JSONResponse:
+    """`{"status": "ok", "db": "ok", "mqtt": "ok", ...}`; 503 naming the failing part or
+    the stuck component otherwise."""
+    runtime = request.app.state.runtime
+    rows: list[Heartbeat] = []
     try:
         with request.app.state.pool.connection(timeout=2) as conn:
             conn.execute("SELECT 1")
-        parts["db"] = "ok"
+            if scope == "system":
+                rows = heartbeat.read(conn)
+        db = "ok"
     except Exception as exc:
         log.warning("health: database: %s", type(exc).__name__)
-        parts["db"] = "unavailable"
-    probes = request.app.state.runtime.health
-    mqtt_probes = {k: v for k, v in probes.items() if k.startswith("mqtt")}
-    if mqtt_probes:
-        parts["mqtt"] = "ok" if all(p() for p in mqtt_probes.values()) else "unavailable"
-    else:
-        parts["mqtt"] = "ok" if request.app.state.mqtt_probe() else "unavailable"
-    for name, probe in probes.items():
-        if not name.startswith("mqtt"):
-            parts[name] = "ok" if probe() else "unavailable"
-    healthy = all(v == "ok" for v in parts.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "degraded", **parts}, status_code=200 if healthy else 503
-    )
+        db = "unavailable"
+    parts = {"db": db, **probe_parts(runtime, request.app.state.mqtt_probe)}
+    replicas = system_replicas(runtime, rows) if scope == "system" else own_replicas(runtime)
+    status, body = report(parts, replicas)
+    return JSONResponse(body, status_code=status)
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    own_replicas(request.app.state.runtime)  # fresh component gauges
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -13,10 +13,15 @@ from psycopg.rows import dict_row
 from alerts.review.workflow import CARD_ORDER, OPEN_CASE, CaseState
 from api.auth import Principal
 from api.deps import Conn, not_found, require
-from api.routes.reviews import Desk
+from api.errors import AUTHENTICATED, errors
+from api.inputs import NO_NUL
+from api.responses import Served
+from api.routes.reviews import Desk, ReviewCase
 from contract.ids import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1/kitchens", tags=["kitchens"])
+router = APIRouter(
+    prefix="/api/v1/kitchens", tags=["kitchens"], responses={**AUTHENTICATED, **errors(404)}
+)
 Reader = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
 SiteId = Annotated[str, Path(pattern=ID_PATTERN)]
 
@@ -40,6 +45,58 @@ LIMIT %(limit)s
 """
 
 
+class Kitchen(Served):
+    """A kitchen site and its record: cameras, open cases and cards, credit points."""
+
+    site_id: str
+    name: str
+    operator: str
+    address: str
+    district: str
+    timezone: str
+    operating_hours: list[Any]
+    cameras: int
+    cameras_online: int
+    open_cases: int
+    pending_reviews: int
+    open_cards: list[str]
+    last_violation_at: datetime | None
+    credit_points: int
+
+
+class KitchenPage(Served):
+    items: list[Kitchen]
+    next_after: str | None
+
+
+class KitchenCamera(Served):
+    camera_id: str
+    name: str
+    work_area: str | None
+    is_public: bool
+    availability: str | None
+    last_seen: datetime | None
+
+
+class CreditEntry(Served):
+    at: datetime
+    delta: int
+    reason: str
+    review_id: int | None
+    actor: str
+
+
+class KitchenDetail(Kitchen):
+    cameras_detail: list[KitchenCamera]
+    credit_ledger: list[CreditEntry]
+
+
+class ViolationPage(Served):
+    site_id: str
+    items: list[ReviewCase]
+    next_before_id: int | None
+
+
 def _kitchens(conn: Conn, d: Desk, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     params = {**params, "open": [s.value for s in OPEN_CASE], "start": d.settings.credit_start}
     with conn.cursor(row_factory=dict_row) as cur:
@@ -50,12 +107,12 @@ def _kitchens(conn: Conn, d: Desk, where: str, params: dict[str, Any]) -> list[d
     return rows
 
 
-@router.get("")
+@router.get("", response_model=KitchenPage)
 def list_kitchens(
     conn: Conn,
     who: Reader,
     d: Desk,
-    district: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     after: Annotated[
         str | None, Query(pattern=ID_PATTERN, description="page after this site_id")
     ] = None,
@@ -89,7 +146,7 @@ def _visible(conn: Conn, who: Principal, d: Desk, site_id: str) -> dict[str, Any
     return rows[0]
 
 
-@router.get("/{site_id}")
+@router.get("/{site_id}", response_model=KitchenDetail)
 def get_kitchen(site_id: SiteId, conn: Conn, who: Reader, d: Desk) -> dict[str, Any]:
     kitchen = _visible(conn, who, d, site_id)
     with conn.cursor(row_factory=dict_row) as cur:
@@ -106,7 +163,7 @@ def get_kitchen(site_id: SiteId, conn: Conn, who: Reader, d: Desk) -> dict[str, 
     return kitchen
 
 
-@router.get("/{site_id}/violations")
+@router.get("/{site_id}/violations", response_model=ViolationPage)
 def kitchen_violations(
     site_id: SiteId,
     conn: Conn,

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from psycopg.rows import dict_row
 
 from api.deps import Conn, not_found
+from api.errors import ErrorBody, errors
 from api.web import jinja
 from api.web.hours import describe, is_open
 from api.web.hygiene import hygiene_record
@@ -47,7 +48,13 @@ def rate_limited(request: Request) -> None:
         )
 
 
-router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(rate_limited)])
+# no token; every route may be rate-limited, and answers 503 while the database is away
+router = APIRouter(
+    prefix="/public",
+    tags=["public"],
+    dependencies=[Depends(rate_limited)],
+    responses=errors(404, 422, 429, 503),
+)
 
 
 def pictures(request: Request) -> PublicPictures:
@@ -91,7 +98,11 @@ def public_url(request: Request, site_id: str) -> str:
     return f"{root}/public/kitchens/{site_id}"
 
 
-@router.get("/kitchens/{site_id}", response_class=HTMLResponse)
+@router.get(
+    "/kitchens/{site_id}",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
     """The kitchen's live work-area pictures (privacy-filtered) and hygiene record."""
     site = _kitchen(conn, site_id)
@@ -120,7 +131,15 @@ def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
 
 @router.get(
     "/kitchens/{site_id}/cameras/{camera_id}/snapshot.jpg",
-    responses={200: {"content": {"image/jpeg": {}}}, 404: {}, 503: {}},
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The privacy-filtered picture."},
+        503: {
+            "model": ErrorBody,
+            "description": "The face filter is unavailable (no model): nothing is published"
+            " (fail closed); or the database is unavailable.",
+        },
+    },
 )
 def snapshot(request: Request, site_id: IdPath, camera_id: IdPath, conn: Conn) -> Response:
     """Latest privacy-filtered picture: public work-area cameras in operating hours only."""
@@ -148,7 +167,11 @@ def _qr(request: Request, site_id: str) -> segno.QRCode:
     return segno.make(public_url(request, site_id), error="m")
 
 
-@router.get("/kitchens/{site_id}/qr.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+@router.get(
+    "/kitchens/{site_id}/qr.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "The QR code."}},
+)
 def qr_svg(request: Request, site_id: IdPath, conn: Conn) -> Response:
     """QR code of the public page, for the shop window (vector, prints at any size)."""
     _kitchen(conn, site_id)
@@ -161,7 +184,11 @@ def qr_svg(request: Request, site_id: IdPath, conn: Conn) -> Response:
     )
 
 
-@router.get("/kitchens/{site_id}/qr.png", responses={200: {"content": {"image/png": {}}}})
+@router.get(
+    "/kitchens/{site_id}/qr.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The QR code."}},
+)
 def qr_png(request: Request, site_id: IdPath, conn: Conn) -> Response:
     """QR code of the public page as PNG."""
     _kitchen(conn, site_id)

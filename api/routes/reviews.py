@@ -4,6 +4,7 @@ other case is 404 for them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import (
@@ -11,6 +12,7 @@ from fastapi import (
     Depends,
     File,
     Form,
+    HTTPException,
     Path,
     Query,
     Request,
@@ -19,13 +21,19 @@ from fastapi import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.review.store import ReviewDesk, Upload
+from alerts.review.store import ACCEPTED, ReviewDesk, Upload
 from alerts.review.workflow import OPEN_CASE, Case, CaseState
 from api.auth import Principal
 from api.deps import Conn, require
+from api.errors import AUTHENTICATED, WITH_BODY, errors
+from api.inputs import NO_NUL, Body, unstorable
+from api.responses import Served
+from api.transactions import in_transaction
 from brightwatch.wiring import review_desk_of
 
-router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
+router = APIRouter(
+    prefix="/api/v1/reviews", tags=["reviews"], responses={**AUTHENTICATED, **errors(404)}
+)
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 Party = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
 Operator = Annotated[Principal, Depends(require("operator"))]
@@ -48,8 +56,7 @@ class Box(BaseModel):
     )
 
 
-class DecisionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DecisionBody(Body):
     decision: Literal["confirm", "dismiss"]
     note: str | None = Field(None, max_length=2000)
     elapsed_ms: int | None = Field(
@@ -65,14 +72,158 @@ class DecisionBody(BaseModel):
     )
 
 
-class TransitionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TransitionBody(Body):
     to: Literal["rectifying", "verifying", "closed"] = Field(
         ...,
         description="operator: notified -> rectifying (the plan, in `note`); supervisor: -> verifying,"
         " verifying -> closed (ok) or -> rectifying (not ok, `note` says why)",
     )
     note: str | None = Field(None, max_length=4000)
+
+
+class Evidence(Served):
+    """A stored picture of the violation, with the detector's boxes and the rule that fired."""
+
+    id: int
+    camera_id: str
+    captured_at: datetime
+    width: int
+    height: int
+    code: str | None
+    boxes: list[Any]
+    model: str | None
+    zone: str | None
+    rule: str | None
+    sha256: str
+    url: str
+
+
+class QueueItem(Served):
+    """A violation waiting for review, with its alert and evidence."""
+
+    id: int
+    alert_id: int
+    site_id: str
+    camera_id: str
+    district: str
+    code: str
+    tier: str
+    state: str
+    detected_at: datetime
+    created_at: datetime
+    presented_at: datetime | None
+    recurrences: int
+    severity: str
+    summary: str
+    count: int
+    evidence_url: str | None
+    labels: dict[str, Any]
+    alert_state: str
+    evidence: list[Evidence]
+    name_zh: str
+    rule: str | None
+
+
+class RectificationFile(Served):
+    id: int
+    sha256: str
+    size_bytes: int
+    content_type: str
+    original_name: str
+    url: str
+
+
+class Rectification(Served):
+    id: int
+    submitted_at: datetime
+    submitted_by: str
+    note: str
+    result: str | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+    files: list[RectificationFile]
+
+
+class CaseEvent(Served):
+    at: datetime
+    action: str
+    actor: str
+    note: str | None
+    details: dict[str, Any]
+
+
+class ReviewCase(Served):
+    """A case from detection to closing: decision, deadlines, cards, points, the
+    operator's rectifications, evidence and history."""
+
+    id: int
+    alert_id: int
+    site_id: str
+    camera_id: str
+    district: str
+    code: str
+    tier: str
+    state: str
+    detected_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    presented_at: datetime | None
+    decision: str | None
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str | None
+    decision_seconds: float | None
+    corrected_boxes: dict[str, Any] | None
+    notified_at: datetime | None
+    plan_due_at: datetime | None
+    plan_submitted_at: datetime | None
+    plan_note: str | None
+    plan_overdue_at: datetime | None
+    fix_due_at: datetime | None
+    evidence_submitted_at: datetime | None
+    rectified_at: datetime | None
+    verification_started_at: datetime | None
+    verified_at: datetime | None
+    verified_by: str | None
+    escalated_at: datetime | None
+    card: str | None
+    card_at: datetime | None
+    closed_at: datetime | None
+    closed_by: str | None
+    recurrences: int
+    points: int
+    points_restored: int
+    name_zh: str
+    evidence: list[Evidence]
+    rectifications: list[Rectification]
+    history: list[CaseEvent]
+
+
+class ReviewPage(Served):
+    items: list[QueueItem | ReviewCase]
+    next: QueueItem | None = Field(
+        ..., description="The review queue: the item after the page, to preload."
+    )
+
+
+class CaseSummary(Served):
+    """The case after the decision or step."""
+
+    id: int
+    state: str
+    decision: str | None
+    decided_by: str | None
+    decision_seconds: float | None
+    plan_due_at: datetime | None
+    fix_due_at: datetime | None
+    card: str | None
+    points: int
+    closed_at: datetime | None
+
+
+class RectificationSubmitted(CaseSummary):
+    rectification_id: int
 
 
 def _scope(who: Principal) -> str | None:
@@ -94,7 +245,7 @@ def _summary(case: Case) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", response_model=ReviewPage)
 def list_reviews(
     conn: Conn,
     who: Supervisor,
@@ -113,18 +264,19 @@ def list_reviews(
     """`state=pending`: the review queue, oldest first, with evidence (URLs, boxes, rule)
     and `next`, the item after the page, to preload. Other states: cases, newest first."""
     if state in ("pending", "pending_review"):
-        items, following = d.queue(conn, limit, after_id)
+        # showing the first item marks it presented (the decision timer): a write
+        items, following = in_transaction(conn, lambda: d.queue(conn, limit, after_id))
         return {"items": items, "next": following}
     states = [s.value for s in OPEN_CASE] if state == "open" else [state]
     return {"items": d.cases(conn, states, before_id=after_id, limit=limit), "next": None}
 
 
-@router.get("/{review_id}")
+@router.get("/{review_id}", response_model=ReviewCase)
 def get_review(review_id: ReviewId, conn: Conn, who: Party, d: Desk) -> dict[str, Any]:
     return d.case_view(conn, review_id, _scope(who))
 
 
-@router.post("/{review_id}")
+@router.post("/{review_id}", response_model=CaseSummary, responses={**WITH_BODY, **errors(409)})
 def decide(
     review_id: ReviewId, body: DecisionBody, conn: Conn, who: Supervisor, d: Desk
 ) -> dict[str, Any]:
@@ -133,23 +285,36 @@ def decide(
         if body.corrected_boxes
         else None
     )
-    with conn.transaction():
-        case = d.decide(
+    case = in_transaction(
+        conn,
+        lambda: d.decide(
             conn, review_id, body.decision, who.actor, body.note, body.elapsed_ms, corrected
-        )
+        ),
+    )
     return _summary(case)
 
 
-@router.post("/{review_id}/transitions")
+@router.post(
+    "/{review_id}/transitions",
+    response_model=CaseSummary,
+    responses={**WITH_BODY, **errors(409)},
+)
 def transition(
     review_id: ReviewId, body: TransitionBody, conn: Conn, who: Party, d: Desk
 ) -> dict[str, Any]:
-    with conn.transaction():
-        case = d.transition(conn, review_id, body.to, who.actor, who.role, body.note, _scope(who))
+    case = in_transaction(
+        conn,
+        lambda: d.transition(conn, review_id, body.to, who.actor, who.role, body.note, _scope(who)),
+    )
     return _summary(case)
 
 
-@router.post("/{review_id}/rectification", status_code=201)
+@router.post(
+    "/{review_id}/rectification",
+    status_code=201,
+    response_model=RectificationSubmitted,
+    responses={**WITH_BODY, **errors(403, 409, 413, 415)},
+)
 def upload_rectification(
     review_id: ReviewId,
     conn: Conn,
@@ -158,7 +323,7 @@ def upload_rectification(
     files: Annotated[
         list[UploadFile], File(description="photos (JPEG/PNG), a video (MP4) or a PDF")
     ],
-    note: Annotated[str, Form(max_length=4000)] = "",
+    note: Annotated[str, Form(max_length=4000, pattern=NO_NUL)] = "",
 ) -> dict[str, Any]:
     """The operator's rectification evidence (multipart); the case moves to evidence_submitted."""
     limit = d.settings.upload_max_bytes
@@ -166,15 +331,35 @@ def upload_rectification(
     # read no more than the desk can refuse: one file too many, one byte too large
     for f in files[: d.settings.upload_max_files + 1]:
         data = f.file.read(limit + 1)
-        uploads.append(Upload(f.filename or "", data))
-    with conn.transaction():
-        case, rect_id = d.submit_rectification(
-            conn, review_id, who.actor, note, uploads, who.site_id
-        )
+        uploads.append(Upload(file_name(f), data))
+    case, rect_id = in_transaction(
+        conn,
+        lambda: d.submit_rectification(conn, review_id, who.actor, note, uploads, who.site_id),
+    )
     return {**_summary(case), "rectification_id": rect_id}
 
 
-@router.get("/{review_id}/files/{file_id}")
+def file_name(upload: UploadFile) -> str:
+    """The name the client gave the file (kept for people), refused when the database
+    could not store it."""
+    name = upload.filename or ""
+    why = unstorable(name)
+    if why:
+        raise HTTPException(422, f"a file name {why}")
+    return name
+
+
+@router.get(
+    "/{review_id}/files/{file_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {kind: {} for kind in ACCEPTED},
+            "description": "The stored file, its hash checked.",
+        },
+        **errors(409),
+    },
+)
 def get_file(
     review_id: ReviewId,
     file_id: Annotated[int, Path(ge=1, le=2**62)],

@@ -3,7 +3,7 @@ supervisors; every action is audited (audit_log) and shows in the alerts' histor
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
@@ -14,12 +14,28 @@ from alerts.routing.matchers import Matcher, MatcherError
 from alerts.routing.pipeline import NotificationPipeline
 from api.auth import Principal
 from api.deps import Conn, not_found, require
+from api.errors import AUTHENTICATED, WITH_BODY, errors
+from api.inputs import Body
+from api.responses import Served
+from api.transactions import in_transaction
 from brightwatch.wiring import pipeline_of
 
-router = APIRouter(prefix="/api/v1/silences", tags=["silences"])
+router = APIRouter(
+    prefix="/api/v1/silences", tags=["silences"], responses={**AUTHENTICATED, **errors(404)}
+)
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 SilenceId = Annotated[int, Path(ge=1, le=2**62)]
 LONGEST = timedelta(days=90)
+# stored as timestamptz and read back as Python datetimes, which end with the year 9999
+OUT_OF_RANGE = "must fall in the years 1 to 9999 in UTC"
+
+
+def _in_utc_range(t: datetime) -> bool:
+    try:
+        t.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 class MatcherBody(BaseModel):
@@ -32,8 +48,7 @@ class MatcherBody(BaseModel):
     isEqual: bool = True
 
 
-class SilenceBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SilenceBody(Body):
     matchers: list[str | MatcherBody] = Field(
         ...,
         min_length=1,
@@ -52,6 +67,8 @@ class SilenceBody(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("must carry a time zone (e.g. 2026-11-22T08:00:00Z)")
+        if value is not None and not _in_utc_range(value):
+            raise ValueError(OUT_OF_RANGE)
         return value
 
     @model_validator(mode="after")
@@ -67,6 +84,37 @@ class SilenceBody(BaseModel):
         return out
 
 
+class MatcherView(Served):
+    name: str
+    value: str
+    isEqual: bool  # Alertmanager's field names
+    isRegex: bool
+
+
+class Silence(Served):
+    id: int
+    matchers: list[MatcherView]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    created_at: datetime
+    comment: str
+    expired_at: datetime | None
+    expired_by: str | None
+    state: str = Field(..., description="pending, active or expired")
+    matchers_text: list[str]
+
+
+class SilenceDetail(Silence):
+    silenced_alerts: list[int] = Field(
+        ..., description="Open alerts whose notifications it mutes now."
+    )
+
+
+class SilencePage(Served):
+    items: list[Silence]
+
+
 def _pipeline(request: Request) -> NotificationPipeline:
     return pipeline_of(request.app.state.runtime)
 
@@ -79,7 +127,7 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=SilenceDetail, responses=WITH_BODY)
 def create_silence(
     body: SilenceBody, request: Request, conn: Conn, who: Supervisor
 ) -> dict[str, Any]:
@@ -93,17 +141,21 @@ def create_silence(
         ends = body.ends_at or starts + timedelta(seconds=body.duration_s or 0)
     except OverflowError:
         raise HTTPException(422, "starts_at plus duration_s is past the year 9999") from None
+    if not _in_utc_range(ends):
+        raise HTTPException(422, f"the end {OUT_OF_RANGE}")
     if ends - starts > LONGEST:
         raise HTTPException(422, "a silence lasts at most 90 days")
     try:
-        with conn.transaction():
-            sid = silences.create(
+        sid = in_transaction(
+            conn,
+            lambda: silences.create(
                 conn,
                 _pipeline(request),
                 silences.SilenceRequest(matchers, starts, ends, body.comment),
                 who.actor,
                 now,
-            )
+            ),
+        )
     except silences.SilenceError as exc:
         raise HTTPException(422, str(exc)) from None
     row = silences.get(conn, sid, now)
@@ -111,7 +163,7 @@ def create_silence(
     return _view(row)
 
 
-@router.get("")
+@router.get("", response_model=SilencePage)
 def list_silences(
     request: Request,
     conn: Conn,
@@ -123,7 +175,7 @@ def list_silences(
     return {"items": [_view(r) for r in silences.list_silences(conn, now, state, limit)]}
 
 
-@router.get("/{silence_id}")
+@router.get("/{silence_id}", response_model=SilenceDetail)
 def get_silence(
     silence_id: SilenceId, request: Request, conn: Conn, who: Supervisor
 ) -> dict[str, Any]:
@@ -133,15 +185,21 @@ def get_silence(
     return _view(row)
 
 
-@router.delete("/{silence_id}")
+@router.delete(
+    "/{silence_id}",
+    status_code=204,
+    response_class=Response,
+    responses={204: {"description": "Expired."}, **errors(409)},
+)
 def expire_silence(
     silence_id: SilenceId, request: Request, conn: Conn, who: Supervisor
 ) -> Response:
     """Expire the silence now (it is kept, with who ended it)."""
     now = request.app.state.runtime.clock()
     try:
-        with conn.transaction():
-            row = silences.expire(conn, _pipeline(request), silence_id, who.actor, now)
+        row = in_transaction(
+            conn, lambda: silences.expire(conn, _pipeline(request), silence_id, who.actor, now)
+        )
     except silences.SilenceError as exc:
         raise HTTPException(409, str(exc)) from None
     if row is None:

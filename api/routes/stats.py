@@ -15,12 +15,91 @@ from alerts.stats import elevators as elevator_queries
 from alerts.stats import queries
 from api.auth import Principal
 from api.deps import Conn, not_found, require
+from api.errors import AUTHENTICATED, errors
+from api.inputs import NO_NUL
+from api.responses import Served
 from contract.ids import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+router = APIRouter(
+    prefix="/api/v1/stats", tags=["stats"], responses={**AUTHENTICATED, **errors(404)}
+)
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 Reader = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
 LONGEST = timedelta(days=400)
+
+
+class Figures(Served):
+    """Figures as alerts.stats computes them (definitions there); sums over several
+    kitchens are PostgreSQL numerics, served as decimal strings."""
+
+    false_positive_rate_by_code: dict[str, Any]
+
+
+class KitchenFigures(Figures):
+    site_id: str
+    name: str
+    district: str
+    streaming: bool
+    red_list: bool
+    black_list: bool
+    black_list_reasons: list[str]
+
+
+class DistrictFigures(Figures):
+    district: str
+    kitchens: int
+
+
+class CityFigures(Figures):
+    city: str
+    kitchens: int
+
+
+class KitchenStats(Served):
+    level: str
+    since: datetime
+    until: datetime
+    items: list[KitchenFigures | DistrictFigures | CityFigures]
+
+
+class ListedKitchen(Served):
+    site_id: str
+    name: str
+    district: str
+
+
+class BlackListed(ListedKitchen):
+    reasons: list[str]
+
+
+class KitchenLists(Served):
+    since: datetime
+    until: datetime
+    red_list: list[ListedKitchen]
+    black_list: list[BlackListed]
+
+
+class ReviewSpeed(Served):
+    since: datetime
+    until: datetime
+    decisions: int
+    timed: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class ElevatorFigures(Served):
+    """Per elevator, district, firm or the city (the key named like the level):
+    rescues, arrival minutes, faults per 1,000 runs, on-time maintenance (definitions in
+    alerts.stats.elevators)."""
+
+
+class ElevatorStats(Served):
+    level: str
+    since: datetime
+    until: datetime
+    rescue_sla_minutes: float
+    items: list[ElevatorFigures]
 
 
 def _window(request: Request, since: datetime | None, until: datetime | None) -> queries.Window:
@@ -46,7 +125,7 @@ def _window(request: Request, since: datetime | None, until: datetime | None) ->
     return queries.Window(since, until, now)
 
 
-@router.get("/kitchens")
+@router.get("/kitchens", response_model=KitchenStats)
 def kitchen_stats(
     request: Request,
     conn: Conn,
@@ -54,7 +133,7 @@ def kitchen_stats(
     level: Annotated[Literal["kitchen", "district", "city"], Query()] = "kitchen",
     since: datetime | None = None,
     until: datetime | None = None,
-    district: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     site_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> dict[str, Any]:
     """Confirmed violations per 1,000 camera-hours, false-positive rate per code, on-time
@@ -73,14 +152,14 @@ def kitchen_stats(
     return {"level": level, "since": window.since, "until": window.until, "items": items}
 
 
-@router.get("/kitchen-lists")
+@router.get("/kitchen-lists", response_model=KitchenLists)
 def kitchen_lists(
     request: Request,
     conn: Conn,
     who: Supervisor,
     since: datetime | None = None,
     until: datetime | None = None,
-    district: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
 ) -> dict[str, Any]:
     """The red (honour, 红榜) and black (黑榜) lists, best and worst first."""
     window = _window(request, since, until)
@@ -103,7 +182,7 @@ def kitchen_lists(
     }
 
 
-@router.get("/reviews")
+@router.get("/reviews", response_model=ReviewSpeed)
 def review_speed(
     request: Request,
     conn: Conn,
@@ -116,7 +195,7 @@ def review_speed(
     return {"since": window.since, "until": window.until, **queries.decision_times(conn, window)}
 
 
-@router.get("/elevators")
+@router.get("/elevators", response_model=ElevatorStats)
 def elevator_stats(
     request: Request,
     conn: Conn,
@@ -124,7 +203,7 @@ def elevator_stats(
     level: Annotated[Literal["elevator", "district", "firm", "city"], Query()] = "district",
     since: datetime | None = None,
     until: datetime | None = None,
-    district: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     firm_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     elevator_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> dict[str, Any]:

@@ -4,6 +4,7 @@ reaches its own tickets only; any other ticket is 404 for it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import (
@@ -18,9 +19,9 @@ from fastapi import (
     UploadFile,
 )
 from psycopg.rows import dict_row
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from alerts.tickets.attachments import attach, read_attachment
+from alerts.tickets.attachments import ACCEPTED, attach, read_attachment
 from alerts.tickets.lifecycle import (
     ITEM_RESULTS,
     OPEN_STATES,
@@ -30,10 +31,17 @@ from alerts.tickets.lifecycle import (
 from alerts.tickets.store import TicketDesk, ticket_dict
 from api.auth import Principal
 from api.deps import Conn, require
+from api.errors import AUTHENTICATED, WITH_BODY, errors
+from api.inputs import NO_NUL, Body
+from api.responses import Served
+from api.routes.reviews import file_name
+from api.transactions import in_transaction
 from brightwatch.wiring import ticket_desk_of
 from contract.ids import ID_PATTERN
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+router = APIRouter(
+    prefix="/api/v1/tickets", tags=["tickets"], responses={**AUTHENTICATED, **errors(404)}
+)
 Reader = Annotated[Principal, Depends(require("admin", "supervisor", "firm"))]
 Actor = Annotated[Principal, Depends(require("admin", "supervisor", "firm"))]
 TicketId = Annotated[int, Path(ge=1, le=2**62)]
@@ -58,8 +66,7 @@ def _firm(who: Principal) -> str | None:
     return who.firm_id if who.role == "firm" else None
 
 
-class TransitionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TransitionBody(Body):
     to: TicketState = Field(
         ...,
         description="firm: accepted, arrived, completed, false_alarm; supervisor: also"
@@ -84,7 +91,133 @@ class TransitionBody(BaseModel):
     )
 
 
-@router.get("")
+class Sla(Served):
+    """The next SLA deadline still running."""
+
+    step: str
+    due_at: str  # as PostgreSQL's json_build_object writes it
+    breached: bool
+
+
+class TicketSummary(Served):
+    id: int
+    type: str
+    state: str
+    elevator_id: str
+    firm_id: str | None
+    site_id: str | None
+    address: str
+    district: str
+    trigger: str
+    alert_id: int | None
+    confirmed_at: datetime | None
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    verified_at: datetime | None
+    result: str | None
+    sla: Sla | None
+
+
+class TicketPage(Served):
+    items: list[TicketSummary]
+    next_before_id: int | None
+
+
+class Ticket(Served):
+    """A ticket after a step: its state, times and who did what."""
+
+    id: int
+    type: str
+    state: str
+    elevator_id: str
+    trigger: str
+    created_at: datetime
+    updated_at: datetime
+    firm_id: str | None
+    site_id: str | None
+    address: str
+    district: str
+    user_unit: str
+    alert_id: int | None
+    alert_ids: list[int]
+    plan_id: int | None
+    confirmed_at: datetime | None
+    due_at: datetime | None
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    accepted_by: str | None
+    arrived_at: datetime | None
+    arrival_proof: str | None
+    escalated_at: datetime | None
+    reassigned_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    verified_at: datetime | None
+    verified_by: str | None
+    closed_at: datetime | None
+    result: str | None
+    notes: str | None
+    items: list[dict[str, Any]] = Field(..., description="maintenance items and their results")
+    previous_firms: list[str]
+    evidence: dict[str, Any]
+
+
+class Clock(Served):
+    id: int
+    step: str
+    firm_id: str | None
+    started_at: datetime
+    due_at: datetime
+    breached_at: datetime | None
+    breach_alert_id: int | None
+    met_at: datetime | None
+    voided_at: datetime | None
+
+
+class Attachment(Served):
+    id: int
+    sha256: str
+    content_type: str
+    size_bytes: int
+    original_name: str
+    note: str | None
+    uploaded_by: str
+    created_at: datetime
+    url: str
+
+
+class TicketEvent(Served):
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    firm_id: str | None
+    note: str | None
+    details: dict[str, Any]
+
+
+class TicketDetail(Ticket):
+    clocks: list[Clock]
+    attachments: list[Attachment]
+    history: list[TicketEvent]
+
+
+class AttachmentStored(Served):
+    id: int
+    ticket_id: int
+    sha256: str
+    content_type: str
+    size_bytes: int
+    created_at: datetime
+
+
+@router.get("", response_model=TicketPage)
 def list_tickets(
     conn: Conn,
     who: Reader,
@@ -127,19 +260,24 @@ def list_tickets(
     return {"items": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
 
 
-@router.get("/{ticket_id}")
+@router.get("/{ticket_id}", response_model=TicketDetail)
 def get_ticket(ticket_id: TicketId, conn: Conn, who: Reader, d: Desk) -> dict[str, Any]:
     """The ticket with its maintenance `items`, SLA `clocks`, `attachments` and `history`."""
     return d.view(conn, ticket_id, _firm(who))
 
 
-@router.post("/{ticket_id}/transitions")
+@router.post(
+    "/{ticket_id}/transitions",
+    response_model=Ticket,
+    responses={**WITH_BODY, **errors(409)},
+)
 def transition(
     ticket_id: TicketId, body: TransitionBody, conn: Conn, who: Actor, d: Desk
 ) -> dict[str, Any]:
     """One lifecycle step, audited and published on `bw/tickets/{firm_id}/{ticket_id}`."""
-    with conn.transaction():
-        ticket = d.transition(
+    ticket = in_transaction(
+        conn,
+        lambda: d.transition(
             conn,
             ticket_id,
             body.to.value,
@@ -150,35 +288,47 @@ def transition(
             result=body.result,
             items=body.items,
             assign_firm=body.firm_id,
-        )
+        ),
+    )
     return ticket_dict(ticket)
 
 
-@router.post("/{ticket_id}/attachments", status_code=201)
+@router.post(
+    "/{ticket_id}/attachments",
+    status_code=201,
+    response_model=AttachmentStored,
+    responses={**WITH_BODY, **errors(413, 415)},
+)
 def upload_attachment(
     ticket_id: TicketId,
     conn: Conn,
     who: Actor,
     d: Desk,
     file: Annotated[UploadFile, File(description="a photo (JPEG, PNG, WebP) or a PDF")],
-    note: Annotated[str | None, Form(max_length=2000)] = None,
+    note: Annotated[str | None, Form(max_length=2000, pattern=NO_NUL)] = None,
 ) -> dict[str, Any]:
     """A photo or document for the ticket, stored with its SHA-256 under BW_DATA_DIR."""
     data = file.file.read(d.settings.upload_max_bytes + 1)  # one byte more: too large
-    with conn.transaction():
-        return attach(
-            d,
-            conn,
-            ticket_id,
-            actor=who.actor,
-            firm_id=_firm(who),
-            name=file.filename or "",
-            data=data,
-            note=note,
-        )
+    name = file_name(file)
+    return in_transaction(
+        conn,
+        lambda: attach(
+            d, conn, ticket_id, actor=who.actor, firm_id=_firm(who), name=name, data=data, note=note
+        ),
+    )
 
 
-@router.get("/{ticket_id}/attachments/{attachment_id}")
+@router.get(
+    "/{ticket_id}/attachments/{attachment_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {kind: {} for kind in ACCEPTED},
+            "description": "The stored file, its hash checked.",
+        },
+        **errors(409),
+    },
+)
 def get_attachment(
     ticket_id: TicketId,
     attachment_id: Annotated[int, Path(ge=1, le=2**62)],

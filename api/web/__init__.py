@@ -36,3 +36,4 @@ def install(app: FastAPI) -> None:
     app.mount("/static", CachedStatic(directory=str(WEB / "static")), name="static")
     app.include_router(public.router)
     app.include_router(console.router)
+    app.include_router(console.stream_router)

@@ -11,10 +11,10 @@ import numpy as np
 import psycopg
 from fastapi.testclient import TestClient
 
+from alerts.evidence import records as store
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
 from tests.review.support import jpeg, raise_violation
-from vision import evidence as store
 
 AT = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 BOXES = [{"label": "rat", "score": 0.91, "box": [40, 60, 120, 110], "track": 3}]
