@@ -14,10 +14,10 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from psycopg.rows import dict_row
 
-from alerts.evidence.annotation import EvidenceMissing, annotated
-from alerts.evidence.files import MissingFile, TamperedFile, read_checked
+from alerts.evidence import records as evidence
+from alerts.evidence.annotation import EvidenceMissing
+from alerts.evidence.files import MissingFile, TamperedFile
 from alerts.review.store import HIDDEN_FROM_OPERATORS
 from api.auth import Principal
 from api.deps import Conn, not_found, require
@@ -29,11 +29,6 @@ router = APIRouter(
 )
 Reader = Annotated[Principal, Depends(require("admin", "supervisor", "operator"))]
 EvidenceId = Annotated[int, Path(ge=1, le=2**62)]
-
-FIELDS = (
-    "e.id, e.site_id, e.camera_id, e.alert_id, e.captured_at, e.path, e.sha256, e.size_bytes,"
-    " e.width, e.height, e.code, e.boxes, e.model, e.zone, e.rule, e.retained_until"
-)
 
 
 class EvidenceRecord(Served):
@@ -58,20 +53,11 @@ class EvidenceRecord(Served):
     url: str
 
 
-def _row(conn: Conn, who: Principal, evidence_id: int) -> dict[str, Any]:
-    where = "e.id = %s"
-    params: list[Any] = [evidence_id]
-    if who.role == "operator":
-        where += (
-            " AND e.site_id = %s AND NOT EXISTS (SELECT 1 FROM review r"
-            " WHERE r.alert_id = e.alert_id AND r.state = ANY(%s))"
-        )
-        params += [who.site_id, list(HIDDEN_FROM_OPERATORS)]
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(f"SELECT {FIELDS} FROM evidence e WHERE {where}", params).fetchone()  # noqa: S608
-    if row is None:
-        raise not_found()
-    return row
+def _view(who: Principal) -> evidence.SiteView | None:
+    """An operator sees its own site's evidence once the case is past review."""
+    if who.role != "operator":
+        return None
+    return evidence.SiteView(who.site_id, HIDDEN_FROM_OPERATORS)
 
 
 @router.get(
@@ -91,27 +77,27 @@ def get_picture(
         bool, Query(alias="annotated", description="Draw the boxes on a copy.")
     ] = False,
 ) -> Response:
-    row = _row(conn, who, evidence_id)
     data_dir = FsPath(request.app.state.runtime.settings.data_dir)
     try:
-        data = read_checked(data_dir, row["path"], row["sha256"], f"evidence {evidence_id}")
-        if annotate:
-            data = annotated(data, row["boxes"] or [])
+        found = evidence.load(conn, data_dir, evidence_id, _view(who), annotate=annotate)
     except (MissingFile, EvidenceMissing):
         raise not_found() from None
     except TamperedFile:
         raise HTTPException(409, "the evidence file does not match its recorded hash") from None
+    if found is None:
+        raise not_found()
+    record, data = found
     return Response(
         data,
         media_type="image/jpeg",
-        headers={"Cache-Control": "private, max-age=300", "X-Content-SHA256": row["sha256"]},
+        headers={"Cache-Control": "private, max-age=300", "X-Content-SHA256": record["sha256"]},
     )
 
 
 @router.get("/{evidence_id}", response_model=EvidenceRecord)
 def get_evidence(evidence_id: EvidenceId, conn: Conn, who: Reader) -> dict[str, Any]:
     """The record: boxes, scores, model name@version, zone, rule, hash, retention."""
-    row = _row(conn, who, evidence_id)
-    row.pop("path")
-    row["url"] = f"/api/v1/evidence/{evidence_id}.jpg"
-    return row
+    record = evidence.find(conn, evidence_id, _view(who))
+    if record is None:
+        raise not_found()
+    return record
