@@ -48,9 +48,10 @@ test: setup  ## the test suite against real PostgreSQL, mosquitto and Chromium
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(DEV)
-	$(BIN)/mypy contract alerts elevators vision ingest registry db mqttlink edge api brightwatch dashboards
+	$(BIN)/mypy -p brightwatch
 
 lock: $(DEV)  ## rewrite requirements/*.txt from pyproject.toml, keeping the pins that still fit
 	$(LOCK) -o requirements/service.txt pyproject.toml requirements/service.in

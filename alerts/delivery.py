@@ -30,10 +30,10 @@ import psycopg
 from prometheus_client import Counter
 from psycopg.types.json import Jsonb
 
-from alerts.channels import CHANNELS, Channel, ChannelContext, DeliveryError
+from brightwatch.alerts.channels import CHANNELS, Channel, ChannelContext, DeliveryError
 
 if TYPE_CHECKING:
-    from alerts.routing.notification import Notification
+    from brightwatch.alerts.routing.notification import Notification
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from alerts.model import Action, Alert, AlertChange, AlertSignal, AlertState, more_urgent
+from brightwatch.alerts.model import (
+    Action,
+    Alert,
+    AlertChange,
+    AlertSignal,
+    AlertState,
+    more_urgent,
+)
 
 RULE_ACTOR = "rule"
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from contract.codes import SEVERITY_RANK
+from brightwatch.contract.codes import SEVERITY_RANK
 
 
 class AlertState(StrEnum):

@@ -20,9 +20,9 @@ from typing import Any
 
 import psycopg
 
-from contract.deadletter import dead_letter
-from db import deadletters
-from mqttlink.publisher import Publisher, PublishRefused, PublishTimeout
+from brightwatch.contract.deadletter import dead_letter
+from brightwatch.db import deadletters
+from brightwatch.mqttlink.publisher import Publisher, PublishRefused, PublishTimeout
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from alerts.channels.settings import ChannelSettings
-from alerts.review.settings import ReviewSettings
-from alerts.routing.settings import NotifySettings
-from alerts.stats.settings import StatsSettings
-from alerts.tickets.settings import TicketSettings
+from brightwatch.alerts.channels.settings import ChannelSettings
+from brightwatch.alerts.review.settings import ReviewSettings
+from brightwatch.alerts.routing.settings import NotifySettings
+from brightwatch.alerts.stats.settings import StatsSettings
+from brightwatch.alerts.tickets.settings import TicketSettings
 
 
 class AlertSettings(BaseModel):

@@ -15,12 +15,12 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from alerts import lifecycle
-from alerts.model import Alert, AlertChange, AlertSignal, AlertState
-from alerts.outbox import enqueue
-from alerts.settings import AlertSettings
-from contract.outgoing import AlertBody, AlertMessage, encode
-from contract.topics import alert_topic
+from brightwatch.alerts import lifecycle
+from brightwatch.alerts.model import Alert, AlertChange, AlertSignal, AlertState
+from brightwatch.alerts.outbox import enqueue
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.contract.outgoing import AlertBody, AlertMessage, encode
+from brightwatch.contract.topics import alert_topic
 
 Reactor = Callable[[psycopg.Connection[Any], AlertChange, datetime], None]
 Clock = Callable[[], datetime]

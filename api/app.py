@@ -14,18 +14,20 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alerts.evidence.files import TamperedFile
-from alerts.lifecycle import IllegalAction
-from alerts.review.store import ReviewNotFound, UploadRejected
-from alerts.review.workflow import IllegalStep
-from alerts.store import AlertNotFound
-from alerts.tickets.attachments import AttachmentRejected
-from alerts.tickets.lifecycle import IllegalTransition, IncompleteStep
-from alerts.tickets.store import TicketNotFound
-from api import web
-from api.deps import NOT_FOUND
-from api.errors import errors_are_json
-from api.routes import (
+from brightwatch import __version__
+from brightwatch.alerts.evidence.files import TamperedFile
+from brightwatch.alerts.lifecycle import IllegalAction
+from brightwatch.alerts.review.store import ReviewNotFound, UploadRejected
+from brightwatch.alerts.review.workflow import IllegalStep
+from brightwatch.alerts.store import AlertNotFound
+from brightwatch.alerts.tickets.attachments import AttachmentRejected
+from brightwatch.alerts.tickets.lifecycle import IllegalTransition, IncompleteStep
+from brightwatch.alerts.tickets.store import TicketNotFound
+from brightwatch.api import web
+from brightwatch.api.deps import NOT_FOUND
+from brightwatch.api.errors import errors_are_json
+from brightwatch.api.parts import AppParts
+from brightwatch.api.routes import (
     alert_history,
     alerts,
     elevators,
@@ -38,11 +40,9 @@ from api.routes import (
     stats,
     tickets,
 )
-from api.transactions import is_conflict
-from brightwatch import __version__
-from brightwatch.runtime import Runtime
-from db.connect import make_pool
-from mqttlink.publisher import Publisher
+from brightwatch.api.transactions import is_conflict
+from brightwatch.db.connect import make_pool
+from brightwatch.mqttlink.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -135,18 +135,19 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
+def create_app(parts: AppParts, pool: ConnectionPool | None = None) -> FastAPI:
+    """The HTTP app on the parts the shell hands it (brightwatch.wiring's Runtime)."""
     own_pool = pool is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if own_pool:
-            app.state.pool = make_pool(runtime.database_url, max_size=16, name="api", open=False)
+            app.state.pool = make_pool(parts.database_url, max_size=16, name="api", open=False)
             app.state.pool.open(wait=False)
         publisher = None
-        if not any(k.startswith("mqtt") for k in runtime.health):
+        if not parts.reports_on_broker():
             # no consumer in this process reports on the broker: hold a connection to it
-            publisher = Publisher(runtime.broker, runtime.client_id("api-health")).start()
+            publisher = Publisher(parts.broker, parts.client_id("api-health")).start()
             app.state.mqtt_probe = publisher.connected.is_set
         try:
             yield
@@ -162,7 +163,7 @@ def create_app(runtime: Runtime, pool: ConnectionPool | None = None) -> FastAPI:
         description="Bright-kitchen and elevator monitoring: registry, telemetry, alerts, tickets, reviews.",
         lifespan=lifespan,
     )
-    app.state.runtime = runtime
+    app.state.parts = parts
     app.state.mqtt_probe = lambda: False
     if pool is not None:
         app.state.pool = pool

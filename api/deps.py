@@ -10,8 +10,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
 
-from api.auth import Principal, authenticate
-from api.jsonvalues import serve_json_within_limits
+from brightwatch.api.auth import Principal, authenticate
+from brightwatch.api.jsonvalues import serve_json_within_limits
 
 NOT_FOUND = "not found"
 

@@ -14,7 +14,7 @@ import msgspec
 import psycopg
 from psycopg.types.json import set_json_loads
 
-from contract.limits import TRUNCATED, clamp
+from brightwatch.contract.limits import TRUNCATED, clamp
 
 
 def served_json(data: str | bytes) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.auth import Principal
+from brightwatch.api.auth import Principal
 
 
 def elevator_scope(who: Principal, alias: str = "e") -> tuple[str, list[Any]]:

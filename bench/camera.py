@@ -32,13 +32,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from brightwatch.edge.camera.agent import CameraAgent, CameraConfig
+from brightwatch.edge.camera.scenes import KitchenScene
+from brightwatch.edge.camera.source import FrameSource, SourceSpec
+from brightwatch.edge.settings import CameraSettings
 from brightwatch.embedded import EmbeddedBroker
-from edge.camera.agent import CameraAgent, CameraConfig
-from edge.camera.scenes import KitchenScene
-from edge.camera.source import FrameSource, SourceSpec
-from edge.settings import CameraSettings
-from mqttlink.client import BrokerAddress
-from vision.detector import Detector, DetectorError, load_detector
+from brightwatch.mqttlink.client import BrokerAddress
+from brightwatch.vision.detector import Detector, DetectorError, load_detector
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO.parent / "shared" / "media" / "kitchen" / "kavyakhurana_difficult_image_01.jpeg"

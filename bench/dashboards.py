@@ -22,11 +22,11 @@ from pathlib import Path
 import psycopg
 from tqdm import tqdm
 
+from brightwatch.dashboards.boards import ALL
+from brightwatch.dashboards.runner import panel_queries, run
+from brightwatch.dashboards.sample_data import Size, generate
+from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedPostgres
-from dashboards.boards import ALL
-from dashboards.runner import panel_queries, run
-from dashboards.sample_data import Size, generate
-from db.migrate import migrate
 
 BAR_MS = 100.0
 

@@ -21,7 +21,13 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from vision.privacy import BACK_MODEL, FRONT_MODEL, BlazeFace, default_filter, find_face_model
+from brightwatch.vision.privacy import (
+    BACK_MODEL,
+    FRONT_MODEL,
+    BlazeFace,
+    default_filter,
+    find_face_model,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "face_mask"
 

@@ -44,8 +44,8 @@ from tqdm import tqdm
 
 from bench.mqttload import encode_publishes, publish_packets
 from bench.results import write_section
+from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
-from db.migrate import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"

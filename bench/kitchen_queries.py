@@ -28,13 +28,13 @@ from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 from tqdm import tqdm
 
-from alerts.stats.queries import rollup_camera_hours
-from api.app import create_app
-from api.auth import create_token
+from brightwatch.alerts.stats.queries import rollup_camera_hours
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
+from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedPostgres
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from db.migrate import migrate
 
 OUT = Path(__file__).parent / "out"
 STATES = [

@@ -21,14 +21,14 @@ from typing import Any
 
 import psycopg
 
+from brightwatch.db.migrate import migrate
+from brightwatch.db.timeseries import ensure_partitions
+from brightwatch.edge.elevator_sim.model import Car, fleet_spec
+from brightwatch.elevators.maintenance.scheduler import MaintenanceScheduler
+from brightwatch.elevators.maintenance.settings import MaintenanceSettings
 from brightwatch.embedded import EmbeddedPostgres
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store, build_ticket_desk
-from db.migrate import migrate
-from db.timeseries import ensure_partitions
-from edge.elevator_sim.model import Car, fleet_spec
-from elevators.maintenance.scheduler import MaintenanceScheduler
-from elevators.maintenance.settings import MaintenanceSettings
 
 NOW = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)
 

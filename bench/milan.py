@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from elevators.maintenance.vibration import detrend, vibration_indicator
+from brightwatch.elevators.maintenance.vibration import detrend, vibration_indicator
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "elevator-data" / "milan_trips"
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from mqttlink.stream import mqtt_string, varint
+from brightwatch.mqttlink.stream import mqtt_string, varint
 
 MAX_PACKET_ID = 65_535
 

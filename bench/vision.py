@@ -29,7 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision.detector import Detector
+from brightwatch.vision.detector import Detector
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -79,9 +79,9 @@ def counter(detector: Detector) -> Callable[[np.ndarray], int]:
 
 
 def prepare_models(imgsz: int) -> dict[str, Path]:
-    from vision.training.detector import export_onnx
-    from vision.training.quantize import quantize_static_int8
-    from vision.training.transfer import checkpoint_from_onnx
+    from brightwatch.vision.training.detector import export_onnx
+    from brightwatch.vision.training.quantize import quantize_static_int8
+    from brightwatch.vision.training.transfer import checkpoint_from_onnx
 
     models = OUT / "models"
     int8 = SHARED / "models" / "coco" / "yolo11n_int8_320.onnx"
@@ -117,8 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import torch
 
-    from vision.detector import load_detector
-    from vision.ultralytics_env import import_ultralytics
+    from brightwatch.vision.detector import load_detector
+    from brightwatch.vision.ultralytics_env import import_ultralytics
 
     torch.set_num_threads(args.threads)
     ul = import_ultralytics("the benchmark")

@@ -54,10 +54,10 @@ from paho.mqtt.properties import Properties
 
 from bench.ingest import cpu_of, postgres_cpu
 from bench.results import write_section
+from brightwatch.contract.topics import camera_topic
+from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
-from contract.topics import camera_topic
-from db.migrate import migrate
-from vision.rules.state import decode_state
+from brightwatch.vision.rules.state import decode_state
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

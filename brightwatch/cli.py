@@ -73,8 +73,8 @@ def main(config: Path | None) -> None:
 )
 def migrate(flavor: str) -> None:
     """Create or upgrade the database schema (idempotent)."""
-    from db.migrate import MigrationError
-    from db.migrate import migrate as run_migrations
+    from brightwatch.db.migrate import MigrationError
+    from brightwatch.db.migrate import migrate as run_migrations
 
     settings = settings_from_env()
     try:

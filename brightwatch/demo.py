@@ -22,16 +22,23 @@ from pathlib import Path
 import psycopg
 
 from brightwatch.components import ComponentSet
+from brightwatch.db.migrate import migrate
 from brightwatch.demo_kitchens import simulate_kitchens
+from brightwatch.edge.elevator_sim.agent import AgentConfig, ElevatorAgent
+from brightwatch.edge.elevator_sim.model import CarSpec, fleet_spec
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from brightwatch.registry import store
+from brightwatch.registry.models import (
+    CameraRecord,
+    ElevatorRecord,
+    FirmRecord,
+    OpeningHours,
+    SiteRecord,
+    Zone,
+)
 from brightwatch.runtime import broker_of
 from brightwatch.settings import Settings, load_settings
 from brightwatch.wiring import build_runtime
-from db.migrate import migrate
-from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
-from edge.elevator_sim.model import CarSpec, fleet_spec
-from registry import store
-from registry.models import CameraRecord, ElevatorRecord, FirmRecord, OpeningHours, SiteRecord, Zone
 
 log = logging.getLogger("brightwatch.demo")
 
@@ -206,7 +213,7 @@ def run_demo(elevators: int = 50, kitchens: int = 3) -> int:
         database_url = settings.database_url.get_secret_value()
         flavor, applied = migrate(database_url)
         log.info("schema ready (%s, %d migrations applied)", flavor, len(applied))
-        from api.auth import create_token
+        from brightwatch.api.auth import create_token
 
         with psycopg.connect(database_url) as conn:
             registry = seed_registry(conn, elevators, kitchens)

@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from brightwatch.edge.camera.agent import CameraAgent, CameraConfig
+from brightwatch.edge.camera.source import Capture, FrameSource, SourceSpec, open_capture
 from brightwatch.runtime import broker_of
 from brightwatch.settings import Settings
-from edge.camera.agent import CameraAgent, CameraConfig
-from edge.camera.source import Capture, FrameSource, SourceSpec, open_capture
 
 log = logging.getLogger("brightwatch.demo")
 

@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,10 +25,10 @@ from typing import Any
 import psycopg
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 
+from brightwatch.db import heartbeat
+from brightwatch.db.heartbeat import Heartbeat
 from brightwatch.progress import Verdict
 from brightwatch.runtime import Runtime
-from db import heartbeat
-from db.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -337,3 +338,24 @@ class ProcessHealth:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+@dataclass(frozen=True)
+class RuntimeHealth:
+    """The runtime's health as the HTTP app reads it (api.parts.SystemHealth)."""
+
+    runtime: Runtime
+
+    def probes(self, mqtt_fallback: Callable[[], bool] | None) -> dict[str, str]:
+        return probe_parts(self.runtime, mqtt_fallback)
+
+    def own(self) -> list[dict[str, Any]]:
+        return own_replicas(self.runtime)
+
+    def system(self, rows: Sequence[Heartbeat]) -> list[dict[str, Any]]:
+        return system_replicas(self.runtime, rows)
+
+    def report(
+        self, parts: dict[str, str], replicas: list[dict[str, Any]]
+    ) -> tuple[int, dict[str, Any]]:
+        return report(parts, replicas)

@@ -8,14 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from alerts.review.store import ReviewDesk
-from alerts.routing.pipeline import NotificationPipeline
-from alerts.store import AlertStore
-from alerts.tickets.store import TicketDesk
+from brightwatch.alerts.review.store import ReviewDesk
+from brightwatch.alerts.routing.pipeline import NotificationPipeline
+from brightwatch.alerts.store import AlertStore
+from brightwatch.alerts.tickets.store import TicketDesk
+from brightwatch.mqttlink.client import BrokerAddress, parse_mqtt_url
 from brightwatch.progress import ProgressSource, Verdict, Watch
 from brightwatch.settings import Settings
-from mqttlink.client import BrokerAddress, parse_mqtt_url
+
+if TYPE_CHECKING:
+    from brightwatch.health import RuntimeHealth
 
 
 def utcnow() -> datetime:
@@ -69,6 +73,16 @@ class Runtime:
     def verdicts(self) -> list[Verdict]:
         """Every progress source of this process, judged now."""
         return [self.watch.judge(name, source()) for name, source in list(self.progress.items())]
+
+    @cached_property
+    def system_health(self) -> RuntimeHealth:
+        from brightwatch.health import RuntimeHealth
+
+        return RuntimeHealth(self)
+
+    def reports_on_broker(self) -> bool:
+        """Whether a component of this process already tells the broker's health."""
+        return any(k.startswith("mqtt") for k in self.health)
 
     def client_id(self, component: str, n: int = 0) -> str:
         """Stable per instance and component, so persistent sessions survive restarts."""

@@ -22,12 +22,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from alerts.settings import AlertSettings
-from api.settings import ApiSettings
-from edge.settings import EdgeSettings
-from elevators.settings import ElevatorSettings
-from ingest.settings import IngestSettings
-from vision.settings import VisionSettings
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.api.settings import ApiSettings
+from brightwatch.edge.settings import EdgeSettings
+from brightwatch.elevators.settings import ElevatorSettings
+from brightwatch.ingest.settings import IngestSettings
+from brightwatch.vision.settings import VisionSettings
 
 ENV_PREFIX = "BW_"
 

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerts.review.store import ReviewDesk
-from alerts.routing.pipeline import NotificationPipeline
-from alerts.store import AlertStore
-from alerts.tickets.store import TicketDesk
+from brightwatch.alerts.review.store import ReviewDesk
+from brightwatch.alerts.routing.pipeline import NotificationPipeline
+from brightwatch.alerts.store import AlertStore
+from brightwatch.alerts.tickets.store import TicketDesk
+from brightwatch.elevators.maintenance.reactor import on_alert_change as maintenance_on_alert_change
 from brightwatch.runtime import Runtime, utcnow
 from brightwatch.settings import Settings
-from elevators.maintenance.reactor import on_alert_change as maintenance_on_alert_change
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 
 import msgspec
 
-from contract.limits import LIMITS, LimitError, check_json, check_text
-from contract.payloads import (
+from brightwatch.contract.limits import LIMITS, LimitError, check_json, check_text
+from brightwatch.contract.payloads import (
     Decoded,
     Detections,
     ElevatorEvent,
@@ -28,7 +28,7 @@ from contract.payloads import (
     decode_device_json,
     parse_ts,
 )
-from contract.topics import Channel
+from brightwatch.contract.topics import Channel
 
 ElevatorMessage = ElevatorStatus | ElevatorEvent | ElevatorStats
 

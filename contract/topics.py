@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contract.ids import is_valid_id
+from brightwatch.contract.ids import is_valid_id
 
 
 class Channel(StrEnum):

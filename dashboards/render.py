@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID, Dashboard, Panel, Variable
+from brightwatch.dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID, Dashboard, Panel, Variable
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": DATASOURCE_TYPE, "uid": DATASOURCE_UID}

@@ -12,8 +12,8 @@ from typing import Any
 
 import psycopg
 
-from dashboards.macros import expand, interval_seconds
-from dashboards.model import Dashboard, Panel
+from brightwatch.dashboards.macros import expand, interval_seconds
+from brightwatch.dashboards.model import Dashboard, Panel
 
 
 def time_range(spec: str, now: datetime) -> tuple[datetime, datetime]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
 
 log = logging.getLogger(__name__)
 

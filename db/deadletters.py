@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import psycopg
 from prometheus_client import Counter
 
-from contract.deadletter import DeadLetter, dead_letter
+from brightwatch.contract.deadletter import DeadLetter, dead_letter
 
 DEAD_LETTERS = Counter(
     "brightwatch_dead_letters",

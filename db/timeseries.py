@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from db.migrate import flavor_of
+from brightwatch.db.migrate import flavor_of
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.spool import Spool, UserProperties
-from mqttlink.client import BrokerAddress
+from brightwatch.edge.spool import Spool, UserProperties
+from brightwatch.mqttlink.client import BrokerAddress
 
 log = logging.getLogger(__name__)
 

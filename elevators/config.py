@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from elevators.settings import Thresholds
+from brightwatch.elevators.settings import Thresholds
 
 
 def _ms(seconds: float) -> int:

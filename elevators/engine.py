@@ -17,10 +17,10 @@ from __future__ import annotations
 import msgspec
 from msgspec.structs import astuple
 
-from elevators.config import RuleConfig
-from elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn
-from elevators.rules import RuleEvent, controller_event, evaluate, offline_cleared
-from elevators.state import FEATURE_NAMES, ElevatorState, Features, Sample, admit
+from brightwatch.elevators.config import RuleConfig
+from brightwatch.elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn
+from brightwatch.elevators.rules import RuleEvent, controller_event, evaluate, offline_cleared
+from brightwatch.elevators.state import FEATURE_NAMES, ElevatorState, Features, Sample, admit
 
 # a deadline that keeps coming back at the same time would be a bug; never spin on it
 MAX_EVALUATIONS_PER_ADVANCE = 10_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from contract.payloads import ElevatorEvent, ElevatorStats, ElevatorStatus
+from brightwatch.contract.payloads import ElevatorEvent, ElevatorStats, ElevatorStatus
 
 
 @dataclass(frozen=True, slots=True)

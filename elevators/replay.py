@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from contract.payloads import (
+from brightwatch.contract.payloads import (
     ElevatorEvent,
     ElevatorStats,
     ElevatorStatus,
@@ -20,11 +20,11 @@ from contract.payloads import (
     decode_availability,
     decode_device_json,
 )
-from elevators.config import RuleConfig
-from elevators.engine import new_state, step, tick
-from elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn, to_ms
-from elevators.rules import RuleEvent
-from elevators.state import ElevatorState
+from brightwatch.elevators.config import RuleConfig
+from brightwatch.elevators.engine import new_state, step, tick
+from brightwatch.elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn, to_ms
+from brightwatch.elevators.rules import RuleEvent
+from brightwatch.elevators.state import ElevatorState
 
 _FAR_FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
 

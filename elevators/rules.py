@@ -16,9 +16,9 @@ from typing import Any
 
 import msgspec
 
-from contract.codes import ELEVATOR_CATALOGUE, SEVERITY_RANK, Severity
-from elevators.config import RuleConfig
-from elevators.state import ElevatorState, Emitted, Features, RuleState, Sample
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE, SEVERITY_RANK, Severity
+from brightwatch.elevators.config import RuleConfig
+from brightwatch.elevators.state import ElevatorState, Emitted, Features, RuleState, Sample
 
 MODE_CHANGE = "MODE_CHANGE"
 OFFLINE = "OFFLINE"
@@ -646,7 +646,7 @@ def _event(
     why: str,
     emitted: Emitted | None = None,
 ) -> RuleEvent:
-    from elevators.summaries import summary
+    from brightwatch.elevators.summaries import summary
 
     state = p.state
     evidence = [_sample_dict(s) for s in state.recent if s.ts <= max(confirmed, at)]

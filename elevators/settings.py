@@ -16,11 +16,11 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from contract.codes import ELEVATOR_CATALOGUE
-from contract.ids import is_valid_id
-from contract.payloads import ServiceMode
-from elevators.maintenance.settings import MaintenanceSettings
-from mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE
+from brightwatch.contract.ids import is_valid_id
+from brightwatch.contract.payloads import ServiceMode
+from brightwatch.elevators.maintenance.settings import MaintenanceSettings
+from brightwatch.mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 
 # the contract's service modes (interfaces.md), every one of them
 ALL_MODES: tuple[ServiceMode, ...] = get_args(ServiceMode)

@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 
-from elevators.settings import RegistryRow
-from elevators.state import STATE_VERSION, ElevatorState, decode_state, encode_state
+from brightwatch.elevators.settings import RegistryRow
+from brightwatch.elevators.state import STATE_VERSION, ElevatorState, decode_state, encode_state
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contract.codes import ELEVATOR_CATALOGUE
-from elevators.config import RuleConfig
-from elevators.state import Sample
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE
+from brightwatch.elevators.config import RuleConfig
+from brightwatch.elevators.state import Sample
 
 _WHAT = {
     "TRAPPED_OUT_ZONE": "Passenger trapped between floors",

@@ -38,26 +38,31 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from alerts.model import AlertSignal
-from alerts.store import AlertStore
-from contract.clock_offset import device_time, observe_offset, server_time
-from contract.decode import decode_elevator
-from contract.payloads import (
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.alerts.store import AlertStore
+from brightwatch.contract.clock_offset import device_time, observe_offset, server_time
+from brightwatch.contract.decode import decode_elevator
+from brightwatch.contract.payloads import (
     ElevatorEvent,
     ElevatorStatus,
     PayloadError,
     decode_availability,
 )
-from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
-from elevators import metrics
-from elevators.config import RuleConfig
-from elevators.engine import new_state, step, tick
-from elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn, to_ms
-from elevators.rules import RuleEvent
-from elevators.settings import ElevatorSettings, RegistryRow, ThresholdError, thresholds_for
-from elevators.state import ElevatorState
-from elevators.store import StateRow, load_dues, load_registry, load_states, save_states
-from mqttlink.consumer import Inbound
+from brightwatch.contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from brightwatch.elevators import metrics
+from brightwatch.elevators.config import RuleConfig
+from brightwatch.elevators.engine import new_state, step, tick
+from brightwatch.elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn, to_ms
+from brightwatch.elevators.rules import RuleEvent
+from brightwatch.elevators.settings import (
+    ElevatorSettings,
+    RegistryRow,
+    ThresholdError,
+    thresholds_for,
+)
+from brightwatch.elevators.state import ElevatorState
+from brightwatch.elevators.store import StateRow, load_dues, load_registry, load_states, save_states
+from brightwatch.mqttlink.consumer import Inbound
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from contract.deadletter import TOPIC_CAP, DeadLetter, dead_letter
-from contract.decode import (
+from brightwatch.contract.deadletter import TOPIC_CAP, DeadLetter, dead_letter
+from brightwatch.contract.decode import (
     ELEVATOR_KINDS,
     ElevatorMessage,
     check_age,
     decode_elevator_json,
     storable,
 )
-from contract.payloads import PayloadError, decode_availability
-from contract.topics import Channel, DeviceKind, DeviceTopic, TopicError, parse_device_topic
+from brightwatch.contract.payloads import PayloadError, decode_availability
+from brightwatch.contract.topics import (
+    Channel,
+    DeviceKind,
+    DeviceTopic,
+    TopicError,
+    parse_device_topic,
+)
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
-from db.timeseries import apply_retention, ensure_partitions_ahead, refresh_rollups
-from ingest.settings import IngestSettings
+from brightwatch.db.timeseries import apply_retention, ensure_partitions_ahead, refresh_rollups
+from brightwatch.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 

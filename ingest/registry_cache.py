@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
-from contract.topics import DeviceKind, DeviceTopic
-from registry.auto import register_cameras, register_elevators
+from brightwatch.contract.topics import DeviceKind, DeviceTopic
+from brightwatch.registry.auto import register_cameras, register_elevators
 
 log = logging.getLogger(__name__)
 

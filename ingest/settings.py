@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
+from brightwatch.mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 
 
 class IngestSettings(BaseModel):

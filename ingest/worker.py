@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 import psycopg
 
-from contract.topics import Channel, DeviceKind, DeviceTopic
-from db.deadletters import FloodCap
-from ingest import metrics
-from ingest.classify import (
+from brightwatch.contract.topics import Channel, DeviceKind, DeviceTopic
+from brightwatch.db.deadletters import FloodCap
+from brightwatch.ingest import metrics
+from brightwatch.ingest.classify import (
     AvailabilityReport,
     Classified,
     DeadLetter,
@@ -29,9 +29,9 @@ from ingest.classify import (
     classify,
     dead_letter,
 )
-from ingest.registry_cache import KnownDevices, key_of
-from ingest.settings import IngestSettings
-from ingest.writer import BatchWriter, WriteResult
+from brightwatch.ingest.registry_cache import KnownDevices, key_of
+from brightwatch.ingest.settings import IngestSettings
+from brightwatch.ingest.writer import BatchWriter, WriteResult
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ import msgspec
 import psycopg
 from psycopg import sql
 
-from contract.topics import Channel
-from db import deadletters
-from db.timeseries import ensure_partitions, hour_bucket
-from ingest.classify import AvailabilityReport, DeadLetter, Sample
-from ingest.presence import Presence, advance, gap
+from brightwatch.contract.topics import Channel
+from brightwatch.db import deadletters
+from brightwatch.db.timeseries import ensure_partitions, hour_bucket
+from brightwatch.ingest.classify import AvailabilityReport, DeadLetter, Sample
+from brightwatch.ingest.presence import Presence, advance, gap
 
 DeviceKey = tuple[str, str]  # (device_kind, device_key) of device_presence
 

@@ -4,9 +4,9 @@ that acknowledges messages only after its handler has committed them, and a publ
 May import: paho-mqtt, prometheus-client, contract (topic helpers), the standard library.
 """
 
-from mqttlink.client import BrokerAddress, make_client, parse_mqtt_url
-from mqttlink.consumer import BatchConsumer, Inbound, Isolation, Rejected
-from mqttlink.publisher import Publisher
+from brightwatch.mqttlink.client import BrokerAddress, make_client, parse_mqtt_url
+from brightwatch.mqttlink.consumer import BatchConsumer, Inbound, Isolation, Rejected
+from brightwatch.mqttlink.publisher import Publisher
 
 __all__ = [
     "BatchConsumer",

@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from contract.topics import shared
-from mqttlink import metrics
-from mqttlink.client import BrokerAddress, make_client
+from brightwatch.contract.topics import shared
+from brightwatch.mqttlink import metrics
+from brightwatch.mqttlink.client import BrokerAddress, make_client
 
 log = logging.getLogger(__name__)
 

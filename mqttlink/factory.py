@@ -6,9 +6,9 @@ import threading
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from mqttlink.client import BrokerAddress
-from mqttlink.consumer import BatchConsumer, Handler, Isolation
-from mqttlink.stream import StreamConsumer
+from brightwatch.mqttlink.client import BrokerAddress
+from brightwatch.mqttlink.consumer import BatchConsumer, Handler, Isolation
+from brightwatch.mqttlink.stream import StreamConsumer
 
 ConsumerKind = Literal["stream", "paho"]
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import paho.mqtt.client as mqtt
 
-from mqttlink.client import BrokerAddress, make_client
+from brightwatch.mqttlink.client import BrokerAddress, make_client
 
 log = logging.getLogger(__name__)
 

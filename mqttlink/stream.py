@@ -32,8 +32,8 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mqttlink.client import BrokerAddress
-from mqttlink.consumer import BatchLoop, Handler, Inbound, Isolation, user_int
+from brightwatch.mqttlink.client import BrokerAddress
+from brightwatch.mqttlink.consumer import BatchLoop, Handler, Inbound, Isolation, user_int
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from typing import Any
 import psycopg
 from pydantic import BaseModel, ValidationError
 
-from contract.ids import InvalidIdentifier, check_id
-from registry import store
-from registry.models import CameraRecord, ElevatorRecord, FirmRecord, SiteRecord
+from brightwatch.contract.ids import InvalidIdentifier, check_id
+from brightwatch.registry import store
+from brightwatch.registry.models import CameraRecord, ElevatorRecord, FirmRecord, SiteRecord
 
 ORDER = ("firm", "site", "camera", "elevator")
 ID_FIELDS = {

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from contract.ids import ID_PATTERN
+from brightwatch.contract.ids import ID_PATTERN
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")

@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from registry.models import CameraRecord, ElevatorRecord, FirmRecord, SiteRecord
+from brightwatch.registry.models import CameraRecord, ElevatorRecord, FirmRecord, SiteRecord
 
 
 class RegistryError(ValueError):

@@ -16,9 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from brightwatch.settings import Settings
-from db.migrate import migrate
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TEMPLATE_DB = "bw_template"

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vision.rules.config import CameraConfig, ConfirmRule, ZoneDef
-from vision.settings import VisionSettings
-from vision.store import CameraKey, CameraRow
+from brightwatch.vision.rules.config import CameraConfig, ConfirmRule, ZoneDef
+from brightwatch.vision.settings import VisionSettings
+from brightwatch.vision.store import CameraKey, CameraRow
 
 log = logging.getLogger(__name__)
 

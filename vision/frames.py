@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision.yoloset import IMAGE_SUFFIXES, list_images
+from brightwatch.vision.yoloset import IMAGE_SUFFIXES, list_images
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".ts"})
 

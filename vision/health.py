@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vision.rules.observations import Health
+from brightwatch.vision.rules.observations import Health
 
 SMALL_WIDTH = 160
 

@@ -16,14 +16,14 @@ from typing import TypeVar
 import cv2
 import numpy as np
 
-from vision.classify import load_classifier
-from vision.detector import Detector, DetectorError, load_detector
-from vision.detector.base import AttributeClassifier, Detection
-from vision.health import sharpness
-from vision.rules.config import AttributeRule
-from vision.rules.observations import Attribute, Obj
-from vision.rules.zones import region
-from vision.settings import VisionSettings
+from brightwatch.vision.classify import load_classifier
+from brightwatch.vision.detector import Detector, DetectorError, load_detector
+from brightwatch.vision.detector.base import AttributeClassifier, Detection
+from brightwatch.vision.health import sharpness
+from brightwatch.vision.rules.config import AttributeRule
+from brightwatch.vision.rules.observations import Attribute, Obj
+from brightwatch.vision.rules.zones import region
+from brightwatch.vision.settings import VisionSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

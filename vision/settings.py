@@ -13,10 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contract.codes import KITCHEN_CATALOGUE
-from mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
-from vision.detector.spec import ModelSpec
-from vision.rules.config import AttributeRule, ClassRule, ConfirmRule, HealthRule, default_rules
+from brightwatch.contract.codes import KITCHEN_CATALOGUE
+from brightwatch.mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
+from brightwatch.vision.detector.spec import ModelSpec
+from brightwatch.vision.rules.config import (
+    AttributeRule,
+    ClassRule,
+    ConfirmRule,
+    HealthRule,
+    default_rules,
+)
 
 
 def default_classes() -> dict[str, dict[str, ClassRule]]:

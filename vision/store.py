@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 import psycopg
 
-from vision.rules.observations import Event, EvidenceRef
-from vision.rules.state import STATE_VERSION, CameraState, decode_state, encode_state
+from brightwatch.vision.rules.observations import Event, EvidenceRef
+from brightwatch.vision.rules.state import STATE_VERSION, CameraState, decode_state, encode_state
 
 CameraKey = tuple[str, str]  # (site_id, camera_id)
 

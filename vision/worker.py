@@ -46,29 +46,29 @@ import numpy as np
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from alerts.evidence import records as evidence_store
-from alerts.evidence.files import write_atomic
-from alerts.evidence.records import evidence_url
-from alerts.model import AlertSignal
-from alerts.store import AlertStore
-from contract.clock_offset import device_time, observe_offset, server_time
-from contract.decode import decode_detections
-from contract.payloads import (
+from brightwatch.alerts.evidence import records as evidence_store
+from brightwatch.alerts.evidence.files import write_atomic
+from brightwatch.alerts.evidence.records import evidence_url
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.alerts.store import AlertStore
+from brightwatch.contract.clock_offset import device_time, observe_offset, server_time
+from brightwatch.contract.decode import decode_detections
+from brightwatch.contract.payloads import (
     MIN_TS,
     PayloadError,
     check_frame,
     check_frame_size,
     decode_availability,
 )
-from contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
-from mqttlink.consumer import Inbound, Rejected
-from registry.auto import register_cameras
-from vision import health, jpeg, metrics
-from vision.cameras import build_config
-from vision.inference import Inference
-from vision.rules.config import CameraConfig
-from vision.rules.engine import next_due, step, tick
-from vision.rules.observations import (
+from brightwatch.contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from brightwatch.mqttlink.consumer import Inbound, Rejected
+from brightwatch.registry.auto import register_cameras
+from brightwatch.vision import health, jpeg, metrics
+from brightwatch.vision.cameras import build_config
+from brightwatch.vision.inference import Inference
+from brightwatch.vision.rules.config import CameraConfig
+from brightwatch.vision.rules.engine import next_due, step, tick
+from brightwatch.vision.rules.observations import (
     AvailabilitySeen,
     Event,
     EvidenceRef,
@@ -76,9 +76,9 @@ from vision.rules.observations import (
     Obj,
     Observation,
 )
-from vision.rules.state import CameraState, new_state
-from vision.settings import VisionSettings
-from vision.store import (
+from brightwatch.vision.rules.state import CameraState, new_state
+from brightwatch.vision.settings import VisionSettings
+from brightwatch.vision.store import (
     CameraKey,
     Pending,
     load_cameras,

@@ -15,8 +15,8 @@ standard library (never alerts.delivery, which imports the channels).
 
 from __future__ import annotations
 
-from alerts.channels import email, mqtt, sms, webhook
-from alerts.channels.base import (
+from brightwatch.alerts.channels import email, mqtt, sms, webhook
+from brightwatch.alerts.channels.base import (
     CHANNELS,
     Channel,
     ChannelContext,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from mqttlink.client import BrokerAddress
+    from brightwatch.mqttlink.client import BrokerAddress
 
 
 class DeliveryError(RuntimeError):
@@ -38,7 +38,7 @@ class ChannelContext:
 
     def channel_settings(self, key: str) -> Any:
         if self.settings is None:
-            from alerts.channels.settings import ChannelSettings
+            from brightwatch.alerts.channels.settings import ChannelSettings
 
             self.settings = ChannelSettings()
         return getattr(self.settings, key)

@@ -11,8 +11,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from alerts.channels.base import ChannelContext, DeliveryError, register_channel
-from alerts.routing.notification import Notification
+from brightwatch.alerts.channels.base import ChannelContext, DeliveryError, register_channel
+from brightwatch.alerts.routing.notification import Notification
 
 
 @register_channel("email")

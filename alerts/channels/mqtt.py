@@ -16,10 +16,10 @@ import json
 import threading
 from typing import Any
 
-from alerts.channels.base import ChannelContext, DeliveryError, register_channel
-from alerts.routing.notification import Notification
-from contract.topics import Role, published_by
-from mqttlink.publisher import Publisher, PublishTimeout
+from brightwatch.alerts.channels.base import ChannelContext, DeliveryError, register_channel
+from brightwatch.alerts.routing.notification import Notification
+from brightwatch.contract.topics import Role, published_by
+from brightwatch.mqttlink.publisher import Publisher, PublishTimeout
 
 ROOT_PLACEHOLDER = "{topic_root}"
 

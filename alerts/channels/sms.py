@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
-from alerts.channels.base import ChannelContext, DeliveryError, register_channel
-from alerts.routing.notification import Notification
+from brightwatch.alerts.channels.base import ChannelContext, DeliveryError, register_channel
+from brightwatch.alerts.routing.notification import Notification
 
 
 def _dig(obj: Any, dotted: str) -> Any:

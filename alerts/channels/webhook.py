@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from alerts.channels.base import ChannelContext, DeliveryError, register_channel
-from alerts.routing.notification import Notification
+from brightwatch.alerts.channels.base import ChannelContext, DeliveryError, register_channel
+from brightwatch.alerts.routing.notification import Notification
 
 
 @register_channel("webhook")

@@ -19,8 +19,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts.evidence import files
-from alerts.evidence.annotation import annotated
+from brightwatch.alerts.evidence import files
+from brightwatch.alerts.evidence.annotation import annotated
 
 RECORD_FIELDS = (
     "e.id, e.site_id, e.camera_id, e.alert_id, e.captured_at, e.path, e.sha256, e.size_bytes,"

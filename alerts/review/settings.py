@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contract.codes import CAMERA_HEALTH, KITCHEN_CATALOGUE
+from brightwatch.contract.codes import CAMERA_HEALTH, KITCHEN_CATALOGUE
 
 Card = Literal["yellow", "red", "inspection"]
 Tier = Literal["T1", "T2", "T3"]

@@ -18,17 +18,17 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts import history
-from alerts.due import claim_due
-from alerts.evidence import files
-from alerts.evidence import records as evidence_records
-from alerts.model import Action, AlertChange, AlertState
-from alerts.review import workflow
-from alerts.review.workflow import Case, CaseState, IllegalStep
-from alerts.routing.pipeline import NotificationPipeline
-from alerts.settings import AlertSettings
-from alerts.store import AlertStore, Clock, utcnow
-from contract.codes import KITCHEN_CATALOGUE
+from brightwatch.alerts import history
+from brightwatch.alerts.due import claim_due
+from brightwatch.alerts.evidence import files
+from brightwatch.alerts.evidence import records as evidence_records
+from brightwatch.alerts.model import Action, AlertChange, AlertState
+from brightwatch.alerts.review import workflow
+from brightwatch.alerts.review.workflow import Case, CaseState, IllegalStep
+from brightwatch.alerts.routing.pipeline import NotificationPipeline
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.alerts.store import AlertStore, Clock, utcnow
+from brightwatch.contract.codes import KITCHEN_CATALOGUE
 
 log = logging.getLogger(__name__)
 

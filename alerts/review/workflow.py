@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from alerts.review.settings import ReviewSettings, TierPolicy
+from brightwatch.alerts.review.settings import ReviewSettings, TierPolicy
 
 
 class CaseState(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alerts.routing.settings import EscalationStep
+from brightwatch.alerts.routing.settings import EscalationStep
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.routing.matchers import Matcher, match_all
-from alerts.routing.settings import InhibitRule
+from brightwatch.alerts.routing.matchers import Matcher, match_all
+from brightwatch.alerts.routing.settings import InhibitRule
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from alerts.model import Alert, AlertState
+from brightwatch.alerts.model import Alert, AlertState
 
 # Alertmanager's "zero time" for alerts still firing
 ZERO_TIME = "0001-01-01T00:00:00Z"

@@ -25,17 +25,17 @@ import psycopg
 from prometheus_client import Counter
 from psycopg.types.json import Jsonb
 
-from alerts import history
-from alerts.delivery import DeliveryOutcome, enqueue, render
-from alerts.due import claim_due
-from alerts.model import Action, Alert, AlertChange, AlertState
-from alerts.routing import escalation, grouping, mute
-from alerts.routing.matchers import Matcher
-from alerts.routing.notification import Notification, alert_labels, alert_view
-from alerts.routing.silences import audit as audit_silence
-from alerts.routing.tree import RoutePlan, route
-from alerts.settings import AlertSettings
-from alerts.store import COLUMNS, Clock, row_to_alert, utcnow
+from brightwatch.alerts import history
+from brightwatch.alerts.delivery import DeliveryOutcome, enqueue, render
+from brightwatch.alerts.due import claim_due
+from brightwatch.alerts.model import Action, Alert, AlertChange, AlertState
+from brightwatch.alerts.routing import escalation, grouping, mute
+from brightwatch.alerts.routing.matchers import Matcher
+from brightwatch.alerts.routing.notification import Notification, alert_labels, alert_view
+from brightwatch.alerts.routing.silences import audit as audit_silence
+from brightwatch.alerts.routing.tree import RoutePlan, route
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.alerts.store import COLUMNS, Clock, row_to_alert, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from alerts.routing.matchers import Matcher, MatcherError
-from contract.codes import CAMERA_HEALTH, Severity
-from contract.topics import notice_topic
+from brightwatch.alerts.routing.matchers import Matcher, MatcherError
+from brightwatch.contract.codes import CAMERA_HEALTH, Severity
+from brightwatch.contract.topics import notice_topic
 
 # a camera that cannot see (contract.codes.CAMERA_HEALTH), as a matcher pattern
 CAMERA_HEALTH_RE = "|".join(sorted(CAMERA_HEALTH, reverse=True))
@@ -62,7 +62,7 @@ class Integration(BaseModel):
     @field_validator("channel")
     @classmethod
     def _known_channel(cls, value: str) -> str:
-        from alerts.channels import CHANNELS
+        from brightwatch.alerts.channels import CHANNELS
 
         if value not in CHANNELS:
             raise ValueError(f"unknown channel {value!r}; known: {', '.join(sorted(CHANNELS))}")
@@ -72,7 +72,7 @@ class Integration(BaseModel):
     def _mqtt_target_declared(self) -> Integration:
         # the broker's ACL only lets the service publish the contract's topics
         if self.channel == "mqtt":
-            from alerts.channels.mqtt import check_target
+            from brightwatch.alerts.channels.mqtt import check_target
 
             check_target(self.target)
         return self

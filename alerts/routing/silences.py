@@ -12,10 +12,10 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts.routing.matchers import Matcher
+from brightwatch.alerts.routing.matchers import Matcher
 
 if TYPE_CHECKING:  # the pipeline writes this module's audit rows from its silence clock
-    from alerts.routing.pipeline import NotificationPipeline
+    from brightwatch.alerts.routing.pipeline import NotificationPipeline
 
 
 class SilenceError(ValueError):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from alerts.routing.matchers import match_all, parse
-from alerts.routing.settings import RouteSettings
+from brightwatch.alerts.routing.matchers import match_all, parse
+from brightwatch.alerts.routing.settings import RouteSettings
 
 ALL_LABELS = "..."
 

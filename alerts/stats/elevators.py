@@ -27,8 +27,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
-from contract.codes import ELEVATOR_CATALOGUE
+from brightwatch.alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE
 
 Level = Literal["elevator", "district", "firm", "city"]
 FAULT_CODES = sorted(c for c, e in ELEVATOR_CATALOGUE.items() if e.severity in ("P1", "P2"))

@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.review.workflow import OPEN_CASE
-from alerts.stats.settings import StatsSettings
+from brightwatch.alerts.review.workflow import OPEN_CASE
+from brightwatch.alerts.stats.settings import StatsSettings
 
 # a day is rolled up once it has been over this long (late availability messages)
 ROLLUP_LAG = timedelta(hours=1)

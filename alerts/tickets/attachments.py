@@ -9,10 +9,10 @@ from typing import Any
 
 import psycopg
 
-from alerts.evidence import files
-from alerts.tickets import lifecycle
-from alerts.tickets.lifecycle import IllegalTransition
-from alerts.tickets.store import TicketDesk, TicketNotFound, load
+from brightwatch.alerts.evidence import files
+from brightwatch.alerts.tickets import lifecycle
+from brightwatch.alerts.tickets.lifecycle import IllegalTransition
+from brightwatch.alerts.tickets.store import TicketDesk, TicketNotFound, load
 
 # what a ticket attachment may be: photos of the work, a PDF report
 ACCEPTED = ("image/jpeg", "image/png", "image/webp", "application/pdf")

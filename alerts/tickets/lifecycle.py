@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from alerts.tickets.settings import SlaSteps, TicketSettings
+from brightwatch.alerts.tickets.settings import SlaSteps, TicketSettings
 
 
 class TicketType(StrEnum):

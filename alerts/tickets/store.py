@@ -22,12 +22,12 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from alerts import delivery, outbox
-from alerts.due import claim_due
-from alerts.model import Action, Alert, AlertChange, AlertSignal
-from alerts.store import AlertStore, Clock, utcnow
-from alerts.tickets import lifecycle
-from alerts.tickets.lifecycle import (
+from brightwatch.alerts import delivery, outbox
+from brightwatch.alerts.due import claim_due
+from brightwatch.alerts.model import Action, Alert, AlertChange, AlertSignal
+from brightwatch.alerts.store import AlertStore, Clock, utcnow
+from brightwatch.alerts.tickets import lifecycle
+from brightwatch.alerts.tickets.lifecycle import (
     AWAITING_ACCEPTANCE,
     OPEN_STATES,
     ClockPlan,
@@ -38,10 +38,10 @@ from alerts.tickets.lifecycle import (
     TicketState,
     TicketType,
 )
-from alerts.tickets.settings import TicketSettings
-from contract.codes import ELEVATOR_CATALOGUE, ServiceCode
-from contract.outgoing import TicketBody, TicketMessage, TicketSla, encode
-from contract.topics import ticket_topic
+from brightwatch.alerts.tickets.settings import TicketSettings
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE, ServiceCode
+from brightwatch.contract.outgoing import TicketBody, TicketMessage, TicketSla, encode
+from brightwatch.contract.topics import ticket_topic
 
 log = logging.getLogger(__name__)
 

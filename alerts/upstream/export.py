@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import psycopg
 
-from alerts.upstream.registry import PlatformMapping
-from contract.codes import catalogue_entry
+from brightwatch.alerts.upstream.registry import PlatformMapping
+from brightwatch.contract.codes import catalogue_entry
 
 FIELDS = (
     "id",

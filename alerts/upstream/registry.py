@@ -9,8 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
-from contract.payloads import ServiceMode
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
+from brightwatch.contract.payloads import ServiceMode
 
 HERE = Path(__file__).parent
 MODE_CHANGE = "MODE_CHANGE"

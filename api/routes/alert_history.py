@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
 
-from api.auth import Principal
-from api.deps import Caller, Conn, not_found, require
-from api.errors import AUTHENTICATED, errors
-from api.inputs import NO_NUL
-from api.responses import Served
-from api.scope import alert_scope
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Caller, Conn, not_found, require
+from brightwatch.api.errors import AUTHENTICATED, errors
+from brightwatch.api.inputs import NO_NUL
+from brightwatch.api.responses import Served
+from brightwatch.api.scope import alert_scope
 
 router = APIRouter(prefix="/api/v1", tags=["history"], responses={**AUTHENTICATED, **errors(404)})
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from psycopg.rows import dict_row
 from pydantic import Field
 
-from api.auth import Principal
-from api.deps import Caller, Conn, require
-from api.errors import AUTHENTICATED, WITH_BODY, errors
-from api.inputs import Body
-from api.responses import Served
-from api.scope import alert_scope
-from api.transactions import in_transaction
-from contract.ids import ID_PATTERN
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Caller, Conn, require
+from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
+from brightwatch.api.inputs import Body
+from brightwatch.api.responses import Served
+from brightwatch.api.scope import alert_scope
+from brightwatch.api.transactions import in_transaction
+from brightwatch.contract.ids import ID_PATTERN
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=AUTHENTICATED)
 Actor = Annotated[Principal, Depends(require("admin", "supervisor"))]
@@ -119,7 +119,7 @@ def _act(
     body: ActionBody | None,
     action: str,
 ) -> dict[str, Any]:
-    store = request.app.state.runtime.alert_store
+    store = request.app.state.parts.alert_store
     note = body.note if body else None
     step = store.acknowledge if action == "ack" else store.resolve
     change = in_transaction(conn, lambda: step(conn, alert_id, who.actor, note))

@@ -20,15 +20,15 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from api.auth import Principal
-from api.deps import Caller, Conn, not_found, require
-from api.errors import AUTHENTICATED
-from api.inputs import NO_NUL
-from api.routes.public import public_url
-from api.scope import alert_scope
-from api.web import jinja, views
-from api.web.hygiene import hygiene_record
-from contract.ids import ID_PATTERN
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Caller, Conn, not_found, require
+from brightwatch.api.errors import AUTHENTICATED
+from brightwatch.api.inputs import NO_NUL
+from brightwatch.api.routes.public import public_url
+from brightwatch.api.scope import alert_scope
+from brightwatch.api.web import jinja, views
+from brightwatch.api.web.hygiene import hygiene_record
+from brightwatch.contract.ids import ID_PATTERN
 
 # the views are the browser's own interface, not the API: not in OpenAPI
 router = APIRouter(include_in_schema=False)
@@ -47,7 +47,7 @@ def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
 
 
 def _now(request: Request) -> datetime:
-    return request.app.state.runtime.clock()
+    return request.app.state.parts.clock()
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -129,7 +129,7 @@ def elevators_view(
 
 @router.get("/console/views/elevators/{elevator_id}", response_class=HTMLResponse)
 def elevator_view(request: Request, elevator_id: IdPath, conn: Conn, who: FirmSide) -> HTMLResponse:
-    from api.routes.elevators import DETAIL_SECTIONS
+    from brightwatch.api.routes.elevators import DETAIL_SECTIONS
 
     e = views.elevator(conn, who, elevator_id)
     if e is None:

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
 
-from api.auth import Principal
-from api.deps import Conn, not_found, require
-from api.errors import AUTHENTICATED, errors
-from api.inputs import NO_NUL
-from api.responses import Served
-from api.scope import elevator_scope
-from contract.ids import ID_PATTERN
-from elevators.maintenance.section import maintenance_section
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, not_found, require
+from brightwatch.api.errors import AUTHENTICATED, errors
+from brightwatch.api.inputs import NO_NUL
+from brightwatch.api.responses import Served
+from brightwatch.api.scope import elevator_scope
+from brightwatch.contract.ids import ID_PATTERN
+from brightwatch.elevators.maintenance.section import maintenance_section
 
 router = APIRouter(
     prefix="/api/v1/elevators", tags=["elevators"], responses={**AUTHENTICATED, **errors(404)}

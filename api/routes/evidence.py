@@ -15,14 +15,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
-from alerts.evidence import records as evidence
-from alerts.evidence.annotation import EvidenceMissing
-from alerts.evidence.files import MissingFile, TamperedFile
-from alerts.review.store import HIDDEN_FROM_OPERATORS
-from api.auth import Principal
-from api.deps import Conn, not_found, require
-from api.errors import AUTHENTICATED, errors
-from api.responses import Served
+from brightwatch.alerts.evidence import records as evidence
+from brightwatch.alerts.evidence.annotation import EvidenceMissing
+from brightwatch.alerts.evidence.files import MissingFile, TamperedFile
+from brightwatch.alerts.review.store import HIDDEN_FROM_OPERATORS
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, not_found, require
+from brightwatch.api.errors import AUTHENTICATED, errors
+from brightwatch.api.responses import Served
 
 router = APIRouter(
     prefix="/api/v1/evidence", tags=["evidence"], responses={**AUTHENTICATED, **errors(404)}
@@ -77,7 +77,7 @@ def get_picture(
         bool, Query(alias="annotated", description="Draw the boxes on a copy.")
     ] = False,
 ) -> Response:
-    data_dir = FsPath(request.app.state.runtime.settings.data_dir)
+    data_dir = FsPath(request.app.state.parts.settings.data_dir)
     try:
         found = evidence.load(conn, data_dir, evidence_id, _view(who), annotate=annotate)
     except (MissingFile, EvidenceMissing):

@@ -2,7 +2,7 @@
 
 /healthz shows the whole system: the database and the broker as this process sees them,
 and every component of every replica, from the heartbeat rows each process writes
-(brightwatch.health) with this process's own components judged live. A stuck component
+(the shell's brightwatch.health, handed in as `parts.system_health`) with this process's own components judged live. A stuck component
 (failing, or work waiting and no good batch, for longer than the `[health]` thresholds)
 or a silent one (no heartbeat) makes it 503 with `detail` naming it. `?scope=process`
 answers for this process alone: the API container's own health check, which must not
@@ -20,9 +20,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
-from brightwatch.health import own_replicas, probe_parts, report, system_replicas
-from db import heartbeat
-from db.heartbeat import Heartbeat
+from brightwatch.db import heartbeat
+from brightwatch.db.heartbeat import Heartbeat
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def healthz(
 ) -> JSONResponse:
     """`{"status": "ok", "db": "ok", "mqtt": "ok", ...}`; 503 naming the failing part or
     the stuck component otherwise."""
-    runtime = request.app.state.runtime
+    health = request.app.state.parts.system_health
     rows: list[Heartbeat] = []
     try:
         with request.app.state.pool.connection(timeout=2) as conn:
@@ -94,13 +93,13 @@ def healthz(
     except Exception as exc:
         log.warning("health: database: %s", type(exc).__name__)
         db = "unavailable"
-    parts = {"db": db, **probe_parts(runtime, request.app.state.mqtt_probe)}
-    replicas = system_replicas(runtime, rows) if scope == "system" else own_replicas(runtime)
-    status, body = report(parts, replicas)
+    parts = {"db": db, **health.probes(request.app.state.mqtt_probe)}
+    replicas = health.system(rows) if scope == "system" else health.own()
+    status, body = health.report(parts, replicas)
     return JSONResponse(body, status_code=status)
 
 
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    own_replicas(request.app.state.runtime)  # fresh component gauges
+    request.app.state.parts.system_health.own()  # fresh component gauges
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

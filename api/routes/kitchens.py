@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
 
-from alerts.review.workflow import CARD_ORDER, OPEN_CASE, CaseState
-from api.auth import Principal
-from api.deps import Conn, not_found, require
-from api.errors import AUTHENTICATED, errors
-from api.inputs import NO_NUL
-from api.responses import Served
-from api.routes.reviews import Desk, ReviewCase
-from contract.ids import ID_PATTERN
+from brightwatch.alerts.review.workflow import CARD_ORDER, OPEN_CASE, CaseState
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, not_found, require
+from brightwatch.api.errors import AUTHENTICATED, errors
+from brightwatch.api.inputs import NO_NUL
+from brightwatch.api.responses import Served
+from brightwatch.api.routes.reviews import Desk, ReviewCase
+from brightwatch.contract.ids import ID_PATTERN
 
 router = APIRouter(
     prefix="/api/v1/kitchens", tags=["kitchens"], responses={**AUTHENTICATED, **errors(404)}

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import HTMLResponse
 from psycopg.rows import dict_row
 
-from api.deps import Conn, not_found
-from api.errors import ErrorBody, errors
-from api.web import jinja
-from api.web.hours import describe, is_open
-from api.web.hygiene import hygiene_record
-from api.web.pictures import PrivacyUnavailable, PublicPictures
-from api.web.ratelimit import RateLimiter
-from contract.ids import ID_PATTERN
+from brightwatch.api.deps import Conn, not_found
+from brightwatch.api.errors import ErrorBody, errors
+from brightwatch.api.web import jinja
+from brightwatch.api.web.hours import describe, is_open
+from brightwatch.api.web.hygiene import hygiene_record
+from brightwatch.api.web.pictures import PrivacyUnavailable, PublicPictures
+from brightwatch.api.web.ratelimit import RateLimiter
+from brightwatch.contract.ids import ID_PATTERN
 
 # kitchens.md: the work areas shown to the public; never changing rooms or toilets, and
 # storage or unclassified cameras stay private too
@@ -38,7 +38,7 @@ def rate_limited(request: Request) -> None:
     state = request.app.state
     limiter: RateLimiter | None = getattr(state, "public_limiter", None)
     if limiter is None:
-        limiter = RateLimiter(state.runtime.settings.api.public_rate_per_minute)
+        limiter = RateLimiter(state.parts.settings.api.public_rate_per_minute)
         state.public_limiter = limiter
     client = request.client.host if request.client else "unknown"
     wait = limiter.take(client)
@@ -60,7 +60,7 @@ router = APIRouter(
 def pictures(request: Request) -> PublicPictures:
     state = request.app.state
     if getattr(state, "public_pictures", None) is None:
-        s = state.runtime.settings
+        s = state.parts.settings
         state.public_pictures = PublicPictures(
             s.data_dir,
             s.api.face_model,
@@ -93,7 +93,7 @@ def _public_cameras(conn: Conn, site_id: str) -> list[dict[str, Any]]:
 
 
 def public_url(request: Request, site_id: str) -> str:
-    base = request.app.state.runtime.settings.api.public_base_url
+    base = request.app.state.parts.settings.api.public_base_url
     root = base or str(request.base_url).rstrip("/")
     return f"{root}/public/kitchens/{site_id}"
 
@@ -106,7 +106,7 @@ def public_url(request: Request, site_id: str) -> str:
 def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
     """The kitchen's live work-area pictures (privacy-filtered) and hygiene record."""
     site = _kitchen(conn, site_id)
-    now = request.app.state.runtime.clock()
+    now = request.app.state.parts.clock()
     open_now = is_open(site["operating_hours"], site["timezone"], now)
     cameras = _public_cameras(conn, site_id) if open_now else []
     for c in cameras:
@@ -121,7 +121,7 @@ def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
             "hours": describe(site["operating_hours"]),
             "cameras": cameras,
             "record": record,
-            "refresh_s": int(request.app.state.runtime.settings.api.public_refresh_s),
+            "refresh_s": int(request.app.state.parts.settings.api.public_refresh_s),
             "page_url": public_url(request, site_id),
         },
     )
@@ -146,7 +146,7 @@ def snapshot(request: Request, site_id: IdPath, camera_id: IdPath, conn: Conn) -
     site = _kitchen(conn, site_id)
     if not any(c["camera_id"] == camera_id for c in _public_cameras(conn, site_id)):
         raise not_found()
-    if not is_open(site["operating_hours"], site["timezone"], request.app.state.runtime.clock()):
+    if not is_open(site["operating_hours"], site["timezone"], request.app.state.parts.clock()):
         raise not_found()
     try:
         picture = pictures(request).get(site_id, camera_id)
@@ -155,7 +155,7 @@ def snapshot(request: Request, site_id: IdPath, camera_id: IdPath, conn: Conn) -
         raise HTTPException(503, "public pictures are unavailable") from None
     if picture is None:
         raise not_found()
-    refresh = int(request.app.state.runtime.settings.api.public_refresh_s)
+    refresh = int(request.app.state.parts.settings.api.public_refresh_s)
     return Response(
         picture.jpeg,
         media_type="image/jpeg",

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from api.auth import Principal
-from api.deps import Conn, require
-from api.errors import AUTHENTICATED, WITH_BODY, errors
-from api.transactions import in_transaction
-from contract.ids import ID_PATTERN
-from registry import store
-from registry.models import CameraRecord, ElevatorRecord, FirmRecord, SiteRecord
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, require
+from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
+from brightwatch.api.transactions import in_transaction
+from brightwatch.contract.ids import ID_PATTERN
+from brightwatch.registry import store
+from brightwatch.registry.models import CameraRecord, ElevatorRecord, FirmRecord, SiteRecord
 
 router = APIRouter(
     prefix="/api/v1",

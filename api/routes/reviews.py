@@ -21,15 +21,14 @@ from fastapi import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from alerts.review.store import ACCEPTED, ReviewDesk, Upload
-from alerts.review.workflow import OPEN_CASE, Case, CaseState
-from api.auth import Principal
-from api.deps import Conn, require
-from api.errors import AUTHENTICATED, WITH_BODY, errors
-from api.inputs import NO_NUL, Body, unstorable
-from api.responses import Served
-from api.transactions import in_transaction
-from brightwatch.wiring import review_desk_of
+from brightwatch.alerts.review.store import ACCEPTED, ReviewDesk, Upload
+from brightwatch.alerts.review.workflow import OPEN_CASE, Case, CaseState
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, require
+from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
+from brightwatch.api.inputs import NO_NUL, Body, unstorable
+from brightwatch.api.responses import Served
+from brightwatch.api.transactions import in_transaction
 
 router = APIRouter(
     prefix="/api/v1/reviews", tags=["reviews"], responses={**AUTHENTICATED, **errors(404)}
@@ -42,7 +41,7 @@ STATES = "|".join(["pending", *CaseState, "open"])
 
 
 def desk(request: Request) -> ReviewDesk:
-    return review_desk_of(request.app.state.runtime)
+    return request.app.state.parts.reviews
 
 
 Desk = Annotated[ReviewDesk, Depends(desk)]

@@ -9,16 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from alerts.routing import silences
-from alerts.routing.matchers import Matcher, MatcherError
-from alerts.routing.pipeline import NotificationPipeline
-from api.auth import Principal
-from api.deps import Conn, not_found, require
-from api.errors import AUTHENTICATED, WITH_BODY, errors
-from api.inputs import Body
-from api.responses import Served
-from api.transactions import in_transaction
-from brightwatch.wiring import pipeline_of
+from brightwatch.alerts.routing import silences
+from brightwatch.alerts.routing.matchers import Matcher, MatcherError
+from brightwatch.alerts.routing.pipeline import NotificationPipeline
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, not_found, require
+from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
+from brightwatch.api.inputs import Body
+from brightwatch.api.responses import Served
+from brightwatch.api.transactions import in_transaction
 
 router = APIRouter(
     prefix="/api/v1/silences", tags=["silences"], responses={**AUTHENTICATED, **errors(404)}
@@ -116,7 +115,7 @@ class SilencePage(Served):
 
 
 def _pipeline(request: Request) -> NotificationPipeline:
-    return pipeline_of(request.app.state.runtime)
+    return request.app.state.parts.pipeline
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +130,7 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 def create_silence(
     body: SilenceBody, request: Request, conn: Conn, who: Supervisor
 ) -> dict[str, Any]:
-    now = request.app.state.runtime.clock()
+    now = request.app.state.parts.clock()
     try:
         matchers = body.parsed()
     except MatcherError as exc:
@@ -171,7 +170,7 @@ def list_silences(
     state: Annotated[str | None, Query(pattern="^(active|pending|expired)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    now = request.app.state.runtime.clock()
+    now = request.app.state.parts.clock()
     return {"items": [_view(r) for r in silences.list_silences(conn, now, state, limit)]}
 
 
@@ -179,7 +178,7 @@ def list_silences(
 def get_silence(
     silence_id: SilenceId, request: Request, conn: Conn, who: Supervisor
 ) -> dict[str, Any]:
-    row = silences.get(conn, silence_id, request.app.state.runtime.clock())
+    row = silences.get(conn, silence_id, request.app.state.parts.clock())
     if row is None:
         raise not_found()
     return _view(row)
@@ -195,7 +194,7 @@ def expire_silence(
     silence_id: SilenceId, request: Request, conn: Conn, who: Supervisor
 ) -> Response:
     """Expire the silence now (it is kept, with who ended it)."""
-    now = request.app.state.runtime.clock()
+    now = request.app.state.parts.clock()
     try:
         row = in_transaction(
             conn, lambda: silences.expire(conn, _pipeline(request), silence_id, who.actor, now)

@@ -11,14 +11,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from alerts.stats import elevators as elevator_queries
-from alerts.stats import queries
-from api.auth import Principal
-from api.deps import Conn, not_found, require
-from api.errors import AUTHENTICATED, errors
-from api.inputs import NO_NUL
-from api.responses import Served
-from contract.ids import ID_PATTERN
+from brightwatch.alerts.stats import elevators as elevator_queries
+from brightwatch.alerts.stats import queries
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, not_found, require
+from brightwatch.api.errors import AUTHENTICATED, errors
+from brightwatch.api.inputs import NO_NUL
+from brightwatch.api.responses import Served
+from brightwatch.contract.ids import ID_PATTERN
 
 router = APIRouter(
     prefix="/api/v1/stats", tags=["stats"], responses={**AUTHENTICATED, **errors(404)}
@@ -103,8 +103,8 @@ class ElevatorStats(Served):
 
 
 def _window(request: Request, since: datetime | None, until: datetime | None) -> queries.Window:
-    runtime = request.app.state.runtime
-    now = runtime.clock()
+    parts = request.app.state.parts
+    now = parts.clock()
     until = until or now
     for name, t in (("since", since), ("until", until)):
         if t is not None and t.tzinfo is None:
@@ -112,7 +112,7 @@ def _window(request: Request, since: datetime | None, until: datetime | None) ->
     if since is None:
         # whole UTC days by default: they come from the daily rollup
         try:
-            start = until - timedelta(days=runtime.settings.alerts.stats.window_days)
+            start = until - timedelta(days=parts.settings.alerts.stats.window_days)
         except OverflowError:
             raise HTTPException(
                 422, "until is too early for a default window; give since"
@@ -141,7 +141,7 @@ def kitchen_stats(
     coverage (district, city), hygiene score and list membership. Figures are computed
     in SQL; see the definitions in the project's alerts.stats module."""
     window = _window(request, since, until)
-    settings = request.app.state.runtime.settings.alerts.stats
+    settings = request.app.state.parts.settings.alerts.stats
     if who.role == "operator":
         if level != "kitchen" or (site_id is not None and site_id != who.site_id):
             raise not_found()
@@ -163,7 +163,7 @@ def kitchen_lists(
 ) -> dict[str, Any]:
     """The red (honour, 红榜) and black (黑榜) lists, best and worst first."""
     window = _window(request, since, until)
-    settings = request.app.state.runtime.settings.alerts.stats
+    settings = request.app.state.parts.settings.alerts.stats
     rows = queries.kitchen_stats(conn, window, settings, "kitchen", district=district)
     keep = ("site_id", "name", "district", "hygiene_score", "online_rate", "confirmed", "red_cards")
     red = sorted(
@@ -216,7 +216,7 @@ def elevator_stats(
         if firm_id is not None and firm_id != who.firm_id:
             raise not_found()
         firm_id = who.firm_id
-    tickets = request.app.state.runtime.settings.alerts.tickets
+    tickets = request.app.state.parts.settings.alerts.tickets
     items = elevator_queries.elevator_stats(
         conn,
         window.since,

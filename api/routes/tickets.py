@@ -21,23 +21,22 @@ from fastapi import (
 from psycopg.rows import dict_row
 from pydantic import Field
 
-from alerts.tickets.attachments import ACCEPTED, attach, read_attachment
-from alerts.tickets.lifecycle import (
+from brightwatch.alerts.tickets.attachments import ACCEPTED, attach, read_attachment
+from brightwatch.alerts.tickets.lifecycle import (
     ITEM_RESULTS,
     OPEN_STATES,
     TicketState,
     TicketType,
 )
-from alerts.tickets.store import TicketDesk, ticket_dict
-from api.auth import Principal
-from api.deps import Conn, require
-from api.errors import AUTHENTICATED, WITH_BODY, errors
-from api.inputs import NO_NUL, Body
-from api.responses import Served
-from api.routes.reviews import file_name
-from api.transactions import in_transaction
-from brightwatch.wiring import ticket_desk_of
-from contract.ids import ID_PATTERN
+from brightwatch.alerts.tickets.store import TicketDesk, ticket_dict
+from brightwatch.api.auth import Principal
+from brightwatch.api.deps import Conn, require
+from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
+from brightwatch.api.inputs import NO_NUL, Body
+from brightwatch.api.responses import Served
+from brightwatch.api.routes.reviews import file_name
+from brightwatch.api.transactions import in_transaction
+from brightwatch.contract.ids import ID_PATTERN
 
 router = APIRouter(
     prefix="/api/v1/tickets", tags=["tickets"], responses={**AUTHENTICATED, **errors(404)}
@@ -55,8 +54,8 @@ LIST_FIELDS = (
 
 
 def desk(request: Request) -> TicketDesk:
-    """The desk the wiring put on the runtime's alert store (one per service)."""
-    return ticket_desk_of(request.app.state.runtime)
+    """The desk the shell put on the alert store (one per service), handed in with the parts."""
+    return request.app.state.parts.tickets
 
 
 Desk = Annotated[TicketDesk, Depends(desk)]

@@ -31,7 +31,7 @@ class CachedStatic(StaticFiles):
 
 def install(app: FastAPI) -> None:
     """Mount the static files and include the page routers."""
-    from api.routes import console, public
+    from brightwatch.api.routes import console, public
 
     app.mount("/static", CachedStatic(directory=str(WEB / "static")), name="static")
     app.include_router(public.router)

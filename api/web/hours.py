@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from vision.rules.schedule import day_set, in_hours
+from brightwatch.vision.rules.schedule import day_set, in_hours
 
 __all__ = ["day_set", "describe", "is_open"]
 

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from contract.codes import KITCHEN_CATALOGUE
+from brightwatch.contract.codes import KITCHEN_CATALOGUE
 
 TIER_POINTS = {"T1": 10, "T2": 5, "T3": 1}
 NOT_HYGIENE = ("CAMERA_OFFLINE", "CAMERA_OBSTRUCTED")

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision.privacy import PrivacyFilter, PrivacyUnavailable, default_filter
+from brightwatch.vision.privacy import PrivacyFilter, PrivacyUnavailable, default_filter
 
 log = logging.getLogger(__name__)
 

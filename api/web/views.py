@@ -9,10 +9,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
-from api.auth import Principal
-from api.scope import alert_scope, elevator_scope
-from contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
+from brightwatch.alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
+from brightwatch.api.auth import Principal
+from brightwatch.api.scope import alert_scope, elevator_scope
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
 
 Conn = psycopg.Connection[Any]
 OPEN_TICKET = ("created", "dispatched", "accepted", "arrived", "escalated", "reassigned")

@@ -54,8 +54,8 @@ def export_command(
     since: str, until: str, platform_name: str, mapping: Path | None, fmt: str, out: Path | None
 ) -> None:
     """Write alerts with the upstream platform's code; unmapped codes are reported on stderr."""
-    from alerts.upstream.export import export_alerts
-    from alerts.upstream.registry import MappingError, platform
+    from brightwatch.alerts.upstream.export import export_alerts
+    from brightwatch.alerts.upstream.registry import MappingError, platform
 
     start, end = iso_time(since), iso_time(until)
     if end <= start:

@@ -38,7 +38,7 @@ from typing import Any
 import click
 
 from brightwatch.cli import main, settings_from_env
-from contract.topics import Role, grants
+from brightwatch.contract.topics import Role, grants
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ def dashboards() -> None:
 )
 def export(out: Path) -> None:
     """Write the dashboards (Grafana JSON) and the provisioning files."""
-    from dashboards.boards import ALL
-    from dashboards.render import export as write
+    from brightwatch.dashboards.boards import ALL
+    from brightwatch.dashboards.render import export as write
 
     for path in write(out, ALL):
         click.echo(f"wrote {path}")
@@ -50,8 +50,8 @@ def push(url: str, token: str, folder: str, timeout: float) -> None:
     """Upload the dashboards to a Grafana over its HTTP API (overwriting older versions)."""
     import httpx
 
-    from dashboards.boards import ALL
-    from dashboards.render import dashboard_json
+    from brightwatch.dashboards.boards import ALL
+    from brightwatch.dashboards.render import dashboard_json
 
     # Grafana's folder and dashboard HTTP API: three calls, so plain httpx rather than a
     # client library (grafana-client brought niquests and urllib3-future, which replaces

@@ -62,10 +62,10 @@ def camera(
     import threading
 
     from brightwatch.cli import settings_from_env, stop_on_signals
+    from brightwatch.contract.ids import is_valid_id
+    from brightwatch.edge.camera.agent import CameraAgent, CameraConfig
+    from brightwatch.edge.camera.source import FrameSource, SourceError, parse_source
     from brightwatch.runtime import broker_of
-    from contract.ids import is_valid_id
-    from edge.camera.agent import CameraAgent, CameraConfig
-    from edge.camera.source import FrameSource, SourceError, parse_source
 
     settings = settings_from_env()
     for value, hint in ((site_id, "--site"), (camera_id, "--camera")):
@@ -92,7 +92,7 @@ def camera(
         raise click.BadParameter(str(exc), param_hint="--source") from None
     detector = None
     if detect:
-        from vision.detector import DetectorError, load_detector
+        from brightwatch.vision.detector import DetectorError, load_detector
 
         try:
             detector = load_detector(

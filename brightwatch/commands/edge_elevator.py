@@ -71,11 +71,11 @@ def elevator_sim(
     import threading
 
     from brightwatch.cli import settings_from_env, stop_on_signals
+    from brightwatch.contract.ids import is_valid_id
+    from brightwatch.edge.elevator_sim.agent import AgentConfig, ElevatorAgent
+    from brightwatch.edge.elevator_sim.scenarios import ScenarioError, load_scenario
+    from brightwatch.edge.elevator_sim.scenarios import list_scenarios as names
     from brightwatch.runtime import broker_of
-    from contract.ids import is_valid_id
-    from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
-    from edge.elevator_sim.scenarios import ScenarioError, load_scenario
-    from edge.elevator_sim.scenarios import list_scenarios as names
 
     if list_scenarios:
         for name in names():

@@ -32,7 +32,7 @@ def _database_ok(url: str) -> str | None:
 
 
 def _broker_ok(settings: Settings) -> str | None:
-    from mqttlink.client import make_client, parse_mqtt_url
+    from brightwatch.mqttlink.client import make_client, parse_mqtt_url
 
     address = parse_mqtt_url(
         settings.mqtt_url.get_secret_value(), settings.mqtt_protocol, settings.mqtt_ca_file

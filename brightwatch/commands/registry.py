@@ -21,7 +21,7 @@ def import_(file: Path) -> None:
     """Load firms, sites, cameras and elevators from a TOML or CSV file (all or nothing)."""
     import psycopg
 
-    from registry.importer import ImportError_, import_file
+    from brightwatch.registry.importer import ImportError_, import_file
 
     settings = settings_from_env()
     try:

@@ -25,8 +25,8 @@ def create(role: str, firm_id: str | None, site_id: str | None, name: str) -> No
     """Print a new token; the token alone is the last line of output."""
     import psycopg
 
-    from api.auth import create_token
-    from contract.ids import InvalidIdentifier, check_id
+    from brightwatch.api.auth import create_token
+    from brightwatch.contract.ids import InvalidIdentifier, check_id
 
     settings = settings_from_env()
     try:

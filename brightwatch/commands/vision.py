@@ -12,8 +12,8 @@ from brightwatch.cli import main, settings_from_env
 
 if TYPE_CHECKING:
     from brightwatch.settings import Settings
-    from vision.classify import OnnxAttributeClassifier
-    from vision.detector import Detector
+    from brightwatch.vision.classify import OnnxAttributeClassifier
+    from brightwatch.vision.detector import Detector
 
 
 @main.group()
@@ -44,7 +44,7 @@ def _model_options(
 def _load_detector(
     settings: Settings, spec: str | None, backend: str | None, **options: object
 ) -> Detector:
-    from vision.detector import DetectorError, load_detector
+    from brightwatch.vision.detector import DetectorError, load_detector
 
     try:
         return load_detector(
@@ -69,7 +69,7 @@ model_option = click.option(
 def _registered_backend(
     _ctx: click.Context, _param: click.Parameter, value: str | None
 ) -> str | None:
-    from vision.detector import check_backend
+    from brightwatch.vision.detector import check_backend
 
     try:
         return None if value is None else check_backend(value)
@@ -143,8 +143,8 @@ def detect(
     import cv2
     from tqdm import tqdm
 
-    from alerts.evidence.annotation import annotate
-    from vision.frames import FrameSourceError, frames_of
+    from brightwatch.alerts.evidence.annotation import annotate
+    from brightwatch.vision.frames import FrameSourceError, frames_of
 
     settings = settings_from_env()
     detector = _load_detector(
@@ -299,11 +299,11 @@ def eval_(
     pipeline: bool,
 ) -> None:
     """Evaluate a model against YOLO-format labels: mAP50, mAP50-95, P/R per class, plots."""
-    from vision.evaluation import report
-    from vision.evaluation.jobs import evaluate_classifier_alone, evaluate_detector
-    from vision.evaluation.runner import EvaluationError
-    from vision.evaluation.sources import open_labelled_set, open_labelled_video
-    from vision.yoloset import DatasetError
+    from brightwatch.vision.evaluation import report
+    from brightwatch.vision.evaluation.jobs import evaluate_classifier_alone, evaluate_detector
+    from brightwatch.vision.evaluation.runner import EvaluationError
+    from brightwatch.vision.evaluation.sources import open_labelled_set, open_labelled_video
+    from brightwatch.vision.yoloset import DatasetError
 
     _refuse_eval_combinations(
         pipeline=pipeline,
@@ -406,8 +406,8 @@ def _class_map(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _load_classifier(settings: Settings, spec: str) -> OnnxAttributeClassifier:
-    from vision.classify import load_classifier
-    from vision.detector import DetectorError
+    from brightwatch.vision.classify import load_classifier
+    from brightwatch.vision.detector import DetectorError
 
     try:
         return load_classifier(spec, models=settings.vision.classifiers, data_dir=settings.data_dir)
@@ -453,10 +453,10 @@ def export(
     calibration: Path | None,
 ) -> None:
     """Export a model (.pt, ultralytics extra) to ONNX, and/or quantise it to int8."""
-    from vision.training.detector import export_onnx
-    from vision.training.quantize import quantize_dynamic_int8, quantize_static_int8
-    from vision.ultralytics_env import UltralyticsMissing
-    from vision.yoloset import list_images
+    from brightwatch.vision.training.detector import export_onnx
+    from brightwatch.vision.training.quantize import quantize_dynamic_int8, quantize_static_int8
+    from brightwatch.vision.ultralytics_env import UltralyticsMissing
+    from brightwatch.vision.yoloset import list_images
 
     settings_from_env()
     if int8 == "static" and calibration is None:
@@ -481,7 +481,7 @@ def export(
         if not images:
             _fail(f"no images in {calibration}")
         quantize_static_int8(source, target, images[:: max(1, len(images) // 64)])
-    from vision.detector.onnx_backend import OnnxDetector
+    from brightwatch.vision.detector.onnx_backend import OnnxDetector
 
     check = OnnxDetector(target)
     click.echo(
@@ -570,10 +570,10 @@ def train_detector_cmd(
     work_dir: Path,
 ) -> None:
     """Train a YOLO detector on a YOLO-format set and export it to ONNX."""
-    from vision.training.detector import DetectorTraining, train_detector
-    from vision.training.transfer import TransferError
-    from vision.ultralytics_env import UltralyticsMissing
-    from vision.yoloset import DatasetError
+    from brightwatch.vision.training.detector import DetectorTraining, train_detector
+    from brightwatch.vision.training.transfer import TransferError
+    from brightwatch.vision.ultralytics_env import UltralyticsMissing
+    from brightwatch.vision.yoloset import DatasetError
 
     settings = settings_from_env()
     if output is None:
@@ -657,8 +657,8 @@ def train_classifier_cmd(
     """Train a crop classifier (e.g. mask / no mask) from the boxes of a YOLO-format set."""
     import shlex
 
-    from vision.training.classifier import ClassifierTraining, train_classifier
-    from vision.yoloset import DatasetError
+    from brightwatch.vision.training.classifier import ClassifierTraining, train_classifier
+    from brightwatch.vision.yoloset import DatasetError
 
     settings_from_env()
     try:

@@ -16,8 +16,8 @@ from brightwatch.commands.vision import vision
 
 def _model_class_names(path: Path) -> list[str]:
     """Class names (in id order) from a model's own metadata: ONNX `names`, or a .pt."""
-    from alerts.review.export import ExportError
-    from vision.detector.metadata import names_from
+    from brightwatch.alerts.review.export import ExportError
+    from brightwatch.vision.detector.metadata import names_from
 
     raw: object
     if path.suffix == ".pt":
@@ -73,7 +73,7 @@ def export_reviews_command(
     out: Path, since: str | None, val_fraction: float, classes: str | None, model: Path | None
 ) -> None:
     """Write confirmed and dismissed review evidence as a YOLO dataset (images/, labels/, data.yaml)."""
-    from alerts.review.export import ExportError, export_reviews
+    from brightwatch.alerts.review.export import ExportError, export_reviews
 
     settings = settings_from_env()
     if classes and model:

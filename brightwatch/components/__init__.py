@@ -21,7 +21,7 @@ COMPONENTS: dict[str, str] = {
     "elevators": "brightwatch.components.elevators:run",
     "vision": "brightwatch.components.vision:run",
     "alerts": "brightwatch.components.alerts:run",
-    "api": "api.component:run",
+    "api": "brightwatch.components.api:run",
 }
 
 # Upkeep of packages that are no component: name -> (the component it runs beside,
@@ -30,7 +30,7 @@ COMPONENTS: dict[str, str] = {
 # component does.
 UPKEEP: dict[str, tuple[str, str]] = {
     # the city dashboard's per-district hourly rollup
-    "fleet_rollup": ("alerts", "dashboards.rollup:loop"),
+    "fleet_rollup": ("alerts", "brightwatch.dashboards.rollup:loop"),
 }
 
 

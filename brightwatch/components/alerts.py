@@ -19,11 +19,11 @@ from typing import Any
 
 import psycopg
 
-from alerts.delivery import ChannelContext, DeliveryWorker
-from alerts.outbox import OutboxRelay
+from brightwatch.alerts.delivery import ChannelContext, DeliveryWorker
+from brightwatch.alerts.outbox import OutboxRelay
+from brightwatch.mqttlink.publisher import Publisher
 from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
-from mqttlink.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def review_loop(runtime: Runtime, stop: threading.Event) -> None:
 
 def stats_loop(runtime: Runtime, stop: threading.Event) -> None:
     """Roll up camera hours of the days that are over, for the kitchen statistics."""
-    from alerts.stats.queries import rollup_camera_hours
+    from brightwatch.alerts.stats.queries import rollup_camera_hours
 
     def rollup(conn: psycopg.Connection[Any]) -> int:
         added = 0

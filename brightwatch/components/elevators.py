@@ -17,16 +17,16 @@ import threading
 import time
 from datetime import timedelta
 
+from brightwatch.contract.topics import elevator_filters
+from brightwatch.db.connect import make_pool
+from brightwatch.db.deadletters import DeadLetterSink
+from brightwatch.db.errors import is_transient
+from brightwatch.elevators.worker import RulesWorker
 from brightwatch.health import observe_lag
+from brightwatch.mqttlink.consumer import Isolation
+from brightwatch.mqttlink.factory import Consumer, make_consumer
 from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
-from contract.topics import elevator_filters
-from db.connect import make_pool
-from db.deadletters import DeadLetterSink
-from db.errors import is_transient
-from elevators.worker import RulesWorker
-from mqttlink.consumer import Isolation
-from mqttlink.factory import Consumer, make_consumer
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,9 @@ def _maintenance_thread(runtime: Runtime, stop: threading.Event) -> threading.Th
     settings = runtime.settings
     if not settings.elevators.maintenance.enabled:
         return None
-    from db.connect import connect
-    from elevators.maintenance.notice import WithdrawalNotice
-    from elevators.maintenance.scheduler import MaintenanceScheduler
+    from brightwatch.db.connect import connect
+    from brightwatch.elevators.maintenance.notice import WithdrawalNotice
+    from brightwatch.elevators.maintenance.scheduler import MaintenanceScheduler
 
     scheduler = MaintenanceScheduler(
         settings.elevators.maintenance,

@@ -14,19 +14,19 @@ import signal
 import threading
 from multiprocessing.process import BaseProcess
 
+from brightwatch.contract.topics import Channel, camera_filters, elevator_filters
+from brightwatch.db.deadletters import DeadLetterSink
+from brightwatch.db.errors import is_transient
 from brightwatch.health import observe_lag
+from brightwatch.ingest import metrics
+from brightwatch.ingest.maintenance import maintenance_loop
+from brightwatch.ingest.worker import IngestWorker
+from brightwatch.mqttlink import factory
+from brightwatch.mqttlink.consumer import Isolation
+from brightwatch.mqttlink.factory import Consumer
 from brightwatch.progress import loop_progress
 from brightwatch.runtime import Runtime, broker_of, utcnow
 from brightwatch.settings import Settings
-from contract.topics import Channel, camera_filters, elevator_filters
-from db.deadletters import DeadLetterSink
-from db.errors import is_transient
-from ingest import metrics
-from ingest.maintenance import maintenance_loop
-from ingest.worker import IngestWorker
-from mqttlink import factory
-from mqttlink.consumer import Isolation
-from mqttlink.factory import Consumer
 
 log = logging.getLogger(__name__)
 

@@ -16,19 +16,19 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from alerts.evidence import retention
+from brightwatch.alerts.evidence import retention
+from brightwatch.contract.topics import camera_filters
+from brightwatch.db.connect import make_pool
+from brightwatch.db.deadletters import DeadLetterSink
+from brightwatch.db.errors import is_transient
 from brightwatch.health import observe_lag
+from brightwatch.mqttlink.consumer import Isolation
+from brightwatch.mqttlink.factory import Consumer, make_consumer
 from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
-from contract.topics import camera_filters
-from db.connect import make_pool
-from db.deadletters import DeadLetterSink
-from db.errors import is_transient
-from mqttlink.consumer import Isolation
-from mqttlink.factory import Consumer, make_consumer
-from vision import metrics
-from vision.inference import build
-from vision.worker import VisionWorker
+from brightwatch.vision import metrics
+from brightwatch.vision.inference import build
+from brightwatch.vision.worker import VisionWorker
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dashboards.boards import city, elevator, kitchen, operations
-from dashboards.model import Dashboard
+from brightwatch.dashboards.boards import city, elevator, kitchen, operations
+from brightwatch.dashboards.model import Dashboard
 
 ALL: tuple[Dashboard, ...] = (
     city.DASHBOARD,

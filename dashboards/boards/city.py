@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.boards.common import (
+from brightwatch.dashboards.boards.common import (
     DISTRICT,
     DISTRICT_OF_ELEVATOR,
     DISTRICT_OF_SITE,
@@ -10,7 +10,7 @@ from dashboards.boards.common import (
     NOT_DISMISSED,
     NOT_HYGIENE,
 )
-from dashboards.model import Dashboard, Panel, cols
+from brightwatch.dashboards.model import Dashboard, Panel, cols
 
 ELEVATORS_ONLINE = Panel(
     "Elevators online",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contract.codes import CAMERA_HEALTH
-from dashboards.model import Variable
+from brightwatch.contract.codes import CAMERA_HEALTH
+from brightwatch.dashboards.model import Variable
 
 # districts: '' (not recorded) shows as (none), so "All" really is all
 DISTRICT_OF_SITE = "coalesce(nullif(s.district, ''), '(none)')"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.model import Dashboard, Panel, Variable, cols
+from brightwatch.dashboards.model import Dashboard, Panel, Variable, cols
 
 ELEVATOR = Variable(
     "elevator",

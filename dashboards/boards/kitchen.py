@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dashboards.boards.common import HYGIENE_POINTS, NOT_DISMISSED, NOT_HYGIENE
-from dashboards.model import Dashboard, Panel, Variable, cols
+from brightwatch.dashboards.boards.common import HYGIENE_POINTS, NOT_DISMISSED, NOT_HYGIENE
+from brightwatch.dashboards.model import Dashboard, Panel, Variable, cols
 
 SITE = Variable("site", "Kitchen", "SELECT site_id FROM site WHERE kind = 'kitchen' ORDER BY 1")
 

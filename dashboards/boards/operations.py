@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.model import Dashboard, Panel, cols
+from brightwatch.dashboards.model import Dashboard, Panel, cols
 
 INGEST_RATE = Panel(
     "Status samples stored per hour",

@@ -26,22 +26,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from contract.topics import Channel, camera_topic
-from edge.camera import gate
-from edge.camera.frames import (
+from brightwatch.contract.topics import Channel, camera_topic
+from brightwatch.edge.camera import gate
+from brightwatch.edge.camera.frames import (
     detections_payload,
     encode_jpeg,
     fit_width,
     of_interest,
 )
-from edge.camera.source import Frame, FrameSource
-from edge.forwarder import Forwarder, Link, client_id
-from edge.settings import CameraSettings
-from edge.spool import Outgoing, Spool
-from mqttlink.client import BrokerAddress
+from brightwatch.edge.camera.source import Frame, FrameSource
+from brightwatch.edge.forwarder import Forwarder, Link, client_id
+from brightwatch.edge.settings import CameraSettings
+from brightwatch.edge.spool import Outgoing, Spool
+from brightwatch.mqttlink.client import BrokerAddress
 
 if TYPE_CHECKING:
-    from vision.detector.base import Detector
+    from brightwatch.vision.detector.base import Detector
 
 log = logging.getLogger(__name__)
 

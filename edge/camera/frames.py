@@ -8,8 +8,8 @@ import cv2
 import msgspec
 import numpy as np
 
-from contract.payloads import DetectedObject, Detections
-from vision.detector.base import Detection
+from brightwatch.contract.payloads import DetectedObject, Detections
+from brightwatch.vision.detector.base import Detection
 
 
 def fit_width(image: np.ndarray, max_width: int | None) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.settings import CameraSettings
+from brightwatch.edge.settings import CameraSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
-from edge.camera.scenes import ACTIVITIES, KitchenScene
+from brightwatch.edge.camera.scenes import ACTIVITIES, KitchenScene
 
 log = logging.getLogger(__name__)
 

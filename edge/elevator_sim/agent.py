@@ -26,12 +26,12 @@ from typing import Any
 
 import msgspec
 
-from contract.topics import elevator_topic
-from edge.elevator_sim.model import Car, CarSpec, Outgoing, fleet_spec
-from edge.elevator_sim.scenarios import Scenario, expected_alerts
-from edge.forwarder import Forwarder, Link, client_id
-from edge.spool import Spool
-from mqttlink.client import BrokerAddress
+from brightwatch.contract.topics import elevator_topic
+from brightwatch.edge.elevator_sim.model import Car, CarSpec, Outgoing, fleet_spec
+from brightwatch.edge.elevator_sim.scenarios import Scenario, expected_alerts
+from brightwatch.edge.forwarder import Forwarder, Link, client_id
+from brightwatch.edge.spool import Spool
+from brightwatch.mqttlink.client import BrokerAddress
 
 log = logging.getLogger(__name__)
 

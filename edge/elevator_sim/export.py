@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from edge.elevator_sim.scenarios import list_scenarios, load_scenario, to_trace
-from edge.elevator_sim.trace import dumps
+from brightwatch.edge.elevator_sim.scenarios import list_scenarios, load_scenario, to_trace
+from brightwatch.edge.elevator_sim.trace import dumps
 
 
 def export(folder: Path) -> list[Path]:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from edge.elevator_sim.model import Car, Fault, FaultRun, Process
-from edge.elevator_sim.motion import Motion
+from brightwatch.edge.elevator_sim.model import Car, Fault, FaultRun, Process
+from brightwatch.edge.elevator_sim.motion import Motion
 
 Accepts = Callable[[Car, Fault, dict[str, Any]], bool]
 FAULTS: dict[str, tuple[str, Accepts, FaultRun]] = {}

@@ -26,7 +26,7 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.elevator_sim.motion import Motion
+from brightwatch.edge.elevator_sim.motion import Motion
 
 # The car's life is a generator that yields the time (s since start) to resume at.
 Process = Generator[float, None, None]
@@ -117,7 +117,7 @@ class Car:
         self.marks: dict[str, float] = {}
         self.faults = list(faults)
         if fault_table is None:
-            from edge.elevator_sim.faults import FAULTS
+            from brightwatch.edge.elevator_sim.faults import FAULTS
 
             fault_table = FAULTS
         self.fault_table = fault_table

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from edge.elevator_sim.faults import FAULTS
-from edge.elevator_sim.model import Car, CarSpec, Fault, Outgoing
-from edge.elevator_sim.trace import DEFAULT_T0, Expected, Trace, TraceMessage
+from brightwatch.edge.elevator_sim.faults import FAULTS
+from brightwatch.edge.elevator_sim.model import Car, CarSpec, Fault, Outgoing
+from brightwatch.edge.elevator_sim.trace import DEFAULT_T0, Expected, Trace, TraceMessage
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 _CAR_FIELDS = {f.name for f in fields(CarSpec)} - {"elevator_id"}

@@ -23,19 +23,19 @@ from typing import Any, Literal
 
 import psycopg
 
-from alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
-from elevators.maintenance import store
-from elevators.maintenance.doors import door_cycle_time_indicator
-from elevators.maintenance.planner import (
+from brightwatch.alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
+from brightwatch.elevators.maintenance import store
+from brightwatch.elevators.maintenance.doors import door_cycle_time_indicator
+from brightwatch.elevators.maintenance.planner import (
     DailySeries,
     Fault,
     FleetFigures,
     PlanInputs,
     midnight,
 )
-from elevators.maintenance.settings import MaintenancePolicy
-from elevators.maintenance.vibration import vibration_indicator
-from elevators.rules import TRAPPED
+from brightwatch.elevators.maintenance.settings import MaintenancePolicy
+from brightwatch.elevators.maintenance.vibration import vibration_indicator
+from brightwatch.elevators.rules import TRAPPED
 
 Conn = psycopg.Connection[Any]
 # vibration samples read per elevator and day (a terminal reporting every second while

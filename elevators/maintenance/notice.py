@@ -13,9 +13,9 @@ from typing import Any
 
 import psycopg
 
-from alerts.routing.pipeline import NotificationPipeline
-from alerts.store import AlertStore
-from elevators.maintenance.planner import Plan
+from brightwatch.alerts.routing.pipeline import NotificationPipeline
+from brightwatch.alerts.store import AlertStore
+from brightwatch.elevators.maintenance.planner import Plan
 
 
 class WithdrawalNotice:

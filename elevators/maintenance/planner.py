@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from elevators.maintenance.settings import MaintenancePolicy
-from elevators.rules import TRAPPED
+from brightwatch.elevators.maintenance.settings import MaintenancePolicy
+from brightwatch.elevators.rules import TRAPPED
 
 # the item sets each ticket must record (TSG T5002 annex A: half-monthly, quarterly,
 # half-yearly and yearly items); the firm's checklist details each set

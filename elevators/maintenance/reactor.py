@@ -12,8 +12,8 @@ from typing import Any
 
 import psycopg
 
-from alerts.model import Action, AlertChange
-from elevators.maintenance.store import request_recompute
+from brightwatch.alerts.model import Action, AlertChange
+from brightwatch.elevators.maintenance.store import request_recompute
 
 # a new occurrence: a new alert, raised again while open, or reopened after a flap
 OCCURRENCES = frozenset({Action.FIRED, Action.REFIRED, Action.REOPENED})

@@ -27,9 +27,9 @@ from typing import Any, Protocol
 
 import psycopg
 
-from elevators.maintenance import gather, store
-from elevators.maintenance.planner import FleetFigures, Plan, midnight, plan
-from elevators.maintenance.settings import MaintenanceSettings
+from brightwatch.elevators.maintenance import gather, store
+from brightwatch.elevators.maintenance.planner import FleetFigures, Plan, midnight, plan
+from brightwatch.elevators.maintenance.settings import MaintenanceSettings
 
 log = logging.getLogger(__name__)
 Conn = psycopg.Connection[Any]

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from elevators.maintenance import store
+from brightwatch.elevators.maintenance import store
 
 
 def explained(row: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from contract.ids import is_valid_id
+from brightwatch.contract.ids import is_valid_id
 
 
 class MaintenancePolicy(BaseModel):

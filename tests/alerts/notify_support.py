@@ -10,11 +10,11 @@ from typing import Any
 
 import psycopg
 
-from alerts.model import AlertChange, AlertSignal
-from alerts.routing.pipeline import NotificationPipeline
-from alerts.routing.settings import NotifySettings
-from alerts.settings import AlertSettings
-from alerts.store import AlertStore
+from brightwatch.alerts.model import AlertChange, AlertSignal
+from brightwatch.alerts.routing.pipeline import NotificationPipeline
+from brightwatch.alerts.routing.settings import NotifySettings
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.alerts.store import AlertStore
 
 DATA = Path(__file__).parent / "data"
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from alerts.channels import CHANNELS, ChannelContext
-from alerts.routing.settings import Integration
+from brightwatch.alerts.channels import CHANNELS, ChannelContext
+from brightwatch.alerts.routing.settings import Integration
 from tests.support.fresh import run_fresh
 
 

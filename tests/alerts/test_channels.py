@@ -25,13 +25,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from prometheus_client import REGISTRY
 
-import alerts.channels  # registers the plugins
-from alerts.channels.settings import ChannelSettings
-from alerts.delivery import Backoff, ChannelContext, DeliveryWorker, enqueue
-from alerts.routing.settings import NotifySettings
-from alerts.settings import AlertSettings
+import brightwatch.alerts.channels  # noqa: F401  (registers the plugins)
+from brightwatch import alerts
+from brightwatch.alerts.channels.settings import ChannelSettings
+from brightwatch.alerts.delivery import Backoff, ChannelContext, DeliveryWorker, enqueue
+from brightwatch.alerts.routing.settings import NotifySettings
+from brightwatch.alerts.settings import AlertSettings
 from brightwatch.embedded import EmbeddedBroker, free_port
-from mqttlink.client import parse_mqtt_url
+from brightwatch.mqttlink.client import parse_mqtt_url
 from tests.alerts.notify_support import Clock, Harness, notify_settings
 from tests.support.mqtt import Collector
 from tests.support.waiting import wait_until

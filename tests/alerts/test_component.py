@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from alerts.model import AlertSignal
-from alerts.routing.settings import NotifySettings
-from alerts.settings import AlertSettings
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.alerts.routing.settings import NotifySettings
+from brightwatch.alerts.settings import AlertSettings
 from brightwatch.components import alerts as component
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings

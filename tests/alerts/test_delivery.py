@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import psycopg
 import pytest
 
-from alerts.delivery import Backoff, DeliveryWorker, enqueue
+from brightwatch.alerts.delivery import Backoff, DeliveryWorker, enqueue
 from brightwatch.embedded import free_port
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.evidence import files
+from brightwatch.alerts.evidence import files
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 20
 WEBP = b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 8

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts import lifecycle
-from alerts.model import Action, AlertSignal, AlertState
+from brightwatch.alerts import lifecycle
+from brightwatch.alerts.model import Action, AlertSignal, AlertState
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 FLAP = timedelta(seconds=60)

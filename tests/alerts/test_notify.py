@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerts.routing import silences
-from alerts.routing.matchers import Matcher
+from brightwatch.alerts.routing import silences
+from brightwatch.alerts.routing.matchers import Matcher
 from tests.alerts.notify_support import Harness
 
 

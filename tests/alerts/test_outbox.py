@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import psycopg
 
-from alerts.outbox import OutboxRelay, enqueue
+from brightwatch.alerts.outbox import OutboxRelay, enqueue
 from brightwatch.embedded import EmbeddedBroker
+from brightwatch.mqttlink.client import parse_mqtt_url
+from brightwatch.mqttlink.publisher import Publisher
 from brightwatch.settings import Settings
-from mqttlink.client import parse_mqtt_url
-from mqttlink.publisher import Publisher
 from tests.support.mqtt import Collector
 from tests.support.waiting import wait_until
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.routing.escalation import decide_escalation
-from alerts.routing.grouping import (
+from brightwatch.alerts.routing.escalation import decide_escalation
+from brightwatch.alerts.routing.grouping import (
     FIRING,
     RESOLVED,
     Member,
@@ -17,10 +17,10 @@ from alerts.routing.grouping import (
     decide_flush,
     schedule_on_change,
 )
-from alerts.routing.matchers import Matcher, MatcherError
-from alerts.routing.mute import LabelledAlert, Rule, Silence, inhibited_by, silenced_by
-from alerts.routing.settings import EscalationStep, InhibitRule, NotifySettings
-from alerts.routing.tree import route
+from brightwatch.alerts.routing.matchers import Matcher, MatcherError
+from brightwatch.alerts.routing.mute import LabelledAlert, Rule, Silence, inhibited_by, silenced_by
+from brightwatch.alerts.routing.settings import EscalationStep, InhibitRule, NotifySettings
+from brightwatch.alerts.routing.tree import route
 from tests.alerts.notify_support import DATA, T0, notify_settings
 
 MATCHERS = tomllib.loads((DATA / "matcher_cases.toml").read_text())

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.model import AlertSignal
-from api.app import create_app
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.api.app import create_app
 from brightwatch.runtime import Runtime
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime

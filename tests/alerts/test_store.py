@@ -4,9 +4,9 @@ import msgspec
 import psycopg
 import pytest
 
-from alerts.model import AlertSignal
-from alerts.settings import AlertSettings
-from alerts.store import AlertStore
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.alerts.store import AlertStore
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -11,11 +11,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from alerts.model import AlertSignal
-from alerts.upstream.registry import MappingError, builtin_platforms, load_mapping, platform
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.alerts.upstream.registry import (
+    MappingError,
+    builtin_platforms,
+    load_mapping,
+    platform,
+)
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
-from contract.codes import ELEVATOR_CATALOGUE
 from tests.brightwatch.test_cli import bw
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

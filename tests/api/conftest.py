@@ -6,8 +6,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import create_token
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
 

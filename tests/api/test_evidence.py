@@ -11,7 +11,7 @@ import numpy as np
 import psycopg
 from fastapi.testclient import TestClient
 
-from alerts.evidence import records as store
+from brightwatch.alerts.evidence import records as store
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
 from tests.review.support import jpeg, raise_violation

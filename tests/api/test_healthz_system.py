@@ -8,8 +8,8 @@ from __future__ import annotations
 import psycopg
 from fastapi.testclient import TestClient
 
-from db import heartbeat
-from db.heartbeat import Heartbeat
+from brightwatch.db import heartbeat
+from brightwatch.db.heartbeat import Heartbeat
 from tests.support.waiting import wait_until
 
 

@@ -3,8 +3,8 @@ shape its readers expect, never as an error."""
 
 from __future__ import annotations
 
-from api.jsonvalues import served_json
-from contract.limits import TRUNCATED
+from brightwatch.api.jsonvalues import served_json
+from brightwatch.contract.limits import TRUNCATED
 
 
 def test_a_value_too_deep_for_any_decoder_keeps_its_shape() -> None:

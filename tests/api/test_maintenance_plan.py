@@ -10,10 +10,10 @@ from datetime import timedelta
 import psycopg
 from fastapi.testclient import TestClient
 
+from brightwatch.elevators.maintenance.scheduler import MaintenanceScheduler
+from brightwatch.elevators.maintenance.settings import MaintenanceSettings
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store, build_ticket_desk
-from elevators.maintenance.scheduler import MaintenanceScheduler
-from elevators.maintenance.settings import MaintenanceSettings
 from tests.elevators.maintenance.fleet import (
     NOW,
     Clock,

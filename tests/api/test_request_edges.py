@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 from schemathesis.python import asgi
 
-from api.app import create_app
+from brightwatch.api.app import create_app
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
 
@@ -148,7 +148,7 @@ def test_the_alert_stream_resumes_only_from_an_event_id(
     monkeypatch: pytest.MonkeyPatch,
     last_event_id: str,
 ) -> None:
-    import api.routes.console as console
+    import brightwatch.api.routes.console as console
 
     monkeypatch.setattr(console, "STREAM_POLL_S", 0.05)
     monkeypatch.setattr(console, "STREAM_LIFETIME_S", 0.3)

@@ -49,17 +49,23 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
-from api.auth import create_token
-from api.settings import ApiSettings
-from api.web.pictures import snapshot_path
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
+from brightwatch.api.settings import ApiSettings
+from brightwatch.api.web.pictures import snapshot_path
+from brightwatch.db.connect import make_pool
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from brightwatch.mqttlink.publisher import Publisher
+from brightwatch.registry import store
+from brightwatch.registry.models import (
+    CameraRecord,
+    ElevatorRecord,
+    FirmRecord,
+    OpeningHours,
+    SiteRecord,
+)
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from db.connect import make_pool
-from mqttlink.publisher import Publisher
-from registry import store
-from registry.models import CameraRecord, ElevatorRecord, FirmRecord, OpeningHours, SiteRecord
 from tests.alerts.tickets.test_store import fire
 from tests.conftest import clone_database
 from tests.review.support import add_evidence, jpeg, raise_violation

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from api.auth import authenticate
+from brightwatch.api.auth import authenticate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from brightwatch.components import runs
-from dashboards import rollup
+from brightwatch.dashboards import rollup
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ import numpy as np
 
 from brightwatch.demo import SIMULATORS
 from brightwatch.demo_kitchens import camera_agents, simulate_kitchens
+from brightwatch.edge.settings import CameraSettings, EdgeSettings
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
-from edge.settings import CameraSettings, EdgeSettings
 from tests.support.mqtt import Collector
 from tests.support.waiting import wait_until
 

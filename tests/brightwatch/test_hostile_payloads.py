@@ -47,13 +47,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from brightwatch.components import ComponentSet
+from brightwatch.contract.deadletter import TOPIC_CAP, text
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
+from brightwatch.vision.rules.state import decode_state
 from brightwatch.wiring import build_runtime
-from contract.deadletter import TOPIC_CAP, text
 from tests.support.mqtt import Collector
 from tests.support.waiting import wait_until
-from vision.rules.state import decode_state
 
 COMPONENTS = ["ingest", "elevators", "vision", "alerts"]
 HEALTH = ["mqtt-ingest", "mqtt-rules", "mqtt-vision", "mqtt-alerts"]

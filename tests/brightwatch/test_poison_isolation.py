@@ -18,14 +18,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.auth import create_token
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
 from brightwatch.components import ComponentSet
+from brightwatch.contract.limits import TRUNCATED
+from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from contract.limits import TRUNCATED
-from db.migrate import migrate
 from tests.ingest.test_ingest_faults import (
     check_exactly_once,
     count,

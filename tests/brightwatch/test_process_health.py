@@ -25,7 +25,7 @@ import httpx
 import psycopg
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from brightwatch.api.app import create_app
 from brightwatch.embedded import EmbeddedBroker, free_port
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime

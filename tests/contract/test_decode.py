@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from contract.decode import decode_detections, decode_elevator
-from contract.ids import InvalidIdentifier, check_id, is_valid_id
-from contract.payloads import PayloadError, check_frame_size
-from contract.topics import Channel
-from vision import jpeg
+from brightwatch.contract.decode import decode_detections, decode_elevator
+from brightwatch.contract.ids import InvalidIdentifier, check_id, is_valid_id
+from brightwatch.contract.payloads import PayloadError, check_frame_size
+from brightwatch.contract.topics import Channel
+from brightwatch.vision import jpeg
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)

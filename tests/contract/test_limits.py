@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract.limits import LIMITS, TRUNCATED, LimitError, check_json, clamp
+from brightwatch.contract.limits import LIMITS, TRUNCATED, LimitError, check_json, clamp
 
 
 def nested(levels: int) -> object:

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contract.payloads import ElevatorStatus, PayloadError, decode_device_json
+from brightwatch.contract.payloads import ElevatorStatus, PayloadError, decode_device_json
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 GOOD = (

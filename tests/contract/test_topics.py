@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from contract.topics import (
+from brightwatch.contract.topics import (
     CAMERA_CHANNELS,
     ELEVATOR_CHANNELS,
     ROLE_SCOPE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from contract.payloads import PayloadError, decode_json_object
+from brightwatch.contract.payloads import PayloadError, decode_json_object
 
 
 @pytest.mark.parametrize(

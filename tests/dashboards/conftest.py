@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from brightwatch.dashboards.sample_data import Size, generate
 from brightwatch.embedded import EmbeddedPostgres
-from dashboards.sample_data import Size, generate
 from tests.conftest import clone_database
 
 # smaller than the benchmark's 1,000 elevators / 100 cameras (bench.dashboards): the tests

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.macros import MacroError, expand
+from brightwatch.dashboards.macros import MacroError, expand
 
 DATA = json.loads((Path(__file__).parent / "macro_cases.json").read_text())
 START = datetime.fromisoformat(DATA["range"]["from"])

@@ -9,9 +9,9 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from dashboards.boards import ALL
-from dashboards.model import Column
-from dashboards.runner import panel_queries, run
+from brightwatch.dashboards.boards import ALL
+from brightwatch.dashboards.model import Column
+from brightwatch.dashboards.runner import panel_queries, run
 
 PANELS = [(d, p) for d in ALL for p in d.panels]
 

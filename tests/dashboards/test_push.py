@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from dashboards.boards import ALL
+from brightwatch.dashboards.boards import ALL
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from dashboards.boards import ALL
-from dashboards.model import DATASOURCE_UID
-from dashboards.render import CONTAINER_DASHBOARDS, SCHEMA_VERSION, rendered_files
+from brightwatch.dashboards.boards import ALL
+from brightwatch.dashboards.model import DATASOURCE_UID
+from brightwatch.dashboards.render import CONTAINER_DASHBOARDS, SCHEMA_VERSION, rendered_files
 
 REPO = Path(__file__).resolve().parents[2]
 

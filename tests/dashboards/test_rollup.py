@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from brightwatch.dashboards import rollup
+from brightwatch.registry import store
+from brightwatch.registry.models import ElevatorRecord
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from dashboards import rollup
-from registry import store
-from registry.models import ElevatorRecord
 
 HOUR = datetime(2026, 11, 20, 8, tzinfo=UTC)
 

@@ -19,8 +19,8 @@ import pytest
 
 from brightwatch.commands.broker_config import hash_password
 from brightwatch.embedded import BrokerAuth, EmbeddedBroker
-from registry import store
-from registry.models import CameraRecord, ElevatorRecord, SiteRecord
+from brightwatch.registry import store
+from brightwatch.registry.models import CameraRecord, ElevatorRecord, SiteRecord
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(

@@ -16,10 +16,10 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from alerts.channels.mqtt import MqttChannel
-from alerts.delivery import ChannelContext
-from alerts.routing.pipeline import fill_target
-from alerts.routing.settings import NotifySettings
+from brightwatch.alerts.channels.mqtt import MqttChannel
+from brightwatch.alerts.delivery import ChannelContext
+from brightwatch.alerts.routing.pipeline import fill_target
+from brightwatch.alerts.routing.settings import NotifySettings
 from brightwatch.commands.broker_config import (
     CREDENTIALS_FILE,
     SERVICES,
@@ -27,9 +27,9 @@ from brightwatch.commands.broker_config import (
     read_credentials,
     write_broker_files,
 )
+from brightwatch.contract.topics import TOPICS, Role, TopicSpec, notice_topic
 from brightwatch.embedded import BrokerAuth, EmbeddedBroker
-from contract.topics import TOPICS, Role, TopicSpec, notice_topic
-from mqttlink.client import BrokerAddress
+from brightwatch.mqttlink.client import BrokerAddress
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs the mosquitto broker"),

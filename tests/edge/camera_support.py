@@ -9,10 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.camera.agent import CameraAgent, CameraConfig
-from edge.camera.source import Frame, FrameSource, SourceSpec
-from edge.settings import CameraSettings
-from mqttlink.client import BrokerAddress
+from brightwatch.edge.camera.agent import CameraAgent, CameraConfig
+from brightwatch.edge.camera.source import Frame, FrameSource, SourceSpec
+from brightwatch.edge.settings import CameraSettings
+from brightwatch.mqttlink.client import BrokerAddress
 from tests.support.mqtt import Collector, Received
 
 

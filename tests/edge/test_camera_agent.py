@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from brightwatch.contract.payloads import Detections, decode_device_json
+from brightwatch.edge.camera.scenes import KitchenScene
+from brightwatch.edge.settings import CameraSettings
 from brightwatch.embedded import EmbeddedBroker
-from contract.payloads import Detections, decode_device_json
-from edge.camera.scenes import KitchenScene
-from edge.settings import CameraSettings
+from brightwatch.vision.detector import load_detector
 from tests.conftest import shared_path
 from tests.edge.camera_support import (
     FakeClock,
@@ -31,7 +32,6 @@ from tests.edge.camera_support import (
 )
 from tests.support.mqtt import Collector
 from tests.support.waiting import wait_until
-from vision.detector import load_detector
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from contract.payloads import Detections, decode_device_json
-from edge.camera.frames import detections_payload, encode_jpeg, fit_width, of_interest
+from brightwatch.contract.payloads import Detections, decode_device_json
+from brightwatch.edge.camera.frames import detections_payload, encode_jpeg, fit_width, of_interest
+from brightwatch.vision.detector.base import Detection
 from tests.edge.camera_support import decode_jpeg
-from vision.detector.base import Detection
 
 PERSON = Detection("person", 0.91, (100.0, 50.0, 300.0, 450.0), 0)
 BOWL = Detection("bowl", 0.5, (10.0, 10.0, 20.0, 20.0), 45)

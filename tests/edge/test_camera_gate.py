@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.camera import gate
-from edge.camera.scenes import KitchenScene
-from edge.settings import CameraSettings
+from brightwatch.edge.camera import gate
+from brightwatch.edge.camera.scenes import KitchenScene
+from brightwatch.edge.settings import CameraSettings
 
 SETTINGS = CameraSettings(keepalive_s=30)
 

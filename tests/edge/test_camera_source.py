@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.camera.source import (
+from brightwatch.edge.camera.source import (
     Frame,
     FrameSource,
     SourceError,
@@ -112,7 +112,7 @@ def test_failed_source_reopens_with_backoff_and_bounded_logs(
         opener=opener,
         monotonic=clock,
     )
-    caplog.set_level(logging.INFO, logger="edge.camera.source")
+    caplog.set_level(logging.INFO, logger="brightwatch.edge.camera.source")
     got = []
     while clock.now < 200 and sum(f is not None for f in got) < 5:
         got.append(source.read())

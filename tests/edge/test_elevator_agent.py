@@ -23,9 +23,9 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from brightwatch.edge.elevator_sim.agent import AgentConfig, ElevatorAgent
 from brightwatch.embedded import EmbeddedBroker
-from edge.elevator_sim.agent import AgentConfig, ElevatorAgent
-from mqttlink.client import BrokerAddress
+from brightwatch.mqttlink.client import BrokerAddress
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

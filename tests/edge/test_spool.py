@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from edge.spool import Outgoing, Spool
+from brightwatch.edge.spool import Outgoing, Spool
 
 
 def test_rows_come_back_in_order_per_lane_and_survive_a_restart(tmp_path: Path) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.elevator_sim.trace import Trace
-from elevators.config import RuleConfig
-from elevators.replay import Fired, decode, run
-from elevators.settings import Thresholds
+from brightwatch.edge.elevator_sim.trace import Trace
+from brightwatch.elevators.config import RuleConfig
+from brightwatch.elevators.replay import Fired, decode, run
+from brightwatch.elevators.settings import Thresholds
 
 FAULT_SEVERITIES = ("P1", "P2", "P3")
 

@@ -27,11 +27,11 @@ import psycopg
 import pytest
 
 from brightwatch.components import ComponentSet
+from brightwatch.edge.elevator_sim.trace import Trace, load
+from brightwatch.elevators.state import decode_state
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from edge.elevator_sim.trace import Trace, load
-from elevators.state import decode_state
 from tests.support.mqtt import Collector, publish
 from tests.support.waiting import wait_until
 

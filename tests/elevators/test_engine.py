@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import msgspec
 
-from contract.payloads import ElevatorStatus
-from edge.elevator_sim.scenarios import load_scenario, to_trace
-from elevators.config import RuleConfig, runtime_limit_s
-from elevators.engine import copy_state, new_state, step, tick
-from elevators.inputs import StatusIn
-from elevators.replay import decode
-from elevators.settings import Thresholds
-from elevators.state import admit, decode_state, encode_state
+from brightwatch.contract.payloads import ElevatorStatus
+from brightwatch.edge.elevator_sim.scenarios import load_scenario, to_trace
+from brightwatch.elevators.config import RuleConfig, runtime_limit_s
+from brightwatch.elevators.engine import copy_state, new_state, step, tick
+from brightwatch.elevators.inputs import StatusIn
+from brightwatch.elevators.replay import decode
+from brightwatch.elevators.settings import Thresholds
+from brightwatch.elevators.state import admit, decode_state, encode_state
 
 T0 = 1_763_800_000_000
 CFG = RuleConfig.build(Thresholds(floor_min=-1, floor_max=17, rated_speed_m_s=1.75))

@@ -14,13 +14,13 @@ from concurrent.futures import ProcessPoolExecutor
 import msgspec
 import pytest
 
-from contract.payloads import ElevatorEvent, ElevatorStats, ElevatorStatus
-from edge.elevator_sim.model import Car, fleet_spec
-from edge.elevator_sim.trace import DEFAULT_T0
-from elevators.config import RuleConfig
-from elevators.engine import new_state, step
-from elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn
-from elevators.settings import Thresholds
+from brightwatch.contract.payloads import ElevatorEvent, ElevatorStats, ElevatorStatus
+from brightwatch.edge.elevator_sim.model import Car, fleet_spec
+from brightwatch.edge.elevator_sim.trace import DEFAULT_T0
+from brightwatch.elevators.config import RuleConfig
+from brightwatch.elevators.engine import new_state, step
+from brightwatch.elevators.inputs import AvailabilityIn, EventIn, Message, StatsIn, StatusIn
+from brightwatch.elevators.settings import Thresholds
 
 ELEVATORS = 100
 HOURS = 24

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from contract.codes import ELEVATOR_CATALOGUE
-from edge.elevator_sim.trace import load
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE
+from brightwatch.edge.elevator_sim.trace import load
 from tests.elevators.harness import check, replay_trace
 
 SCENARIOS = Path(__file__).parent / "scenarios"

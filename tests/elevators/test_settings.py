@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from brightwatch.elevators.settings import (
+    ElevatorSettings,
+    RegistryRow,
+    ThresholdError,
+    thresholds_for,
+)
 from brightwatch.settings import Settings, SettingsError, load_settings
-from elevators.settings import ElevatorSettings, RegistryRow, ThresholdError, thresholds_for
 
 
 def test_every_threshold_is_described() -> None:

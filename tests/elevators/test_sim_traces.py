@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.elevator_sim.scenarios import list_scenarios, load_scenario, to_trace
-from edge.elevator_sim.trace import dumps
+from brightwatch.edge.elevator_sim.scenarios import list_scenarios, load_scenario, to_trace
+from brightwatch.edge.elevator_sim.trace import dumps
 from tests.elevators.harness import check, replay_trace
 
 SCENARIOS = Path(__file__).parent / "scenarios"

@@ -15,14 +15,14 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from alerts.settings import AlertSettings
-from alerts.store import AlertStore
-from db.connect import make_pool
-from edge.elevator_sim.trace import Trace, load
-from elevators.settings import ElevatorSettings
-from elevators.state import decode_state
-from elevators.worker import RulesWorker
-from mqttlink.consumer import Inbound
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.alerts.store import AlertStore
+from brightwatch.db.connect import make_pool
+from brightwatch.edge.elevator_sim.trace import Trace, load
+from brightwatch.elevators.settings import ElevatorSettings
+from brightwatch.elevators.state import decode_state
+from brightwatch.elevators.worker import RulesWorker
+from brightwatch.mqttlink.consumer import Inbound
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 ROOT = "bw"

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract.payloads import ElevatorStatus, PayloadError, decode_device_json
-from contract.topics import Channel
-from ingest.classify import Limits, TopicCache, classify, decode_sample
+from brightwatch.contract.payloads import ElevatorStatus, PayloadError, decode_device_json
+from brightwatch.contract.topics import Channel
+from brightwatch.ingest.classify import Limits, TopicCache, classify, decode_sample
 
 DATA = Path(__file__).parent / "data"
 ROOT = "bw"

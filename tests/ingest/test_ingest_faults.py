@@ -16,9 +16,9 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
+from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from brightwatch.settings import Settings
-from db.migrate import migrate
 from tests.ingest.conftest import ingest_running, now_ms, status
 from tests.support.mqtt import publish
 from tests.support.waiting import wait_until

@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from api.app import create_app
-from api.auth import create_token
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
@@ -327,10 +327,12 @@ def test_a_flood_from_one_device_is_capped_and_counted(
     with ingest_running(settings):
         publish(broker.port, flood + other)
         wait_until(
-            lambda: rows(
-                db_url, "SELECT coalesce(sum(suppressed), 0) FROM dead_letter_suppressed"
-            )[0][0]
-            == 250,
+            lambda: (
+                rows(db_url, "SELECT coalesce(sum(suppressed), 0) FROM dead_letter_suppressed")[0][
+                    0
+                ]
+                == 250
+            ),
             timeout=30,
             what="the flood counted",
         )

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from db.migrate import flavor_of
-from ingest.maintenance import Due, run_due
-from ingest.settings import IngestSettings
+from brightwatch.db.migrate import flavor_of
+from brightwatch.ingest.maintenance import Due, run_due
+from brightwatch.ingest.settings import IngestSettings
 
 
 def test_jobs_run_when_due_and_move_their_deadlines(db_url: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ingest.presence import Presence, advance
+from brightwatch.ingest.presence import Presence, advance
 
 T0 = datetime(2025, 11, 22, 8, 0, tzinfo=UTC)
 CASES = json.loads((Path(__file__).parent / "data" / "presence_cases.json").read_text())

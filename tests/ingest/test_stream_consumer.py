@@ -16,9 +16,9 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from brightwatch.embedded import BrokerAuth, EmbeddedBroker
-from mqttlink.client import parse_mqtt_url
-from mqttlink.consumer import Inbound
-from mqttlink.stream import ProtocolError, StreamConsumer, parse_properties
+from brightwatch.mqttlink.client import parse_mqtt_url
+from brightwatch.mqttlink.consumer import Inbound
+from brightwatch.mqttlink.stream import ProtocolError, StreamConsumer, parse_properties
 from tests.support.mqtt import publish
 from tests.support.waiting import wait_until
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from contract.payloads import ElevatorEvent, ElevatorStatus
-from contract.topics import Channel
-from ingest.classify import Sample
-from ingest.presence import Presence, advance
-from ingest.settings import IngestSettings
-from ingest.worker import IngestWorker
+from brightwatch.contract.payloads import ElevatorEvent, ElevatorStatus
+from brightwatch.contract.topics import Channel
+from brightwatch.ingest.classify import Sample
+from brightwatch.ingest.presence import Presence, advance
+from brightwatch.ingest.settings import IngestSettings
+from brightwatch.ingest.worker import IngestWorker
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 import psycopg
 import pytest
 
+from brightwatch.db.errors import is_transient
 from brightwatch.embedded import EmbeddedBroker
-from db.errors import is_transient
-from mqttlink.client import parse_mqtt_url
-from mqttlink.consumer import Inbound, Isolation, Rejected
-from mqttlink.factory import make_consumer
+from brightwatch.mqttlink.client import parse_mqtt_url
+from brightwatch.mqttlink.consumer import Inbound, Isolation, Rejected
+from brightwatch.mqttlink.factory import make_consumer
 from tests.support.mqtt import publish
 from tests.support.waiting import wait_until
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from registry.importer import ImportError_, import_file
+from brightwatch.registry.importer import ImportError_, import_file
 
 TOML = """
 [[firms]]

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.review.store import ReviewDesk
-from alerts.routing.settings import NotifySettings
-from alerts.settings import AlertSettings
-from api.app import create_app
+from brightwatch.alerts.review.store import ReviewDesk
+from brightwatch.alerts.routing.settings import NotifySettings
+from brightwatch.alerts.settings import AlertSettings
+from brightwatch.api.app import create_app
 from brightwatch.runtime import Runtime
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime, review_desk_of

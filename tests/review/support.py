@@ -14,8 +14,8 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from alerts.model import AlertChange, AlertSignal
-from alerts.store import AlertStore
+from brightwatch.alerts.model import AlertChange, AlertSignal
+from brightwatch.alerts.store import AlertStore
 
 
 def jpeg(seed: int, width: int = 320, height: int = 240) -> bytes:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.review import workflow
-from alerts.review.settings import ReviewSettings
-from alerts.review.workflow import Case, CaseState, IllegalStep
+from brightwatch.alerts.review import workflow
+from brightwatch.alerts.review.settings import ReviewSettings
+from brightwatch.alerts.review.workflow import Case, CaseState, IllegalStep
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 S = ReviewSettings()

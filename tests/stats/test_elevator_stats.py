@@ -14,11 +14,11 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.stats.elevators import FAULT_CODES
-from api.app import create_app
+from brightwatch.alerts.stats.elevators import FAULT_CODES
+from brightwatch.api.app import create_app
+from brightwatch.db.timeseries import ensure_partitions
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from db.timeseries import ensure_partitions
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SINCE = NOW - timedelta(days=10)

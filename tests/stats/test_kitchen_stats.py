@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
-from alerts.stats.queries import rollup_camera_hours
-from alerts.stats.settings import StatsSettings
-from api.app import create_app
+from brightwatch.alerts.stats.queries import rollup_camera_hours
+from brightwatch.alerts.stats.settings import StatsSettings
+from brightwatch.api.app import create_app
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
 from tests.alerts.notify_support import Clock

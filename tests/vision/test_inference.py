@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vision.detector.base import Detection
-from vision.inference import Inference
+from brightwatch.vision.detector.base import Detection
+from brightwatch.vision.inference import Inference
 
 
 class ByPixel:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vision import jpeg
+from brightwatch.vision import jpeg
 
 
 def _jpeg(w: int, h: int, progressive: bool = False) -> bytes:

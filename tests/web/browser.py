@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from api.app import create_app
+from brightwatch.api.app import create_app
 from brightwatch.embedded import free_port, wait_for_port
 from brightwatch.runtime import Runtime
 

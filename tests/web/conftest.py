@@ -8,12 +8,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.auth import create_token
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
+from brightwatch.registry import store
+from brightwatch.registry.models import CameraRecord, OpeningHours, SiteRecord
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from registry import store
-from registry.models import CameraRecord, OpeningHours, SiteRecord
 
 # a Friday, 12:00 in Shanghai
 NOON = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from alerts.model import AlertSignal
+from brightwatch.alerts.model import AlertSignal
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
 from tests.support.waiting import wait_until
@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 def token(db_url: str, role: str, **scope: str) -> str:
-    from api.auth import create_token
+    from brightwatch.api.auth import create_token
 
     with psycopg.connect(db_url) as conn:
         return create_token(conn, role, scope.get("firm_id"), scope.get("site_id"))[1]

@@ -12,11 +12,11 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.model import AlertSignal
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.registry import store
+from brightwatch.registry.models import ElevatorRecord, FirmRecord
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
-from registry import store
-from registry.models import ElevatorRecord, FirmRecord
 from tests.web.conftest import register_kitchen
 
 
@@ -95,7 +95,7 @@ def test_operator_sees_only_its_kitchen(
 ) -> None:  # type: ignore[no-untyped-def]
     setup_city(db_url)
     with psycopg.connect(db_url) as conn:
-        from registry.models import SiteRecord
+        from brightwatch.registry.models import SiteRecord
 
         store.upsert_site(conn, "K2", SiteRecord(name="Other Kitchen"))
     fire(web_settings, "hot", code="NO_MASK", kind="kitchen", site="K1", severity="T3")
@@ -143,7 +143,7 @@ def test_alert_stream_is_scoped(
     web_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # type: ignore[no-untyped-def]
-    import api.routes.console as console
+    import brightwatch.api.routes.console as console
 
     monkeypatch.setattr(console, "STREAM_POLL_S", 0.05)
     monkeypatch.setattr(console, "STREAM_LIFETIME_S", 20.0)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.web.hours import day_set, is_open
+from brightwatch.api.web.hours import day_set, is_open
 
 SH = ZoneInfo("Asia/Shanghai")
 LUNCH_DINNER = [

@@ -14,9 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from brightwatch.settings import Settings
+from brightwatch.vision.privacy import (
+    BACK_MODEL,
+    FRONT_MODEL,
+    BlazeFace,
+    PrivacyUnavailable,
+    find_face_model,
+)
 from tests.conftest import shared_path
 from tests.web.conftest import Clock, put_snapshot, register_kitchen
-from vision.privacy import BACK_MODEL, FRONT_MODEL, BlazeFace, PrivacyUnavailable, find_face_model
 
 
 def face_model_or_skip() -> None:
@@ -237,7 +243,7 @@ def test_labelled_faces_are_gone(
 def test_without_face_model_nothing_is_published(
     db_url: str, web_settings: Settings, clock: Clock, tmp_path: Path
 ) -> None:
-    from api.app import create_app
+    from brightwatch.api.app import create_app
     from brightwatch.wiring import build_runtime
 
     register_kitchen(db_url)
@@ -258,7 +264,7 @@ def test_without_face_model_nothing_is_published(
 
 
 def test_rate_limited_per_client(db_url: str, web_settings: Settings, clock: Clock) -> None:
-    from api.app import create_app
+    from brightwatch.api.app import create_app
     from brightwatch.wiring import build_runtime
 
     register_kitchen(db_url)

@@ -6,7 +6,7 @@ project's own `models/mask_classifier.onnx`); `crop_boxes` cuts crops the way th
 classifier was trained (its metadata says by how much to widen the box).
 """
 
-from vision.classify.crops import crop_boxes
-from vision.classify.onnx_classifier import OnnxAttributeClassifier, load_classifier
+from brightwatch.vision.classify.crops import crop_boxes
+from brightwatch.vision.classify.onnx_classifier import OnnxAttributeClassifier, load_classifier
 
 __all__ = ["OnnxAttributeClassifier", "crop_boxes", "load_classifier"]

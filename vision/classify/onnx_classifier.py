@@ -17,10 +17,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from vision.detector.base import Attribute, DetectorError
-from vision.detector.metadata import file_version, imgsz_from, names_from, sidecar_names
-from vision.detector.onnx_backend import providers_for
-from vision.detector.spec import BUILTIN_CLASSIFIERS, ModelSpec, resolve
+from brightwatch.vision.detector.base import Attribute, DetectorError
+from brightwatch.vision.detector.metadata import file_version, imgsz_from, names_from, sidecar_names
+from brightwatch.vision.detector.onnx_backend import providers_for
+from brightwatch.vision.detector.spec import BUILTIN_CLASSIFIERS, ModelSpec, resolve
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ first use); the settings and the CLI accept the registered keys (`check_backend`
 `Detection`s in the image's pixel coordinates with class names read from the model.
 """
 
-from vision.detector.base import (
+from brightwatch.vision.detector.base import (
     BACKENDS,
     Attribute,
     AttributeClassifier,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from vision.detector.spec import ModelSpec
+    from brightwatch.vision.detector.spec import ModelSpec
 
 
 class DetectorError(RuntimeError):
@@ -48,9 +48,9 @@ BackendFactory = Callable[..., Detector]
 # class taking `(path, **options)`, plus its line here); settings and the CLI accept exactly
 # these keys. Lazy because the ultralytics backend needs torch, which the service lacks.
 BACKENDS: dict[str, BackendFactory | str] = {
-    "onnx": "vision.detector.onnx_backend:OnnxDetector",
-    "ultralytics": "vision.detector.ultralytics_backend:UltralyticsDetector",
-    "labels": "vision.detector.labels_backend:LabelReplay",
+    "onnx": "brightwatch.vision.detector.onnx_backend:OnnxDetector",
+    "ultralytics": "brightwatch.vision.detector.ultralytics_backend:UltralyticsDetector",
+    "labels": "brightwatch.vision.detector.labels_backend:LabelReplay",
 }
 
 
@@ -89,7 +89,7 @@ def load_detector(spec: str | ModelSpec, *, backend: str | None = None, **option
     `ModelSpec`; the backend is chosen by file type unless given. Name resolution uses
     `models=` (VisionSettings.models) and `data_dir=` (BW_DATA_DIR) when passed; other
     options (conf, class_scores, imgsz, device, threads, names, ...) go to the backend."""
-    from vision.detector import loading
+    from brightwatch.vision.detector import loading
 
     return loading.load(spec, backend=backend, **options)
 

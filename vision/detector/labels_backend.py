@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.detector.base import Detection, DetectorError
-from vision.detector.metadata import file_version, names_from
-from vision.yoloset import Labels, read_labels
+from brightwatch.vision.detector.base import Detection, DetectorError
+from brightwatch.vision.detector.metadata import file_version, names_from
+from brightwatch.vision.yoloset import Labels, read_labels
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vision.detector.base import Detector, backend_factory
-from vision.detector.spec import ModelSpec, resolve
+from brightwatch.vision.detector.base import Detector, backend_factory
+from brightwatch.vision.detector.spec import ModelSpec, resolve
 
 
 def backend_for(path: Path) -> str:

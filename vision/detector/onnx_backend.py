@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.detector.base import Detection, DetectorError
-from vision.detector.metadata import file_version, parse_metadata, sidecar_names
-from vision.detector.postprocess import Raw, decode, guess_layout
-from vision.detector.preprocess import Letterbox, prepare
+from brightwatch.vision.detector.base import Detection, DetectorError
+from brightwatch.vision.detector.metadata import file_version, parse_metadata, sidecar_names
+from brightwatch.vision.detector.postprocess import Raw, decode, guess_layout
+from brightwatch.vision.detector.preprocess import Letterbox, prepare
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from vision.boxes import cxcywh_to_xyxy
+from brightwatch.vision.boxes import cxcywh_to_xyxy
 
 Layout = Literal["v8", "v8t", "v5", "end2end"]
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vision.detector.base import DetectorError, check_backend
+from brightwatch.vision.detector.base import DetectorError, check_backend
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The project's own small committed weights (see models/README.md).

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.detector.base import Detection, DetectorError
-from vision.detector.metadata import file_version, names_from
-from vision.detector.onnx_backend import min_score_table
-from vision.ultralytics_env import UltralyticsMissing, import_ultralytics
+from brightwatch.vision.detector.base import Detection, DetectorError
+from brightwatch.vision.detector.metadata import file_version, names_from
+from brightwatch.vision.detector.onnx_backend import min_score_table
+from brightwatch.vision.ultralytics_env import UltralyticsMissing, import_ultralytics
 
 
 class UltralyticsDetector:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision.detector.base import AttributeClassifier
+from brightwatch.vision.detector.base import AttributeClassifier
 
 
 @dataclass

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vision.evaluation import report
-from vision.evaluation.classification import ClassificationResult, evaluate_crops
-from vision.evaluation.metrics import Evaluation
-from vision.evaluation.runner import EvaluationError, RunStats, evaluate
-from vision.evaluation.sources import LabelledSource
-from vision.training.classifier import collect_crops, render
+from brightwatch.vision.evaluation import report
+from brightwatch.vision.evaluation.classification import ClassificationResult, evaluate_crops
+from brightwatch.vision.evaluation.metrics import Evaluation
+from brightwatch.vision.evaluation.runner import EvaluationError, RunStats, evaluate
+from brightwatch.vision.evaluation.sources import LabelledSource
+from brightwatch.vision.training.classifier import collect_crops, render
 
 if TYPE_CHECKING:
-    from vision.classify import OnnxAttributeClassifier
-    from vision.detector.base import Detector
+    from brightwatch.vision.classify import OnnxAttributeClassifier
+    from brightwatch.vision.detector.base import Detector
 
 RUNS = Path("runs/eval")
 

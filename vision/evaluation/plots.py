@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from vision.evaluation.metrics import Evaluation
+from brightwatch.vision.evaluation.metrics import Evaluation
 
 
 def _pyplot() -> Any:

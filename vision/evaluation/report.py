@@ -8,10 +8,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from vision.evaluation.classification import ClassificationResult
-from vision.evaluation.metrics import Evaluation
-from vision.evaluation.plots import confusion_matrix, pr_curves
-from vision.evaluation.runner import RunStats
+from brightwatch.vision.evaluation.classification import ClassificationResult
+from brightwatch.vision.evaluation.metrics import Evaluation
+from brightwatch.vision.evaluation.plots import confusion_matrix, pr_curves
+from brightwatch.vision.evaluation.runner import RunStats
 
 
 def _clean(value: Any) -> Any:

@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from vision.classify.crops import crop_boxes
-from vision.detector.base import AttributeClassifier, Detection, Detector
-from vision.evaluation.metrics import Accumulator, Boxes, Evaluation
-from vision.yoloset import EMPTY_LABELS, LabelledImage, Labels, read_labels
+from brightwatch.vision.classify.crops import crop_boxes
+from brightwatch.vision.detector.base import AttributeClassifier, Detection, Detector
+from brightwatch.vision.evaluation.metrics import Accumulator, Boxes, Evaluation
+from brightwatch.vision.yoloset import EMPTY_LABELS, LabelledImage, Labels, read_labels
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def images_of(items: Sequence[LabelledImage]) -> Iterator[Sample]:
 def video_frames(video: Path, labels: Path, *, every: int = 1) -> Iterator[Sample]:
     """Frames of `video` with the label file of the same frame number (`frame_0042...txt`
     is frame 42; a frame without a file has no objects)."""
-    from vision.detector.labels_backend import FRAME_NUMBER
+    from brightwatch.vision.detector.labels_backend import FRAME_NUMBER
 
     by_frame: dict[int, Path] = {}
     for label_file in labels.glob("*.txt"):

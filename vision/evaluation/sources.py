@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vision.evaluation.runner import Sample, images_of, merge_classes, video_frames
-from vision.yoloset import LabelledImage, open_set
+from brightwatch.vision.evaluation.runner import Sample, images_of, merge_classes, video_frames
+from brightwatch.vision.yoloset import LabelledImage, open_set
 
 
 @dataclass(frozen=True)

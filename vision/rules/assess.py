@@ -10,12 +10,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from contract.codes import CAMERA_OBSTRUCTED
-from vision.rules import schedule
-from vision.rules.config import CameraConfig, ClassRule, ZoneDef
-from vision.rules.observations import BoxRecord, FrameSeen, Obj
-from vision.rules.tracker import Track
-from vision.rules.zones import in_zone, iou, overlap_fraction, region
+from brightwatch.contract.codes import CAMERA_OBSTRUCTED
+from brightwatch.vision.rules import schedule
+from brightwatch.vision.rules.config import CameraConfig, ClassRule, ZoneDef
+from brightwatch.vision.rules.observations import BoxRecord, FrameSeen, Obj
+from brightwatch.vision.rules.tracker import Track
+from brightwatch.vision.rules.zones import in_zone, iou, overlap_fraction, region
 
 # an object "overlaps" another when this share of its area lies inside the other's box
 HOLD_OVERLAP = 0.3

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contract.codes import CAMERA_OBSTRUCTED, KITCHEN_CATALOGUE
+from brightwatch.contract.codes import CAMERA_OBSTRUCTED, KITCHEN_CATALOGUE
 
 Region = Literal["any", "upper", "head"]
 

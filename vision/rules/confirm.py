@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vision.rules.assess import Hit
-from vision.rules.config import ConfirmRule
-from vision.rules.observations import EvidenceRef
-from vision.rules.state import Candidate
+from brightwatch.vision.rules.assess import Hit
+from brightwatch.vision.rules.config import ConfirmRule
+from brightwatch.vision.rules.observations import EvidenceRef
+from brightwatch.vision.rules.state import Candidate
 
 
 @dataclass(frozen=True)

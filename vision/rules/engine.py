@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import math
 
-from contract.codes import CAMERA_OBSTRUCTED, CAMERA_OFFLINE, KITCHEN_CATALOGUE
-from vision.rules import schedule
-from vision.rules.assess import Seen, assess, code_of_key, zone_of_key
-from vision.rules.config import CameraConfig
-from vision.rules.confirm import describe, observe, ready
-from vision.rules.observations import (
+from brightwatch.contract.codes import CAMERA_OBSTRUCTED, CAMERA_OFFLINE, KITCHEN_CATALOGUE
+from brightwatch.vision.rules import schedule
+from brightwatch.vision.rules.assess import Seen, assess, code_of_key, zone_of_key
+from brightwatch.vision.rules.config import CameraConfig
+from brightwatch.vision.rules.confirm import describe, observe, ready
+from brightwatch.vision.rules.observations import (
     AvailabilitySeen,
     Event,
     EvidenceRef,
     FrameSeen,
     Observation,
 )
-from vision.rules.state import CameraState, Candidate
-from vision.rules.tracker import TrackerParams, update
+from brightwatch.vision.rules.state import CameraState, Candidate
+from brightwatch.vision.rules.tracker import TrackerParams, update
 
 TRACKER = TrackerParams()
 CLOSED_RECHECK_MS = 60_000

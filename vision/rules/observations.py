@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from vision.rules.zones import Box
+from brightwatch.vision.rules.zones import Box
 
 
 @dataclass(frozen=True, slots=True)

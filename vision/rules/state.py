@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
-from vision.rules.observations import EvidenceRef
-from vision.rules.tracker import Track
+from brightwatch.vision.rules.observations import EvidenceRef
+from brightwatch.vision.rules.tracker import Track
 
 STATE_VERSION = 1
 

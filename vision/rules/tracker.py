@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from vision.rules.zones import Box, iou
+from brightwatch.vision.rules.zones import Box, iou
 
 SCORES_KEPT = 15
 

@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from vision.classify.crops import expand_box
-from vision.yoloset import LabelledImage, open_set
+from brightwatch.vision.classify.crops import expand_box
+from brightwatch.vision.yoloset import LabelledImage, open_set
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def train_classifier(job: ClassifierTraining) -> TrainedClassifier:
     import torch
     from torch import nn
 
-    from vision.evaluation.classification import evaluate_crops
+    from brightwatch.vision.evaluation.classification import evaluate_crops
 
     torch.manual_seed(job.seed)
     if job.threads:
@@ -203,7 +203,7 @@ def train_classifier(job: ClassifierTraining) -> TrainedClassifier:
     export_onnx(net, job, names)
     trained_s = time.monotonic() - started
 
-    from vision.classify.onnx_classifier import OnnxAttributeClassifier
+    from brightwatch.vision.classify.onnx_classifier import OnnxAttributeClassifier
 
     exported = OnnxAttributeClassifier(job.output)
     val_crops = [render(val, k, job.imgsz, job.crop_expand, None) for k in range(len(val.classes))]

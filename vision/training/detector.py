@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vision.training.prepare import prepare_detector_set
-from vision.ultralytics_env import import_ultralytics
-from vision.yoloset import open_set
+from brightwatch.vision.training.prepare import prepare_detector_set
+from brightwatch.vision.ultralytics_env import import_ultralytics
+from brightwatch.vision.yoloset import open_set
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
     )
     start = job.model
     if job.init_from is not None:
-        from vision.training.transfer import checkpoint_from_onnx
+        from brightwatch.vision.training.transfer import checkpoint_from_onnx
 
         calibration = [i.image for i in yset.split("train", holdout=job.holdout, seed=job.seed)]
         start = str(
@@ -169,7 +169,7 @@ def export_onnx(
     if exported.resolve() != output.resolve():
         shutil.move(str(exported), output)
     if int8:
-        from vision.training.quantize import quantize_dynamic_int8
+        from brightwatch.vision.training.quantize import quantize_dynamic_int8
 
         quantize_dynamic_int8(output, output)
     return output

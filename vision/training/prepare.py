@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from vision.yoloset import LabelledImage, YoloSet, write_labels
+from brightwatch.vision.yoloset import LabelledImage, YoloSet, write_labels
 
 
 @dataclass(frozen=True, slots=True)

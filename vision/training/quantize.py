@@ -75,7 +75,7 @@ def quantize_static_int8(
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from vision.detector.preprocess import prepare
+    from brightwatch.vision.detector.preprocess import prepare
 
     session = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"])
     model_input = session.get_inputs()[0]

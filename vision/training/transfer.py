@@ -154,9 +154,9 @@ def checkpoint_from_onnx(
     import cv2
     import torch
 
-    from vision.detector.metadata import names_from
-    from vision.detector.preprocess import letterbox
-    from vision.ultralytics_env import import_ultralytics
+    from brightwatch.vision.detector.metadata import names_from
+    from brightwatch.vision.detector.preprocess import letterbox
+    from brightwatch.vision.ultralytics_env import import_ultralytics
 
     ul = import_ultralytics("initialising from an ONNX export")
     import onnxruntime as ort

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from alerts.store import AlertStore
-from alerts.tickets.store import TicketDesk
+from brightwatch.alerts.store import AlertStore
+from brightwatch.alerts.tickets.store import TicketDesk
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
 from tests.api.conftest import make_token  # noqa: F401  (the API token fixture, shared)

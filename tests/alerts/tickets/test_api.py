@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from brightwatch.api.app import create_app
 from brightwatch.runtime import Runtime
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime, ticket_desk_of

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.tickets import lifecycle
-from alerts.tickets.lifecycle import (
+from brightwatch.alerts.tickets import lifecycle
+from brightwatch.alerts.tickets.lifecycle import (
     IllegalTransition,
     IncompleteStep,
     Ticket,
@@ -17,7 +17,7 @@ from alerts.tickets.lifecycle import (
     on_breach,
     transition,
 )
-from alerts.tickets.settings import TicketSettings
+from brightwatch.alerts.tickets.settings import TicketSettings
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 SETTINGS = TicketSettings()

@@ -13,13 +13,13 @@ from typing import Any, ClassVar
 import psycopg
 import pytest
 
-from alerts.delivery import Backoff, DeliveryWorker
-from alerts.outbox import OutboxRelay
-from alerts.store import AlertStore
+from brightwatch.alerts.delivery import Backoff, DeliveryWorker
+from brightwatch.alerts.outbox import OutboxRelay
+from brightwatch.alerts.store import AlertStore
 from brightwatch.embedded import EmbeddedBroker
+from brightwatch.mqttlink.client import parse_mqtt_url
+from brightwatch.mqttlink.publisher import Publisher
 from brightwatch.settings import Settings
-from mqttlink.client import parse_mqtt_url
-from mqttlink.publisher import Publisher
 from tests.alerts.tickets.conftest import Clock
 from tests.alerts.tickets.test_store import fire
 from tests.support.mqtt import Collector

@@ -12,11 +12,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerts.store import AlertStore
-from alerts.tickets.store import TicketDesk
+from brightwatch.alerts.store import AlertStore
+from brightwatch.alerts.tickets.store import TicketDesk
+from brightwatch.db.timeseries import ensure_partitions
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
-from db.timeseries import ensure_partitions
 from tests.alerts.tickets.conftest import Clock
 from tests.alerts.tickets.test_store import fire
 
@@ -98,7 +98,7 @@ def test_rescue_not_accepted_is_escalated_and_reassigned_down_the_standby_chain(
     assert breaches(city)[-1][3] == "arrived"
     with psycopg.connect(city, autocommit=True) as conn:
         # group_wait 0: flushed by the notification clock's next pass
-        from alerts.routing.pipeline import NotificationPipeline
+        from brightwatch.alerts.routing.pipeline import NotificationPipeline
 
         NotificationPipeline(settings.alerts, settings.topic_root, clock).flush_due(conn)
         receivers = {

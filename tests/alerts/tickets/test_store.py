@@ -10,10 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerts.model import AlertSignal
-from alerts.store import AlertStore
-from alerts.tickets.lifecycle import IllegalTransition
-from alerts.tickets.store import TicketDesk, TicketNotFound
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.alerts.store import AlertStore
+from brightwatch.alerts.tickets.lifecycle import IllegalTransition
+from brightwatch.alerts.tickets.store import TicketDesk, TicketNotFound
 from tests.alerts.tickets.conftest import Clock
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import psycopg
 
-from edge.elevator_sim.model import Car, fleet_spec
-from registry import store
-from registry.models import ElevatorRecord, FirmRecord, SiteRecord
+from brightwatch.edge.elevator_sim.model import Car, fleet_spec
+from brightwatch.registry import store
+from brightwatch.registry.models import ElevatorRecord, FirmRecord, SiteRecord
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # before the daily pass hour (02:00)
 

@@ -10,10 +10,10 @@ import time
 import psycopg
 
 from brightwatch.components import ComponentSet
+from brightwatch.elevators.maintenance.settings import MaintenanceSettings
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
-from elevators.maintenance.settings import MaintenanceSettings
 from tests.support.mqtt import publish
 from tests.support.waiting import wait_until
 

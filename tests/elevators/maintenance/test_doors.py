@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from edge.elevator_sim.model import Car, fleet_spec
-from elevators.maintenance.doors import (
+from brightwatch.edge.elevator_sim.model import Car, fleet_spec
+from brightwatch.elevators.maintenance.doors import (
     MIN_CYCLES,
     DoorSample,
     door_cycle_time_indicator,

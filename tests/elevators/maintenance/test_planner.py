@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from elevators.maintenance.planner import DailySeries, Fault, FleetFigures, PlanInputs, plan
-from elevators.maintenance.settings import MaintenancePolicy, MaintenanceSettings
-from elevators.settings import ElevatorSettings
+from brightwatch.elevators.maintenance.planner import (
+    DailySeries,
+    Fault,
+    FleetFigures,
+    PlanInputs,
+    plan,
+)
+from brightwatch.elevators.maintenance.settings import MaintenancePolicy, MaintenanceSettings
+from brightwatch.elevators.settings import ElevatorSettings
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -11,14 +11,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from alerts.model import AlertSignal
-from alerts.routing.pipeline import NotificationPipeline
+from brightwatch.alerts.model import AlertSignal
+from brightwatch.alerts.routing.pipeline import NotificationPipeline
+from brightwatch.elevators.maintenance.doors import door_cycle_time_indicator
+from brightwatch.elevators.maintenance.notice import WithdrawalNotice
+from brightwatch.elevators.maintenance.scheduler import MaintenanceScheduler
+from brightwatch.elevators.maintenance.settings import MaintenanceSettings
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store, build_ticket_desk
-from elevators.maintenance.doors import door_cycle_time_indicator
-from elevators.maintenance.notice import WithdrawalNotice
-from elevators.maintenance.scheduler import MaintenanceScheduler
-from elevators.maintenance.settings import MaintenanceSettings
 from tests.elevators.maintenance.fleet import (
     NOW,
     Clock,

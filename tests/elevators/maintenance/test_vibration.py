@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.milan import evaluate, load_trips, roc_auc
-from elevators.maintenance.vibration import detrend, vibration_indicator
+from brightwatch.elevators.maintenance.vibration import detrend, vibration_indicator
 from tests.conftest import shared_path
 
 

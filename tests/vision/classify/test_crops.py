@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.classify.crops import crop_boxes, expand_box
+from brightwatch.vision.classify.crops import crop_boxes, expand_box
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from brightwatch.vision.classify import load_classifier
+from brightwatch.vision.detector import DetectorError
+from brightwatch.vision.detector.spec import PROJECT_MODELS
 from tests.vision.synthetic import constant_classifier
-from vision.classify import load_classifier
-from vision.detector import DetectorError
-from vision.detector.spec import PROJECT_MODELS
 
 CROP = np.zeros((40, 30, 3), np.uint8)
 
@@ -57,9 +57,9 @@ def test_the_committed_mask_classifier() -> None:
 
 def test_the_mask_classifier_on_held_out_faces() -> None:
     """A handful of held-out faces of the CC0 set: the classifier gets most of them right."""
+    from brightwatch.vision.training.classifier import collect_crops, render
+    from brightwatch.vision.yoloset import open_set
     from tests.conftest import shared_path
-    from vision.training.classifier import collect_crops, render
-    from vision.yoloset import open_set
 
     yset = open_set(shared_path("datasets", "face_mask"))
     model = load_classifier("mask")

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vision.detector import DetectorError, load_detector
-from vision.detector.labels_backend import LabelReplay
+from brightwatch.vision.detector import DetectorError, load_detector
+from brightwatch.vision.detector.labels_backend import LabelReplay
 
 FRAME = np.zeros((100, 200, 3), np.uint8)
 

@@ -8,10 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from brightwatch.settings import Settings
+from brightwatch.vision.detector import DetectorError, load_detector
+from brightwatch.vision.detector.loading import backend_for
+from brightwatch.vision.detector.spec import ModelSpec, resolve
 from tests.vision.synthetic import constant_detector
-from vision.detector import DetectorError, load_detector
-from vision.detector.loading import backend_for
-from vision.detector.spec import ModelSpec, resolve
 
 ROWS = [[160, 160, 100, 50, 0.9]]
 

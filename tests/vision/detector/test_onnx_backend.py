@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from brightwatch.vision.detector import DetectorError, load_detector
+from brightwatch.vision.detector.onnx_backend import OnnxDetector
 from tests.vision.synthetic import constant_detector
-from vision.detector import DetectorError, load_detector
-from vision.detector.onnx_backend import OnnxDetector
 
 # model-input pixels (320 x 320): a box centred at (160, 160), 100 x 50, class "b"
 ROWS = [[160, 160, 100, 50, 0.1, 0.9], [40, 40, 10, 10, 0.3, 0.0]]

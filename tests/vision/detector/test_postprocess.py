@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vision.detector.postprocess import decode, guess_layout, nms
+from brightwatch.vision.detector.postprocess import decode, guess_layout, nms
 
 CASES = json.loads((Path(__file__).parent / "decode_cases.json").read_text())["cases"]
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.detector.preprocess import PAD_VALUE, Letterbox, letterbox, prepare, to_tensor
+from brightwatch.vision.detector.preprocess import (
+    PAD_VALUE,
+    Letterbox,
+    letterbox,
+    prepare,
+    to_tensor,
+)
 
 
 def test_wide_image_is_scaled_and_padded_top_and_bottom() -> None:

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from brightwatch.cli import main
 from brightwatch.settings import Settings
+from brightwatch.vision.detector import BACKENDS, Detection, DetectorError, load_detector
+from brightwatch.vision.detector.spec import ModelSpec
 from tests.support.fresh import run_fresh
-from vision.detector import BACKENDS, Detection, DetectorError, load_detector
-from vision.detector.spec import ModelSpec
 
 
 class FixedDetector:
@@ -82,7 +82,7 @@ def test_naming_a_backend_imports_nothing_of_it() -> None:
         "import sys\n"
         "from vision.detector.spec import ModelSpec\n"
         "ModelSpec(path='m.pt', backend='ultralytics')\n"
-        "loaded = {'vision.detector.ultralytics_backend', 'ultralytics', 'torch'} & set(sys.modules)\n"
+        "loaded = {'brightwatch.vision.detector.ultralytics_backend', 'ultralytics', 'torch'} & set(sys.modules)\n"
         "assert not loaded, loaded\n"
     )
     run_fresh(code)

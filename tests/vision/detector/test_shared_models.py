@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
+from brightwatch.vision.detector import load_detector
 from tests.conftest import shared_path
-from vision.detector import load_detector
 
 MODELS = ["yolo11n_int8_320.onnx", "yolov8n_int8_dynamic.onnx"]
 

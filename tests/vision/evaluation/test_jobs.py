@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from brightwatch.vision.classify import OnnxAttributeClassifier, load_classifier
+from brightwatch.vision.detector.onnx_backend import OnnxDetector
+from brightwatch.vision.evaluation.jobs import evaluate_classifier_alone, evaluate_detector
+from brightwatch.vision.evaluation.runner import EvaluationError
+from brightwatch.vision.evaluation.sources import (
+    LabelledSource,
+    open_labelled_set,
+    open_labelled_video,
+)
 from tests.vision.synthetic import constant_classifier, constant_detector, labelled_video, yolo_set
-from vision.classify import OnnxAttributeClassifier, load_classifier
-from vision.detector.onnx_backend import OnnxDetector
-from vision.evaluation.jobs import evaluate_classifier_alone, evaluate_detector
-from vision.evaluation.runner import EvaluationError
-from vision.evaluation.sources import LabelledSource, open_labelled_set, open_labelled_video
 
 MASKS = ["with_mask", "without_mask"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vision.evaluation.metrics import Accumulator, Boxes, average_precision, match
+from brightwatch.vision.evaluation.metrics import Accumulator, Boxes, average_precision, match
 
 CASES = json.loads((Path(__file__).parent / "map_cases.json").read_text())["cases"]
 

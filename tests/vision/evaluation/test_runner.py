@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from brightwatch.vision.classify import load_classifier
+from brightwatch.vision.detector.labels_backend import LabelReplay
+from brightwatch.vision.detector.onnx_backend import OnnxDetector
+from brightwatch.vision.evaluation.runner import EvaluationError, evaluate, images_of, video_frames
+from brightwatch.vision.yoloset import open_set
 from tests.vision.synthetic import constant_classifier, constant_detector, labelled_video, yolo_set
-from vision.classify import load_classifier
-from vision.detector.labels_backend import LabelReplay
-from vision.detector.onnx_backend import OnnxDetector
-from vision.evaluation.runner import EvaluationError, evaluate, images_of, video_frames
-from vision.yoloset import open_set
 
 MOVING = [[(0, 0.2 + 0.05 * i, 0.5, 0.2, 0.2)] if i % 3 else [] for i in range(12)]
 
@@ -100,7 +100,7 @@ def test_unreadable_images_are_skipped(tmp_path: Path) -> None:
 
 
 def test_single_class_merge_judges_finding_the_objects(tmp_path: Path) -> None:
-    from vision.evaluation.runner import merge_classes
+    from brightwatch.vision.evaluation.runner import merge_classes
 
     root = yolo_set(
         tmp_path / "set",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from brightwatch.vision.evaluation.sources import open_labelled_set, open_labelled_video
+from brightwatch.vision.yoloset import DatasetError
 from tests.vision.synthetic import labelled_video, yolo_set
-from vision.evaluation.sources import open_labelled_set, open_labelled_video
-from vision.yoloset import DatasetError
 
 
 def test_a_set_names_its_classes_split_and_origin(tmp_path: Path) -> None:

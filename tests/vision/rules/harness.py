@@ -7,11 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vision.rules.config import CameraConfig, ConfirmRule, ZoneDef
-from vision.rules.engine import step, tick
-from vision.rules.observations import Attribute, AvailabilitySeen, Event, FrameSeen, Health, Obj
-from vision.rules.state import CameraState, decode_state, encode_state, new_state
-from vision.settings import VisionSettings
+from brightwatch.vision.rules.config import CameraConfig, ConfirmRule, ZoneDef
+from brightwatch.vision.rules.engine import step, tick
+from brightwatch.vision.rules.observations import (
+    Attribute,
+    AvailabilitySeen,
+    Event,
+    FrameSeen,
+    Health,
+    Obj,
+)
+from brightwatch.vision.rules.state import CameraState, decode_state, encode_state, new_state
+from brightwatch.vision.settings import VisionSettings
 
 BASE = 1_795_320_000_000  # 2026-11-22T04:00:00Z, 12:00 Asia/Shanghai
 SCENARIOS = Path(__file__).parent / "scenarios"

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from vision.rules import schedule
-from vision.rules.assess import Hit
-from vision.rules.config import ConfirmRule
-from vision.rules.confirm import observe
-from vision.rules.tracker import TrackerParams, update
-from vision.rules.zones import in_zone
+from brightwatch.vision.rules import schedule
+from brightwatch.vision.rules.assess import Hit
+from brightwatch.vision.rules.config import ConfirmRule
+from brightwatch.vision.rules.confirm import observe
+from brightwatch.vision.rules.tracker import TrackerParams, update
+from brightwatch.vision.rules.zones import in_zone
 
 HERE = Path(__file__).parent
 ZONES = json.loads((HERE / "zone_cases.json").read_text())
@@ -130,10 +130,10 @@ def test_confirmation_uses_the_median_score() -> None:
 
 
 def test_next_due_wakes_the_ticker_only_when_something_can_happen() -> None:
+    from brightwatch.vision.rules.engine import next_due, step
+    from brightwatch.vision.rules.observations import FrameSeen
+    from brightwatch.vision.rules.state import new_state
     from tests.vision.rules.harness import BASE, camera
-    from vision.rules.engine import next_due, step
-    from vision.rules.observations import FrameSeen
-    from vision.rules.state import new_state
 
     closed = camera({"operating_hours": [{"days": "daily", "open": "06:00", "close": "10:00"}]})
     st, _ = step(new_state(), FrameSeen(BASE, 640, 480, ()), closed)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from brightwatch.vision.classify import load_classifier
+from brightwatch.vision.training.classifier import ClassifierTraining, train_classifier
 from tests.vision.synthetic import yolo_set
-from vision.classify import load_classifier
-from vision.training.classifier import ClassifierTraining, train_classifier
 
 pytest.importorskip("torch")
 

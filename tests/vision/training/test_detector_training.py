@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from brightwatch.vision.detector import load_detector
 from tests.vision.synthetic import yolo_set
-from vision.detector import load_detector
 
 pytest.importorskip("ultralytics")
 REPO = Path(__file__).resolve().parents[3]

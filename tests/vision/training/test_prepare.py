@@ -5,9 +5,9 @@ from pathlib import Path
 
 import yaml
 
+from brightwatch.vision.training.prepare import prepare_detector_set
+from brightwatch.vision.yoloset import open_set, read_labels
 from tests.vision.synthetic import yolo_set
-from vision.training.prepare import prepare_detector_set
-from vision.yoloset import open_set, read_labels
 
 
 def test_prepared_copy_links_images_and_merges_classes(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
+from brightwatch.vision.boxes import iou_matrix
+from brightwatch.vision.detector import load_detector
+from brightwatch.vision.training.transfer import TransferError, checkpoint_from_onnx, folded_weights
 from tests.conftest import shared_path
-from vision.boxes import iou_matrix
-from vision.detector import load_detector
-from vision.training.transfer import TransferError, checkpoint_from_onnx, folded_weights
 
 pytest.importorskip("ultralytics")
 
@@ -49,8 +49,8 @@ def test_checkpoint_reproduces_the_export(rebuilt: Path) -> None:
 
 
 def test_fp32_and_static_int8_exports_answer_alike(rebuilt: Path, tmp_path: Path) -> None:
-    from vision.training.detector import export_onnx
-    from vision.training.quantize import quantize_static_int8
+    from brightwatch.vision.training.detector import export_onnx
+    from brightwatch.vision.training.quantize import quantize_static_int8
 
     fp32 = export_onnx(rebuilt, tmp_path / "coco_fp32.onnx", imgsz=320)
     media = shared_path("media")

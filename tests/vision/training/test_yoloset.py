@@ -7,8 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from brightwatch.vision.yoloset import (
+    DatasetError,
+    LabelledImage,
+    holdout_split,
+    open_set,
+    read_labels,
+)
 from tests.vision.synthetic import yolo_set
-from vision.yoloset import DatasetError, LabelledImage, holdout_split, open_set, read_labels
 
 
 def items(n: int) -> list[LabelledImage]:

@@ -20,10 +20,10 @@ from paho.mqtt.properties import Properties
 from psycopg.rows import dict_row
 
 from brightwatch.components import ComponentSet
+from brightwatch.contract.topics import camera_topic
 from brightwatch.settings import Settings
+from brightwatch.vision.rules.state import CameraState, decode_state
 from brightwatch.wiring import build_runtime
-from contract.topics import camera_topic
-from vision.rules.state import CameraState, decode_state
 
 SITE = "K001"
 CAMERA = "cam1"

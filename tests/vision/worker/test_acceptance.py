@@ -19,6 +19,7 @@ import pytest
 
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
+from brightwatch.vision.detector.spec import ModelSpec
 from tests.conftest import shared_path
 from tests.support.waiting import wait_until
 from tests.vision.worker.support import (
@@ -34,7 +35,6 @@ from tests.vision.worker.support import (
     solid,
     vision_running,
 )
-from vision.detector.spec import ModelSpec
 
 RAT_VIDEO = ("media", "video", "rat_cage_phonevideo_2022-11-01_17-51-05_reassembled.mp4")
 RAT_LABELS = ("media", "video", "rat_cage_phonevideo_2022-11-01_17-51-05_labels")

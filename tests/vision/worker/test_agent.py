@@ -15,9 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from brightwatch.edge.settings import CameraSettings
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
-from edge.settings import CameraSettings
+from brightwatch.vision.detector import load_detector
 from tests.conftest import shared_path
 from tests.edge.camera_support import FakeClock, make_agent, sample
 from tests.support.waiting import wait_until
@@ -29,7 +30,6 @@ from tests.vision.worker.test_acceptance import (
     RAT_VIDEO,
     rat_model,
 )
-from vision.detector import load_detector
 
 
 def test_agent_to_alert_with_central_inference(

@@ -7,9 +7,9 @@ import cv2
 import psycopg
 
 from brightwatch.embedded import EmbeddedBroker
+from brightwatch.registry import store
+from brightwatch.registry.models import CameraRecord, SiteRecord, Zone
 from brightwatch.settings import Settings
-from registry import store
-from registry.models import CameraRecord, SiteRecord, Zone
 from tests.conftest import shared_path
 from tests.support.waiting import wait_until
 from tests.vision.worker.support import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psycopg
 
-from alerts.evidence import records as store
-from alerts.evidence.retention import sweep_evidence, sweep_frames
+from brightwatch.alerts.evidence import records as store
+from brightwatch.alerts.evidence.retention import sweep_evidence, sweep_frames
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
 from tests.review.support import jpeg, raise_violation

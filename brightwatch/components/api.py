@@ -6,7 +6,7 @@ import threading
 
 import uvicorn
 
-from api.app import create_app
+from brightwatch.api.app import create_app
 from brightwatch.runtime import Runtime
 
 
