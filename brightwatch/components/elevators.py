@@ -17,14 +17,11 @@ import threading
 import time
 from datetime import timedelta
 
+from brightwatch.components.consuming import worker_consumer
 from brightwatch.contract.topics import elevator_filters
 from brightwatch.db.connect import make_pool
-from brightwatch.db.deadletters import DeadLetterSink
-from brightwatch.db.errors import is_transient
 from brightwatch.elevators.worker import RulesWorker
-from brightwatch.health import observe_lag
-from brightwatch.mqttlink.consumer import Isolation
-from brightwatch.mqttlink.factory import Consumer, make_consumer
+from brightwatch.mqttlink.factory import Consumer
 from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
 
@@ -44,27 +41,8 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
         max_age=timedelta(days=settings.ingest.raw_retention_days),
     )
-    consumer = make_consumer(
-        rules.mqtt_client,
-        runtime.broker,
-        runtime.client_id("rules"),
-        elevator_filters(settings.topic_root),
-        observe_lag("elevators", worker.handle),
-        share_group=f"{settings.share_group}-rules" if settings.share_group else None,
-        batch_size=rules.batch_size,
-        batch_wait_s=rules.batch_wait_ms / 1000,
-        receive_maximum=rules.receive_maximum,
-        isolation=Isolation(
-            DeadLetterSink(
-                runtime.database_url,
-                "elevators",
-                runtime.client_id("rules"),
-                settings.ingest.dead_letter_max_bytes,
-                settings.ingest.dead_letters_per_device_hour,
-            ),
-            is_transient,
-        ),
-        name="elevators",
+    consumer = worker_consumer(
+        runtime, "elevators", "rules", elevator_filters(settings.topic_root), worker.handle, rules
     )
     runtime.health["mqtt-rules"] = lambda: consumer.connected and consumer.subscribed.is_set()
     runtime.progress["elevators"] = loop_progress(consumer)

@@ -14,15 +14,13 @@ import signal
 import threading
 from multiprocessing.process import BaseProcess
 
+from brightwatch.components.consuming import isolation
 from brightwatch.contract.topics import Channel, camera_filters, elevator_filters
-from brightwatch.db.deadletters import DeadLetterSink
-from brightwatch.db.errors import is_transient
 from brightwatch.health import observe_lag
 from brightwatch.ingest import metrics
 from brightwatch.ingest.maintenance import maintenance_loop
 from brightwatch.ingest.worker import IngestWorker
 from brightwatch.mqttlink import factory
-from brightwatch.mqttlink.consumer import Isolation
 from brightwatch.mqttlink.factory import Consumer
 from brightwatch.progress import loop_progress
 from brightwatch.runtime import Runtime, broker_of, utcnow
@@ -56,16 +54,7 @@ def make_consumer(settings: Settings, n: int, worker: IngestWorker) -> Consumer:
         batch_wait_s=s.batch_wait_ms / 1000,
         receive_maximum=s.receive_maximum,
         max_backlog_bytes=s.max_backlog_mb * 1024 * 1024,
-        isolation=Isolation(
-            DeadLetterSink(
-                settings.database_url.get_secret_value(),
-                "ingest",
-                client_id(settings, n),
-                s.dead_letter_max_bytes,
-                s.dead_letters_per_device_hour,
-            ),
-            is_transient,
-        ),
+        isolation=isolation(settings, "ingest", client_id(settings, n)),
         name="ingest",
     )
 

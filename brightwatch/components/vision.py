@@ -17,13 +17,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from brightwatch.alerts.evidence import retention
+from brightwatch.components.consuming import worker_consumer
 from brightwatch.contract.topics import camera_filters
 from brightwatch.db.connect import make_pool
-from brightwatch.db.deadletters import DeadLetterSink
-from brightwatch.db.errors import is_transient
-from brightwatch.health import observe_lag
-from brightwatch.mqttlink.consumer import Isolation
-from brightwatch.mqttlink.factory import Consumer, make_consumer
+from brightwatch.mqttlink.factory import Consumer
 from brightwatch.progress import Beat, loop_progress
 from brightwatch.runtime import Runtime
 from brightwatch.vision import metrics
@@ -60,27 +57,8 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
     settings = runtime.settings
     vs = settings.vision
     worker = make_worker(runtime)
-    consumer = make_consumer(
-        vs.mqtt_client,
-        runtime.broker,
-        runtime.client_id("vision"),
-        camera_filters(settings.topic_root),
-        observe_lag("vision", worker.handle),
-        share_group=f"{settings.share_group}-vision" if settings.share_group else None,
-        batch_size=vs.batch_size,
-        batch_wait_s=vs.batch_wait_ms / 1000,
-        receive_maximum=vs.receive_maximum,
-        isolation=Isolation(
-            DeadLetterSink(
-                runtime.database_url,
-                "vision",
-                runtime.client_id("vision"),
-                settings.ingest.dead_letter_max_bytes,
-                settings.ingest.dead_letters_per_device_hour,
-            ),
-            is_transient,
-        ),
-        name="vision",
+    consumer = worker_consumer(
+        runtime, "vision", "vision", camera_filters(settings.topic_root), worker.handle, vs
     )
     runtime.health["mqtt-vision"] = lambda: consumer.connected and consumer.subscribed.is_set()
     runtime.progress["vision"] = loop_progress(consumer)
