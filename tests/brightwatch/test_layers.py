@@ -125,3 +125,27 @@ def test_the_readme_table_says_what_each_package_imports() -> None:
         if imported - allowed[package]:
             wrong[package] = sorted(imported - allowed[package])
     assert not wrong, f"imports the README's table does not allow: {wrong}"
+
+
+def test_mypy_sees_across_the_namespace() -> None:
+    """A type error across packages is reported: mypy finds brightwatch.<name> through
+    the links (an editable install's import hook would hide them from it)."""
+    mypy = Path(sys.executable).with_name("mypy")
+    if not mypy.exists():
+        pytest.skip("needs mypy (the dev lock)")
+    code = (
+        "from brightwatch.contract.ids import is_valid_id\n"
+        "from brightwatch.ingest.classify import TopicCache\n"
+        "is_valid_id(3)\n"
+        "TopicCache(root=7)\n"
+    )
+    out = subprocess.run(
+        [str(mypy), "--no-incremental", "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert '"is_valid_id" has incompatible type "int"; expected "str"' in out.stdout
+    assert '"TopicCache" has incompatible type "int"; expected "str"' in out.stdout
