@@ -25,7 +25,7 @@ from brightwatch.api.deps import Caller, Conn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED
 from brightwatch.api.inputs import NO_NUL
 from brightwatch.api.routes.public import public_url
-from brightwatch.api.scope import alert_scope
+from brightwatch.api.scope import alert_scope, may_act, may_see_kitchens
 from brightwatch.api.web import jinja, views
 from brightwatch.api.web.hygiene import hygiene_record
 from brightwatch.contract.ids import ID_PATTERN
@@ -73,7 +73,7 @@ def alerts_view(
         "views/alerts.html",
         alerts=views.alerts(conn, who, state),
         state=state,
-        can_act=who.role in ("admin", "supervisor"),
+        can_act=may_act(who),
     )
 
 
@@ -154,7 +154,7 @@ def elevator_view(request: Request, elevator_id: IdPath, conn: Conn, who: FirmSi
 
 @router.get("/console/views/kitchens", response_class=HTMLResponse)
 def kitchens_view(request: Request, conn: Conn, who: Caller) -> HTMLResponse:
-    if who.role == "firm":
+    if not may_see_kitchens(who):
         raise not_found()
     return _render(request, "views/kitchens.html", kitchens=views.kitchen_list(conn, who))
 

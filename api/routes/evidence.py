@@ -18,11 +18,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from brightwatch.alerts.evidence import records as evidence
 from brightwatch.alerts.evidence.annotation import EvidenceMissing
 from brightwatch.alerts.evidence.files import MissingFile, TamperedFile
-from brightwatch.alerts.review.store import HIDDEN_FROM_OPERATORS
 from brightwatch.api.auth import Principal
 from brightwatch.api.deps import Conn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED, errors
 from brightwatch.api.responses import Served
+from brightwatch.api.scope import evidence_view
 
 router = APIRouter(
     prefix="/api/v1/evidence", tags=["evidence"], responses={**AUTHENTICATED, **errors(404)}
@@ -53,13 +53,6 @@ class EvidenceRecord(Served):
     url: str
 
 
-def _view(who: Principal) -> evidence.SiteView | None:
-    """An operator sees its own site's evidence once the case is past review."""
-    if who.role != "operator":
-        return None
-    return evidence.SiteView(who.site_id, HIDDEN_FROM_OPERATORS)
-
-
 @router.get(
     "/{evidence_id}.jpg",
     response_class=Response,
@@ -79,7 +72,7 @@ def get_picture(
 ) -> Response:
     data_dir = FsPath(request.app.state.parts.settings.data_dir)
     try:
-        found = evidence.load(conn, data_dir, evidence_id, _view(who), annotate=annotate)
+        found = evidence.load(conn, data_dir, evidence_id, evidence_view(who), annotate=annotate)
     except (MissingFile, EvidenceMissing):
         raise not_found() from None
     except TamperedFile:
@@ -97,7 +90,7 @@ def get_picture(
 @router.get("/{evidence_id}", response_model=EvidenceRecord)
 def get_evidence(evidence_id: EvidenceId, conn: Conn, who: Reader) -> dict[str, Any]:
     """The record: boxes, scores, model name@version, zone, rule, hash, retention."""
-    record = evidence.find(conn, evidence_id, _view(who))
+    record = evidence.find(conn, evidence_id, evidence_view(who))
     if record is None:
         raise not_found()
     return record

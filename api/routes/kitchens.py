@@ -17,6 +17,7 @@ from brightwatch.api.errors import AUTHENTICATED, errors
 from brightwatch.api.inputs import NO_NUL
 from brightwatch.api.responses import Served
 from brightwatch.api.routes.reviews import Desk, ReviewCase
+from brightwatch.api.scope import kitchen_scope, may_see_kitchen, sees_confirmed_cases_only
 from brightwatch.contract.ids import ID_PATTERN
 
 router = APIRouter(
@@ -118,11 +119,9 @@ def list_kitchens(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    where = ["TRUE"]
-    params: dict[str, Any] = {"limit": limit}
-    if who.role == "operator":
-        where.append("s.site_id = %(own)s")
-        params["own"] = who.site_id
+    cond, scope_params = kitchen_scope(who)
+    where = [cond]
+    params: dict[str, Any] = {**scope_params, "limit": limit}
     if district:
         where.append("s.district = %(district)s")
         params["district"] = district
@@ -134,7 +133,7 @@ def list_kitchens(
 
 
 def _in_scope(who: Principal, site_id: str) -> None:
-    if who.role == "operator" and who.site_id != site_id:
+    if not may_see_kitchen(who, site_id):
         raise not_found()
 
 
@@ -187,7 +186,7 @@ def kitchen_violations(
     items = d.violations(
         conn,
         site_id,
-        operator=who.role == "operator",
+        operator=sees_confirmed_cases_only(who),
         state=state,
         since=since,
         before_id=before_id,

@@ -28,6 +28,7 @@ from brightwatch.api.deps import Conn, require
 from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
 from brightwatch.api.inputs import NO_NUL, Body, unstorable
 from brightwatch.api.responses import Served
+from brightwatch.api.scope import site_of_operator
 from brightwatch.api.transactions import in_transaction
 
 router = APIRouter(
@@ -225,10 +226,6 @@ class RectificationSubmitted(CaseSummary):
     rectification_id: int
 
 
-def _scope(who: Principal) -> str | None:
-    return who.site_id if who.role == "operator" else None
-
-
 def _summary(case: Case) -> dict[str, Any]:
     return {
         "id": case.id,
@@ -272,7 +269,7 @@ def list_reviews(
 
 @router.get("/{review_id}", response_model=ReviewCase)
 def get_review(review_id: ReviewId, conn: Conn, who: Party, d: Desk) -> dict[str, Any]:
-    return d.case_view(conn, review_id, _scope(who))
+    return d.case_view(conn, review_id, site_of_operator(who))
 
 
 @router.post("/{review_id}", response_model=CaseSummary, responses={**WITH_BODY, **errors(409)})
@@ -303,7 +300,9 @@ def transition(
 ) -> dict[str, Any]:
     case = in_transaction(
         conn,
-        lambda: d.transition(conn, review_id, body.to, who.actor, who.role, body.note, _scope(who)),
+        lambda: d.transition(
+            conn, review_id, body.to, who.actor, who.role, body.note, site_of_operator(who)
+        ),
     )
     return _summary(case)
 
@@ -333,7 +332,9 @@ def upload_rectification(
         uploads.append(Upload(file_name(f), data))
     case, rect_id = in_transaction(
         conn,
-        lambda: d.submit_rectification(conn, review_id, who.actor, note, uploads, who.site_id),
+        lambda: d.submit_rectification(
+            conn, review_id, who.actor, note, uploads, site_of_operator(who)
+        ),
     )
     return {**_summary(case), "rectification_id": rect_id}
 
@@ -366,7 +367,7 @@ def get_file(
     who: Party,
     d: Desk,
 ) -> Response:
-    data, content_type, _ = d.read_file(conn, review_id, file_id, _scope(who))
+    data, content_type, _ = d.read_file(conn, review_id, file_id, site_of_operator(who))
     return Response(
         data, media_type=content_type, headers={"Cache-Control": "private, max-age=300"}
     )

@@ -18,6 +18,7 @@ from brightwatch.api.deps import Conn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED, errors
 from brightwatch.api.inputs import NO_NUL
 from brightwatch.api.responses import Served
+from brightwatch.api.scope import elevator_stats_firm, kitchen_stats_site
 from brightwatch.contract.ids import ID_PATTERN
 
 router = APIRouter(
@@ -142,10 +143,7 @@ def kitchen_stats(
     in SQL; see the definitions in the project's alerts.stats module."""
     window = _window(request, since, until)
     settings = request.app.state.parts.settings.alerts.stats
-    if who.role == "operator":
-        if level != "kitchen" or (site_id is not None and site_id != who.site_id):
-            raise not_found()
-        site_id = who.site_id
+    site_id = kitchen_stats_site(who, level, site_id)
     items = queries.kitchen_stats(conn, window, settings, level, site_id=site_id, district=district)
     if site_id is not None and not items:
         raise not_found()
@@ -212,10 +210,7 @@ def elevator_stats(
     maintenance rate. Computed in SQL; definitions in the project's
     alerts.stats.elevators module. A firm token sees its own elevators and tickets."""
     window = _window(request, since, until)
-    if who.role == "firm":
-        if firm_id is not None and firm_id != who.firm_id:
-            raise not_found()
-        firm_id = who.firm_id
+    firm_id = elevator_stats_firm(who, firm_id)
     tickets = request.app.state.parts.settings.alerts.tickets
     items = elevator_queries.elevator_stats(
         conn,

@@ -35,6 +35,7 @@ from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
 from brightwatch.api.inputs import NO_NUL, Body
 from brightwatch.api.responses import Served
 from brightwatch.api.routes.reviews import file_name
+from brightwatch.api.scope import firm_of, ticket_scope
 from brightwatch.api.transactions import in_transaction
 from brightwatch.contract.ids import ID_PATTERN
 
@@ -59,10 +60,6 @@ def desk(request: Request) -> TicketDesk:
 
 
 Desk = Annotated[TicketDesk, Depends(desk)]
-
-
-def _firm(who: Principal) -> str | None:
-    return who.firm_id if who.role == "firm" else None
 
 
 class TransitionBody(Body):
@@ -228,11 +225,8 @@ def list_tickets(
 ) -> dict[str, Any]:
     """Tickets, newest first, with the next SLA deadline (`sla`); `state=open` for every
     state still in progress."""
-    where: list[str] = []
-    params: list[Any] = []
-    if who.role == "firm":
-        where.append("t.firm_id = %s")
-        params.append(who.firm_id)
+    cond, params = ticket_scope(who)
+    where = [cond]
     if state == "open":
         where.append("t.state = ANY(%s)")
         params.append([s.value for s in OPEN_STATES])
@@ -252,7 +246,7 @@ def list_tickets(
         "   'breached', c.breached_at IS NOT NULL) FROM ticket_clock c"
         "  WHERE c.ticket_id = t.id AND c.met_at IS NULL AND c.voided_at IS NULL"
         "  ORDER BY c.due_at LIMIT 1) AS sla"
-        f" FROM ticket t WHERE {' AND '.join(where) or 'TRUE'} ORDER BY t.id DESC LIMIT %s"
+        f" FROM ticket t WHERE {' AND '.join(where)} ORDER BY t.id DESC LIMIT %s"
     )
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(sql, [*params, limit]).fetchall()
@@ -262,7 +256,7 @@ def list_tickets(
 @router.get("/{ticket_id}", response_model=TicketDetail)
 def get_ticket(ticket_id: TicketId, conn: Conn, who: Reader, d: Desk) -> dict[str, Any]:
     """The ticket with its maintenance `items`, SLA `clocks`, `attachments` and `history`."""
-    return d.view(conn, ticket_id, _firm(who))
+    return d.view(conn, ticket_id, firm_of(who))
 
 
 @router.post(
@@ -282,7 +276,7 @@ def transition(
             body.to.value,
             actor=who.actor,
             role=who.role,
-            firm_id=_firm(who),
+            firm_id=firm_of(who),
             note=body.note,
             result=body.result,
             items=body.items,
@@ -312,7 +306,14 @@ def upload_attachment(
     return in_transaction(
         conn,
         lambda: attach(
-            d, conn, ticket_id, actor=who.actor, firm_id=_firm(who), name=name, data=data, note=note
+            d,
+            conn,
+            ticket_id,
+            actor=who.actor,
+            firm_id=firm_of(who),
+            name=name,
+            data=data,
+            note=note,
         ),
     )
 
@@ -336,5 +337,5 @@ def get_attachment(
     d: Desk,
 ) -> Response:
     """The stored file; its hash is checked on every read (409 when it does not match)."""
-    data, content_type = read_attachment(d, conn, ticket_id, attachment_id, _firm(who))
+    data, content_type = read_attachment(d, conn, ticket_id, attachment_id, firm_of(who))
     return Response(data, media_type=content_type, headers={"Cache-Control": "private"})

@@ -11,14 +11,22 @@ from psycopg.rows import dict_row
 
 from brightwatch.alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
 from brightwatch.api.auth import Principal
-from brightwatch.api.scope import alert_scope, elevator_scope
+from brightwatch.api.scope import (
+    alert_scope,
+    elevator_scope,
+    kitchen_scope,
+    may_see_kitchen,
+    ticket_scope,
+)
 from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
 
 Conn = psycopg.Connection[Any]
 OPEN_TICKET = ("created", "dispatched", "accepted", "arrived", "escalated", "reassigned")
 
 
-def rows(conn: Conn, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+def rows(
+    conn: Conn, sql: str, params: list[Any] | tuple[Any, ...] | dict[str, Any] = ()
+) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, params).fetchall()
 
@@ -61,7 +69,8 @@ def tickets(
     conn: Conn, who: Principal, now: datetime, state: str = "open", elevator_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Tickets with their running SLA clock."""
-    where, params = _ticket_scope(who)
+    cond, params = ticket_scope(who)
+    where = [cond]
     if state == "open":
         where.append("t.state = ANY(%s)")
         params.append(list(OPEN_TICKET))
@@ -97,24 +106,16 @@ def tickets(
     return found
 
 
-def _ticket_scope(who: Principal) -> tuple[list[str], list[Any]]:
-    if who.role == "firm":
-        return ["t.firm_id = %s"], [who.firm_id]
-    if who.role == "operator":
-        return ["t.site_id = %s"], [who.site_id]
-    return ["TRUE"], []
-
-
 def calendar(conn: Conn, who: Principal, start: datetime, days: int) -> list[dict[str, Any]]:
     """What is due in [start, start + days): maintenance tickets, and the planner's next
     due dates of elevators that have no ticket for them yet (the planner opens a ticket a
     few days ahead, so later dates would otherwise not show)."""
-    where, params = _ticket_scope(who)
+    tcond, params = ticket_scope(who)
     end = start + timedelta(days=days)
     due = rows(
         conn,
         "SELECT t.id, t.type, t.state, t.elevator_id, t.address, t.due_at FROM ticket t"  # noqa: S608
-        f" WHERE {' AND '.join(where)} AND t.type = ANY(%s) AND t.due_at >= %s AND t.due_at < %s"
+        f" WHERE {tcond} AND t.type = ANY(%s) AND t.due_at >= %s AND t.due_at < %s"
         " AND t.state NOT IN ('cancelled', 'false_alarm') ORDER BY t.due_at",
         [*params, MAINTENANCE_TYPE_VALUES, start, end],
     )
@@ -228,23 +229,20 @@ def elevator_faults(conn: Conn, elevator_id: str, limit: int = 50) -> list[dict[
 
 
 def kitchen_list(conn: Conn, who: Principal) -> list[dict[str, Any]]:
-    where, params = ["s.kind = 'kitchen'"], []
-    if who.role == "operator":
-        where.append("s.site_id = %s")
-        params.append(who.site_id)
+    cond, params = kitchen_scope(who)
     return rows(
         conn,
         "SELECT s.site_id, s.name, s.district, s.address,"  # noqa: S608
         " (SELECT count(*) FROM camera c WHERE c.site_id = s.site_id) AS cameras,"
         " (SELECT count(*) FROM alert a WHERE a.kind = 'kitchen' AND a.site_id = s.site_id"
         "  AND a.state <> 'resolved') AS open_violations"
-        f" FROM site s WHERE {' AND '.join(where)} ORDER BY s.site_id LIMIT 500",
+        f" FROM site s WHERE s.kind = 'kitchen' AND {cond} ORDER BY s.site_id LIMIT 500",
         params,
     )
 
 
 def kitchen(conn: Conn, who: Principal, site_id: str) -> dict[str, Any] | None:
-    if who.role == "firm" or (who.role == "operator" and who.site_id != site_id):
+    if not may_see_kitchen(who, site_id):
         return None
     found = rows(conn, "SELECT * FROM site WHERE site_id = %s AND kind = 'kitchen'", (site_id,))
     if not found:
