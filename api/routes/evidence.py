@@ -31,17 +31,12 @@ Reader = Annotated[Principal, Depends(require("admin", "supervisor", "operator")
 EvidenceId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-class EvidenceRecord(Served):
-    """A violation's evidence picture: boxes, scores, model name@version, zone, rule,
-    hash and retention."""
+class Evidence(Served):
+    """A stored picture of the violation, with the detector's boxes and the rule that fired."""
 
     id: int
-    site_id: str
     camera_id: str
-    alert_id: int | None
     captured_at: datetime
-    sha256: str
-    size_bytes: int
     width: int
     height: int
     code: str | None
@@ -49,8 +44,18 @@ class EvidenceRecord(Served):
     model: str | None
     zone: str | None
     rule: str | None
-    retained_until: datetime | None
+    sha256: str
     url: str
+
+
+class EvidenceRecord(Evidence):
+    """A violation's evidence picture: boxes, scores, model name@version, zone, rule,
+    hash and retention."""
+
+    site_id: str
+    alert_id: int | None
+    size_bytes: int
+    retained_until: datetime | None
 
 
 @router.get(

@@ -28,6 +28,7 @@ from brightwatch.api.deps import Conn, require
 from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
 from brightwatch.api.inputs import NO_NUL, Body, unstorable
 from brightwatch.api.responses import Served
+from brightwatch.api.routes.evidence import Evidence
 from brightwatch.api.scope import site_of_operator
 from brightwatch.api.transactions import in_transaction
 
@@ -81,25 +82,8 @@ class TransitionBody(Body):
     note: str | None = Field(None, max_length=4000)
 
 
-class Evidence(Served):
-    """A stored picture of the violation, with the detector's boxes and the rule that fired."""
-
-    id: int
-    camera_id: str
-    captured_at: datetime
-    width: int
-    height: int
-    code: str | None
-    boxes: list[Any]
-    model: str | None
-    zone: str | None
-    rule: str | None
-    sha256: str
-    url: str
-
-
-class QueueItem(Served):
-    """A violation waiting for review, with its alert and evidence."""
+class ReviewFields(Served):
+    """What a review item and a case both are: a detected violation of one camera."""
 
     id: int
     alert_id: int
@@ -112,6 +96,11 @@ class QueueItem(Served):
     detected_at: datetime
     created_at: datetime
     presented_at: datetime | None
+
+
+class QueueItem(ReviewFields):
+    """A violation waiting for review, with its alert and evidence."""
+
     recurrences: int
     severity: str
     summary: str
@@ -153,22 +142,11 @@ class CaseEvent(Served):
     details: dict[str, Any]
 
 
-class ReviewCase(Served):
+class ReviewCase(ReviewFields):
     """A case from detection to closing: decision, deadlines, cards, points, the
     operator's rectifications, evidence and history."""
 
-    id: int
-    alert_id: int
-    site_id: str
-    camera_id: str
-    district: str
-    code: str
-    tier: str
-    state: str
-    detected_at: datetime
-    created_at: datetime
     updated_at: datetime
-    presented_at: datetime | None
     decision: str | None
     decided_at: datetime | None
     decided_by: str | None
