@@ -14,18 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from brightwatch.contract.limits import unstorable
+
 NO_NUL = r"^[^\x00]*$"
-
-
-def unstorable(text: str) -> str | None:
-    """Why this text cannot be stored, or None."""
-    if "\x00" in text:
-        return "contains a NUL character (U+0000)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains a lone surrogate (not UTF-8)"
-    return None
 
 
 def _check(value: Any) -> None:

@@ -40,13 +40,14 @@ class LimitError(ValueError):
         self.reason = reason
 
 
-def _bad_text(s: str) -> str | None:
-    if "\x00" in s:
-        return "contains U+0000, which cannot be stored"
+def unstorable(text: str) -> str | None:
+    """Why this text cannot be stored (PostgreSQL text and jsonb, UTF-8), or None."""
+    if "\x00" in text:
+        return "contains a NUL character (U+0000)"
     try:
-        s.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        return "contains a lone surrogate, which is not UTF-8"
+        return "contains a lone surrogate (not UTF-8)"
     return None
 
 
@@ -65,7 +66,7 @@ def check_json(value: Any, where: str = "payload", limits: JsonLimits = LIMITS) 
                 raise LimitError(
                     f"limits: {where}: a string longer than {limits.max_string} characters"
                 )
-            bad = _bad_text(item)
+            bad = unstorable(item)
             if bad:
                 raise LimitError(f"limits: {where}: a string {bad}")
         elif isinstance(item, dict):
@@ -80,7 +81,7 @@ def check_json(value: Any, where: str = "payload", limits: JsonLimits = LIMITS) 
                     raise LimitError(
                         f"limits: {where}: a key longer than {limits.max_string} characters"
                     )
-                bad = _bad_text(k)
+                bad = unstorable(k)
                 if bad:
                     raise LimitError(f"limits: {where}: a key {bad}")
                 stack.append((v, depth + 1))
@@ -110,14 +111,14 @@ def clamp(value: Any, limits: JsonLimits = LIMITS) -> Any:
             return TRUNCATED
         if isinstance(item, str):
             text = item[: limits.max_string]
-            return text if _bad_text(text) is None else TRUNCATED
+            return text if unstorable(text) is None else TRUNCATED
         if isinstance(item, dict):
             if depth > limits.max_depth:
                 return TRUNCATED
             out: dict[str, Any] = {}
             for k, v in list(item.items())[: limits.max_keys]:
                 key = str(k)[: limits.max_string]
-                if _bad_text(key) is None:
+                if unstorable(key) is None:
                     out[key] = walk(v, depth + 1)
             return out
         if isinstance(item, list):

@@ -26,11 +26,12 @@ from brightwatch.alerts.review.workflow import OPEN_CASE, Case, CaseState
 from brightwatch.api.auth import Principal
 from brightwatch.api.deps import Conn, require
 from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
-from brightwatch.api.inputs import NO_NUL, Body, unstorable
+from brightwatch.api.inputs import NO_NUL, Body
 from brightwatch.api.responses import Served
 from brightwatch.api.routes.evidence import Evidence
 from brightwatch.api.scope import site_of_operator
 from brightwatch.api.transactions import in_transaction
+from brightwatch.contract.limits import unstorable
 
 router = APIRouter(
     prefix="/api/v1/reviews", tags=["reviews"], responses={**AUTHENTICATED, **errors(404)}

@@ -52,6 +52,7 @@ from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
 from brightwatch.vision.rules.state import decode_state
 from brightwatch.wiring import build_runtime
+from tests.ingest.conftest import status_doc as valid_status
 from tests.support.mqtt import Collector
 from tests.support.waiting import wait_until
 
@@ -120,18 +121,7 @@ JPEG = tiny_jpeg()
 
 
 def status_doc(ts: int, seq: int = 1) -> dict[str, Any]:
-    return {
-        "ts": ts,
-        "seq": seq,
-        "service_mode": "normal",
-        "run_state": "stopped",
-        "direction": "none",
-        "floor": 3,
-        "door_zone": True,
-        "door_state": "closed",
-        "has_person": False,
-        "speed": 0.0,
-    }
+    return valid_status(seq, ts)
 
 
 def event_doc(ts: int, seq: int = 1) -> dict[str, Any]:

@@ -11,7 +11,6 @@ and 5), each a real process on the real database and broker:
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -29,20 +28,11 @@ from brightwatch.api.app import create_app
 from brightwatch.embedded import EmbeddedBroker, free_port
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_runtime
+from tests.ingest.conftest import status
 from tests.support.mqtt import publish
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-STATUS = {
-    "service_mode": "normal",
-    "run_state": "stopped",
-    "direction": "none",
-    "floor": 3,
-    "door_zone": True,
-    "door_state": "closed",
-    "has_person": False,
-    "speed": 0.0,
-}
 
 
 @contextmanager
@@ -102,7 +92,7 @@ def _healthz(base: str) -> tuple[int, dict] | None:
 
 
 def _status(seq: int) -> bytes:
-    return json.dumps({**STATUS, "ts": int(time.time() * 1000), "seq": seq}).encode()
+    return status(seq, int(time.time() * 1000))
 
 
 def _heartbeats(db_url: str) -> list[tuple[str, str, str]]:

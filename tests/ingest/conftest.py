@@ -18,6 +18,11 @@ from tests.support.waiting import wait_until
 
 
 def status(seq: int, ts_ms: int, **fields: Any) -> bytes:
+    return msgspec.json.encode(status_doc(seq, ts_ms, **fields))
+
+
+def status_doc(seq: int, ts_ms: int, **fields: Any) -> dict[str, Any]:
+    """A valid elevator status (interfaces.md), stopped at floor 3, doors closed."""
     doc: dict[str, Any] = {
         "ts": ts_ms,
         "seq": seq,
@@ -31,7 +36,7 @@ def status(seq: int, ts_ms: int, **fields: Any) -> bytes:
         "speed": 0.0,
     }
     doc.update(fields)
-    return msgspec.json.encode(doc)
+    return doc
 
 
 def now_ms() -> int:
