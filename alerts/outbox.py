@@ -48,6 +48,7 @@ class OutboxRelay:
         max_attempts: int = 5,
         worker: str = "alerts-relay",
         timeout_s: float = 10.0,
+        dead_letter_max_bytes: int = 4096,
     ) -> None:
         self.database_url = database_url
         self.publisher = publisher
@@ -55,6 +56,7 @@ class OutboxRelay:
         self.max_attempts = max_attempts
         self.worker = worker
         self.timeout_s = timeout_s  # for the broker's acknowledgements
+        self.dead_letter_max_bytes = dead_letter_max_bytes
         self.published = 0
         self.failures = 0
         self.dead = 0
@@ -128,7 +130,9 @@ class OutboxRelay:
             " WHERE id = %s",
             (reason, row_id),
         )
-        letter = dead_letter(topic, payload, reason, datetime.now(UTC), 4096, "outbox")
+        letter = dead_letter(
+            topic, payload, reason, datetime.now(UTC), self.dead_letter_max_bytes, "outbox"
+        )
         deadletters.insert(conn, [letter], self.worker, "alerts")
         self.dead += 1
         return True

@@ -265,6 +265,19 @@ class HeartbeatWriter:
         self._failing = False
         self._forgotten_at = 0.0
         self._wrote = False
+        # one connection kept between beats (every few seconds), opened again after a failure
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            conn = self._conn = psycopg.connect(
+                self.runtime.database_url,
+                autocommit=True,
+                connect_timeout=5,
+                application_name=APP_NAME,
+            )
+        return conn
 
     def beat(self) -> None:
         """Judge every source, publish the gauges, write the rows."""
@@ -272,9 +285,8 @@ class HeartbeatWriter:
         publish(verdicts)
         if not verdicts:
             return
-        with psycopg.connect(
-            self.runtime.database_url, connect_timeout=5, application_name=APP_NAME
-        ) as conn:
+        conn = self._connection()
+        with conn.transaction():
             heartbeat.write(conn, [beat_of(self.runtime, v) for v in verdicts])
             if time.monotonic() - self._forgotten_at >= self.FORGET_EVERY_S:
                 self._forgotten_at = time.monotonic()
@@ -291,6 +303,9 @@ class HeartbeatWriter:
                     log.info("heartbeat: written again")
                 self._failing = False
             except Exception as exc:
+                if self._conn is not None:  # a new connection for the next beat
+                    self._conn.close()
+                    self._conn = None
                 if not self._failing:  # once per outage, not every interval
                     log.warning(
                         "heartbeat: cannot write: %s",
@@ -302,13 +317,12 @@ class HeartbeatWriter:
                 break
         if self._wrote:
             self._remove()
+        if self._conn is not None:
+            self._conn.close()
 
     def _remove(self) -> None:
         try:
-            with psycopg.connect(
-                self.runtime.database_url, connect_timeout=5, application_name=APP_NAME
-            ) as conn:
-                heartbeat.remove(conn, self.runtime.settings.instance, HOST, os.getpid())
+            heartbeat.remove(self._connection(), self.runtime.settings.instance, HOST, os.getpid())
         except psycopg.Error as exc:
             log.warning("heartbeat: could not delete this process's rows: %s", exc)
 

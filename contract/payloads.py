@@ -179,6 +179,14 @@ def parse_ts(value: int | str) -> datetime:
     return ts
 
 
+def check_epoch_ms(ts_ms: int, now: datetime, max_future: timedelta) -> None:
+    """A capture time given as epoch ms outside a JSON payload (a frame's MQTT 5 `ts`
+    property): the same bounds as `Timestamp` and `check_ts`."""
+    if not _MIN_TS_MS <= ts_ms <= _MAX_TS_MS:
+        raise PayloadError(f"ts: {ts_ms} outside 2000-2100")
+    check_ts(datetime.fromtimestamp(ts_ms / 1000, UTC), now, max_future)
+
+
 def check_ts(ts: datetime, now: datetime, max_future: timedelta) -> None:
     if ts > now + max_future:
         raise PayloadError(

@@ -116,7 +116,9 @@ class Received(Protocol):
 
 
 class DeadLetterSink:
-    """`Isolation.dead_letter` of a consumer: one transaction per call."""
+    """`Isolation.dead_letter` of a consumer: one transaction per call, on a connection
+    kept between calls (a flood must not open a connection per batch) and opened again
+    after it broke."""
 
     def __init__(
         self,
@@ -134,6 +136,7 @@ class DeadLetterSink:
         self.cap = FloodCap(per_device_per_hour)
         self.topic_kind = topic_kind
         self.stored = 0
+        self._conn: psycopg.Connection[Any] | None = None
 
     def letters(self, rejected: Sequence[tuple[Received, str]]) -> list[DeadLetter]:
         return [
@@ -143,7 +146,23 @@ class DeadLetterSink:
 
     def __call__(self, rejected: Sequence[tuple[Received, str]], consumer: str) -> None:
         letters = self.letters(rejected)
-        with psycopg.connect(
-            self.database_url, connect_timeout=10, application_name="brightwatch-dead-letters"
-        ) as conn:
-            self.stored += insert(conn, letters, self.worker, self.component, self.cap)
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                self.stored += insert(conn, letters, self.worker, self.component, self.cap)
+        except psycopg.Error:
+            if conn.broken or conn.closed:
+                self._conn = None
+                conn.close()
+            raise
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            conn = self._conn = psycopg.connect(
+                self.database_url,
+                autocommit=True,
+                connect_timeout=10,
+                application_name="brightwatch-dead-letters",
+            )
+        return conn

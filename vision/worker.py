@@ -54,8 +54,8 @@ from brightwatch.alerts.store import AlertStore
 from brightwatch.contract.clock_offset import device_time, observe_offset, server_time
 from brightwatch.contract.decode import decode_detections
 from brightwatch.contract.payloads import (
-    MIN_TS,
     PayloadError,
+    check_epoch_ms,
     check_frame,
     check_frame_size,
     decode_availability,
@@ -166,7 +166,6 @@ class VisionWorker:
         self.unknown_devices = unknown_devices
         self.review_codes = frozenset(review_codes)
         self.max_future = max_future
-        self.max_future_ms = int(max_future.total_seconds() * 1000)
         self.now = now
         self.cache: dict[CameraKey, Entry] = {}
         self.quarantined: dict[CameraKey, float] = {}  # unknown cameras: when last looked up
@@ -203,15 +202,15 @@ class VisionWorker:
                 )
                 return key, Decoded(FrameSeen(ts, d.width, d.height, objs, None), received_ms)
             check_frame(item.payload)
-            check_frame_size(jpeg.size(item.payload))
+            dims = jpeg.size(item.payload)
+            check_frame_size(dims)
             ts = item.user_ts if item.user_ts is not None else received_ms
-            self._check_ts(ts, received_ms)
+            check_epoch_ms(ts, item.received_at, self.max_future)
             edge = item.user_seq is not None
             # an edge frame is only measured for health: a quarter-size grey decode;
             # others at the smallest size that still feeds the detectors in full
             if edge:
                 image, scale = health.decode_small(item.payload), 4
-                dims = jpeg.size(item.payload)
                 w, h = dims if dims else (0, 0)
             else:
                 image, scale, w, h = jpeg.decode(item.payload, self.decode_size)
@@ -228,12 +227,6 @@ class VisionWorker:
             if topic.channel == Channel.AVAILABILITY:
                 return None  # ingest dead-letters availability
             return reason
-
-    def _check_ts(self, ts: int, received_ms: int) -> None:
-        if ts > received_ms + self.max_future_ms:
-            raise PayloadError(f"ts: {ts} is more than {self.max_future} ahead of the server clock")
-        if ts < round(MIN_TS.timestamp() * 1000):
-            raise PayloadError(f"ts: {ts} is before {MIN_TS.date()}")
 
     # ------------------------------------------------------------ a batch
 

@@ -48,7 +48,10 @@ def outbox_loop(runtime: Runtime, stop: threading.Event) -> None:
     publisher = Publisher(runtime.broker, runtime.client_id("alerts-relay"))
     runtime.health["mqtt-alerts"] = publisher.connected.is_set
     relay = ReportingRelay(
-        runtime.database_url, publisher, batch=runtime.settings.alerts.outbox_batch
+        runtime.database_url,
+        publisher,
+        batch=runtime.settings.alerts.outbox_batch,
+        dead_letter_max_bytes=runtime.settings.ingest.dead_letter_max_bytes,
     )
     runtime.progress["alerts.outbox"] = relay.beat
     try:

@@ -11,7 +11,7 @@ import pytest
 
 from brightwatch.contract.decode import decode_detections, decode_elevator
 from brightwatch.contract.ids import InvalidIdentifier, check_id, is_valid_id
-from brightwatch.contract.payloads import PayloadError, check_frame_size
+from brightwatch.contract.payloads import PayloadError, check_epoch_ms, check_frame_size
 from brightwatch.contract.topics import Channel
 from brightwatch.vision import jpeg
 
@@ -68,3 +68,11 @@ def test_an_id_with_a_trailing_newline_is_not_an_id() -> None:
     assert is_valid_id("E1") and not is_valid_id("E1\n")
     with pytest.raises(InvalidIdentifier):
         check_id("E1\n")
+
+
+def test_a_frames_epoch_ms_has_the_bounds_of_a_json_timestamp() -> None:
+    check_epoch_ms(NOW_MS, NOW, timedelta(days=1))
+    with pytest.raises(PayloadError, match="outside 2000-2100"):
+        check_epoch_ms(-1, NOW, timedelta(days=1))
+    with pytest.raises(PayloadError, match="ahead of the server clock"):
+        check_epoch_ms(NOW_MS + 2 * 86_400_000, NOW, timedelta(days=1))
