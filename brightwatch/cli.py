@@ -116,9 +116,11 @@ from brightwatch.commands import (  # noqa: E402  (command modules attach to `ma
     edge_camera,
     edge_elevator,
     healthcheck,
+    models,
     registry,
     token,
     vision,
+    vision_assess,
     vision_reviews,
 )
 
@@ -131,8 +133,10 @@ __all__ = [
     "edge_elevator",
     "healthcheck",
     "main",
+    "models",
     "registry",
     "token",
     "vision",
+    "vision_assess",
     "vision_reviews",
 ]

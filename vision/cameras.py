@@ -70,4 +70,5 @@ def build_config(settings: VisionSettings, key: CameraKey, row: CameraRow | None
         working_hours=tuple(schedules.get("working_hours") or ()),
         offline_after_s=settings.offline_after_s,
         district=row.district if row else "",
+        input=(override.input if override and override.input else None) or settings.input,
     )

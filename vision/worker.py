@@ -20,8 +20,11 @@ One MQTT batch is handled in three moves:
    came) is saved with the state, so a restart in between still attaches the frame.
 
 After the commit the latest frame of each camera replaces
-BW_DATA_DIR/snapshots/<site>/<camera>.jpg (atomically; the public page reads it), and one
-frame every `archive_every_s` is archived for the raw-frame retention.
+BW_DATA_DIR/snapshots/<site>/<camera>.jpg (atomically; the public page reads it), with the
+person boxes found in it in a sidecar (vision.snapshots: the privacy filter blurs their
+heads); an edge camera's boxes come with its detections of the same `ts`, which may
+follow in a later batch. One frame every `archive_every_s` is archived for the raw-frame
+retention.
 
 Timers (CAMERA_OFFLINE after silence, long rules whose scene holds) fire through `tick`,
 run by the component's ticker; the camera's clock offset (receive time minus capture
@@ -63,7 +66,7 @@ from brightwatch.contract.payloads import (
 from brightwatch.contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
 from brightwatch.mqttlink.consumer import Inbound, Rejected
 from brightwatch.registry.auto import register_cameras
-from brightwatch.vision import health, jpeg, metrics
+from brightwatch.vision import health, jpeg, metrics, snapshots
 from brightwatch.vision.cameras import build_config
 from brightwatch.vision.inference import Inference
 from brightwatch.vision.rules.config import CameraConfig
@@ -106,6 +109,9 @@ class Entry:
     pending: list[Pending] = field(default_factory=list)
     last_archive_ms: int = 0
     last_snapshot_ms: int = 0
+    snapshot: tuple[int, bytes] | None = None  # ts and JPEG of the latest snapshot written
+    snapshot_described: bool = False  # its sidecar (person boxes) is written
+    seen: deque[FrameSeen] = field(default_factory=lambda: deque(maxlen=16))  # with objects
 
     def newest_frame(self) -> tuple[int, bytes] | None:
         """The latest frame kept in the ring (its `ts` and JPEG); None when it is empty."""
@@ -140,6 +146,11 @@ class Stats:
     batches: int = 0
     infer_seconds: float = 0.0
     last_error: str = ""
+
+
+def _is_person(cfg: CameraConfig, obj: Obj) -> bool:
+    rule = cfg.class_rule(obj.model, obj.label)
+    return rule.person if rule is not None else obj.label == "person"
 
 
 class VisionWorker:
@@ -246,13 +257,15 @@ class VisionWorker:
             return rejected
         with self.lock:
             self._route(grouped)
-            self._infer([d for msgs in grouped.values() for d in msgs if d.infer])
+            self._infer([(k, d) for k, msgs in grouped.items() for d in msgs if d.infer])
             latest = self._transaction(
                 list(grouped), lambda entries, conn: self._step_all(grouped, entries, conn)
             )
         self.stats.batches += 1
         for key, d in latest.items():
             self._after_commit(key, d)
+        for key, msgs in grouped.items():
+            self._describe_snapshot(key, msgs)
         return rejected
 
     def _route(self, grouped: dict[CameraKey, list[Decoded]]) -> None:
@@ -279,11 +292,19 @@ class VisionWorker:
                     if not d.infer:
                         d.image = None  # health is measured; nothing else needs pixels
 
-    def _infer(self, todo: list[Decoded]) -> None:
-        if not todo or self.inference is None:
+    def _input_policy(self, key: CameraKey) -> str:
+        override = self.settings.cameras.get(f"{key[0]}/{key[1]}")
+        return (override.input if override and override.input else None) or self.settings.input
+
+    def _infer(self, framed: list[tuple[CameraKey, Decoded]]) -> None:
+        if not framed or self.inference is None:
             return
+        todo = [d for _, d in framed]
         started = time.perf_counter()
-        results = self.inference.run([d.image for d in todo])  # type: ignore[misc]
+        results = self.inference.run(
+            [d.image for d in todo],  # type: ignore[misc]
+            [self._input_policy(k) for k, _ in framed],
+        )
         took = time.perf_counter() - started
         self.stats.infer_seconds += took
         self.stats.inferred += len(todo)
@@ -433,6 +454,7 @@ class VisionWorker:
             zone=ref.zone or event.zone,
             rule=event.rule,
             retained_until=retained,
+            context=None if ref.context is None else [b.as_json() for b in ref.context],
         )
         self.stats.evidence += 1
         return stored.id
@@ -476,7 +498,8 @@ class VisionWorker:
             ):
                 if entry is not None:
                     entry.last_snapshot_ms = d.obs.ts
-                write_atomic(self.data_dir / "snapshots" / site / f"{cam}.jpg", d.jpeg)
+                    entry.snapshot, entry.snapshot_described = (d.obs.ts, d.jpeg), False
+                snapshots.write_frame(self.data_dir, site, cam, d.jpeg)
             every = self.settings.archive_every_s * 1000
             if entry is not None and every and d.obs.ts - entry.last_archive_ms >= every:
                 entry.last_archive_ms = d.obs.ts
@@ -486,6 +509,30 @@ class VisionWorker:
                 )
         except Exception:  # committed already: a failure here must not fail the batch
             log.exception("vision: could not write the frame of %s/%s", site, cam)
+
+    def _describe_snapshot(self, key: CameraKey, msgs: Sequence[Decoded]) -> None:
+        """The sidecar of the camera's latest snapshot, once its person boxes are known:
+        the frame's own (inferred here) or the camera's detections of its `ts` (before
+        or after the frame, this batch or a later one)."""
+        entry = self.cache.get(key)
+        if entry is None:
+            return
+        for d in msgs:
+            if isinstance(d.obs, FrameSeen) and d.obs.objects is not None:
+                entry.seen.append(d.obs)
+        if entry.snapshot is None or entry.snapshot_described:
+            return
+        ts, jpeg = entry.snapshot
+        seen = next((f for f in reversed(entry.seen) if f.ts == ts), None)
+        if seen is None or seen.objects is None:
+            return  # not inferred here; the camera's detections of it are still to come
+        persons = [o.box for o in seen.objects if _is_person(entry.cfg, o)]
+        try:
+            side = snapshots.sidecar(jpeg, ts, seen.width, seen.height, persons)
+            snapshots.write_sidecar(self.data_dir, key[0], key[1], side)
+            entry.snapshot_described = True
+        except (OSError, ValueError):  # committed already: the picture is filtered on faces
+            log.exception("vision: could not describe the snapshot of %s/%s", *key)
 
     # ------------------------------------------------------------ timers
 

@@ -75,7 +75,9 @@ def save(
     rule: str | None,
     alert_id: int | None = None,
     retained_until: datetime | None = None,
+    context: Sequence[dict[str, Any]] | None = None,
 ) -> Stored:
+    """`context`: every object the detectors saw in the frame (None: not recorded)."""
     digest = files.sha256(jpeg)
     rel = relative_path(site_id, camera_id, ts_ms, code, digest)
     target = data_dir / rel
@@ -83,8 +85,8 @@ def save(
         files.write_atomic(target, jpeg)
     row = conn.execute(
         "INSERT INTO evidence (site_id, camera_id, alert_id, captured_at, path, sha256, size_bytes,"
-        " width, height, code, boxes, model, zone, rule, retained_until)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        " width, height, code, boxes, model, zone, rule, retained_until, context)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (
             site_id,
             camera_id,
@@ -101,6 +103,7 @@ def save(
             zone or None,
             rule or None,
             retained_until,
+            None if context is None else Jsonb(list(context)),
         ),
     ).fetchone()
     assert row is not None

@@ -1,16 +1,23 @@
-"""Review decisions as a YOLO-format training set (kitchens.md: dismissals are labelled
-data).
+"""Review decisions as training data (kitchens.md: dismissals are labelled data): a
+YOLO-format detector set, and beside it a classification set of crops.
 
-Every evidence picture of a decided review becomes an image with a label file:
-- confirmed: the detector's boxes are the labels;
-- dismissed: an empty label file (a negative: nothing of these classes is there), or the
-  reviewer's corrected boxes when the review carries them.
+Every evidence picture of a decided review becomes an image with a label file, its
+labels decided by `labels` (confirmed: every object of the frame; dismissed: the frame's
+objects less the disputed detection, or the reviewer's corrections; older records
+without the frame's objects: as before, counted and flagged in `reviews.json`). Verdicts
+of crop classifiers (a person judged `without_mask`) are not detector classes: they
+become crops in `classify/<split>/<label>/<evidence>_<k>.jpg`, cut with the region the
+classifier judged, labelled with the reviewer's verdict (the folder layout
+`brightwatch vision train classifier --data <out>/classify` reads).
 Frames of one alert stay in one split (no leakage between train and val); the split is a
 stable hash of the alert id, so a re-export puts every picture where it was. Pictures
 whose content no longer matches their recorded hash are left out, with a warning.
 
-Caveat of the format: objects nobody labelled in a picture (other classes) count as
-background for the classes exported.
+Caveat of the format: objects nobody labelled in a picture (classes left out of an
+explicit class list, objects the detectors missed) count as background for the classes
+exported.
+
+May import: alerts, the standard library, psycopg, OpenCV, tqdm.
 """
 
 from __future__ import annotations
@@ -18,16 +25,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 from tqdm import tqdm
+
+from brightwatch.alerts.review.labels import Labelling, Verdict, label_evidence
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +54,21 @@ class ExportResult:
     names: list[str]
     images: dict[str, int] = field(default_factory=lambda: {"train": 0, "val": 0})
     boxes: int = 0
+    context_boxes: int = 0  # of `boxes`, taken from the frames' other objects
     negatives: int = 0
     corrected: int = 0
+    crops: dict[str, int] = field(default_factory=dict)  # classifier crops per label
+    without_context: int = 0  # older records: labelled as before (no frame objects)
     skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        crops = ", ".join(f"{n} {label}" for label, n in sorted(self.crops.items()))
         return (
-            f"{self.images['train']} train + {self.images['val']} val images, {self.boxes} boxes,"
-            f" {self.negatives} negatives, {self.corrected} corrected by reviewers,"
+            f"{self.images['train']} train + {self.images['val']} val images, {self.boxes} boxes"
+            f" ({self.context_boxes} from the frames' other objects), {self.negatives} negatives,"
+            f" {self.corrected} corrected by reviewers,"
+            f" {sum(self.crops.values())} classifier crops{f' ({crops})' if crops else ''},"
+            f" {self.without_context} records without the frame's objects (labelled as before),"
             f" {len(self.skipped)} skipped; classes: {', '.join(self.names) or '-'}"
         )
 
@@ -68,7 +87,7 @@ class Item:
     width: int
     height: int
     model: str | None
-    boxes: list[dict[str, Any]]
+    labelling: Labelling
     corrected: bool
 
 
@@ -77,11 +96,15 @@ def split_of(alert_id: int, val_fraction: float) -> str:
     return "val" if bucket < val_fraction * 10_000 else "train"
 
 
-def load_items(conn: psycopg.Connection[Any], since: datetime | None) -> list[Item]:
+def load_items(
+    conn: psycopg.Connection[Any],
+    since: datetime | None,
+    person_labels: Collection[str] = ("person",),
+) -> list[Item]:
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             "SELECT r.id AS review_id, r.alert_id, r.decision, r.code, r.corrected_boxes, e.id AS evidence_id,"
-            " e.site_id, e.camera_id, e.path, e.sha256, e.width, e.height, e.model, e.boxes"
+            " e.site_id, e.camera_id, e.path, e.sha256, e.width, e.height, e.model, e.boxes, e.context"
             " FROM review r JOIN evidence e ON e.alert_id = r.alert_id"
             " WHERE r.decision IS NOT NULL AND (%s::timestamptz IS NULL OR r.decided_at >= %s)"
             " ORDER BY r.id, e.captured_at, e.id",
@@ -89,14 +112,15 @@ def load_items(conn: psycopg.Connection[Any], since: datetime | None) -> list[It
         ).fetchall()
     items = []
     for row in rows:
-        corrections = row["corrected_boxes"] or {}
-        corrected = str(row["evidence_id"]) in corrections
-        if row["decision"] == "confirm":
-            boxes = list(row["boxes"] or [])
-        elif corrected:
-            boxes = list(corrections[str(row["evidence_id"])])
-        else:
-            boxes = []  # a false positive: nothing to find here
+        corrections = (row["corrected_boxes"] or {}).get(str(row["evidence_id"]))
+        corrected = row["decision"] != "confirm" and corrections is not None
+        labelling = label_evidence(
+            row["decision"],
+            list(row["boxes"] or []),
+            row["context"],
+            corrections if corrected else None,
+            person_labels,
+        )
         items.append(
             Item(
                 row["review_id"],
@@ -111,7 +135,7 @@ def load_items(conn: psycopg.Connection[Any], since: datetime | None) -> list[It
                 row["width"],
                 row["height"],
                 row["model"],
-                boxes,
+                labelling,
                 corrected,
             )
         )
@@ -130,6 +154,65 @@ def yolo_line(class_id: int, box: Sequence[float], width: int, height: int) -> s
     return f"{class_id} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}"
 
 
+def folder_name(label: str) -> str:
+    """A label as a folder name: path separators and other odd characters become `_`."""
+    name = re.sub(r"[^\w.+-]+", "_", label).strip("._")
+    return name or "_"
+
+
+def cut_crop(
+    image: np.ndarray, crop: Sequence[float], width: int, height: int
+) -> np.ndarray | None:
+    """The recorded crop region (pixels of a `width` x `height` frame) out of the decoded
+    picture, rescaled when the picture was stored at another size; None if empty."""
+    h, w = image.shape[:2]
+    sx, sy = w / width, h / height
+    x1, y1, x2, y2 = (float(v) for v in crop)
+    left, right = sorted((int(round(x1 * sx)), int(round(x2 * sx))))
+    top, bottom = sorted((int(round(y1 * sy)), int(round(y2 * sy))))
+    left, top = max(0, left), max(0, top)
+    right, bottom = min(w, right), min(h, bottom)
+    if right - left < 2 or bottom - top < 2:
+        return None
+    return image[top:bottom, left:right]
+
+
+def _write_crops(
+    item: Item, data: bytes, split: str, stem: str, out: Path, result: ExportResult
+) -> list[dict[str, Any]]:
+    """The item's classifier verdicts as crops under `classify/`; what was written."""
+    written: list[dict[str, Any]] = []
+    image: np.ndarray | None = None
+    for k, v in enumerate(item.labelling.verdicts):
+        where = f"evidence {item.evidence_id}: verdict {v.said!r} of classifier {v.classifier!r}"
+        if v.crop is None:
+            result.skipped.append(f"{where} has no recorded crop region: no crop")
+            continue
+        if image is None:
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                result.skipped.append(f"evidence {item.evidence_id}: not a decodable picture")
+                return written
+        crop = cut_crop(image, v.crop, item.width, item.height)
+        if crop is None:
+            result.skipped.append(f"{where}: its crop region is empty")
+            continue
+        target = out / "classify" / split / folder_name(v.label) / f"{stem}_{k}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        if not ok:
+            result.skipped.append(f"{where}: the crop cannot be encoded")
+            continue
+        target.write_bytes(buf.tobytes())
+        result.crops[v.label] = result.crops.get(v.label, 0) + 1
+        written.append(_verdict_entry(v, target.relative_to(out).as_posix()))
+    return written
+
+
+def _verdict_entry(v: Verdict, crop: str) -> dict[str, Any]:
+    return {"crop": crop, "classifier": v.classifier, "said": v.said, "label": v.label}
+
+
 def export_reviews(
     conn: psycopg.Connection[Any],
     data_dir: Path,
@@ -138,19 +221,23 @@ def export_reviews(
     since: datetime | None = None,
     names: Sequence[str] | None = None,
     val_fraction: float = 0.2,
+    person_labels: Collection[str] = ("person",),
     progress: bool = True,
 ) -> ExportResult:
+    """Write the dataset into the new folder `out` (see the module's docstring).
+    `names`: detector classes in id order (default: those the labels use);
+    `person_labels`: detector classes that are persons (never disputed by a dismissal)."""
     if not 0 < val_fraction < 1:
         raise ExportError("the validation fraction must be between 0 and 1")
     if out.exists() and any(out.iterdir()):
         raise ExportError(f"{out} is not empty; choose a new folder")
-    items = load_items(conn, since)
+    items = load_items(conn, since, person_labels)
     if len({i.alert_id for i in items}) < 2:
         raise ExportError(
             "fewer than two decided reviews with evidence: nothing to split into train and val"
         )
     if names is None:
-        names = sorted({str(b["label"]) for i in items for b in i.boxes})
+        names = sorted({str(b["label"]) for i in items for b in i.labelling.boxes})
     class_ids = {n: k for k, n in enumerate(names)}
     splits = {i.alert_id: split_of(i.alert_id, val_fraction) for i in items}
     if set(splits.values()) != {"train", "val"}:
@@ -175,26 +262,35 @@ def export_reviews(
             log.warning("evidence %d does not match its recorded hash: left out", item.evidence_id)
             result.skipped.append(f"evidence {item.evidence_id}: content does not match its hash")
             continue
+        lab = item.labelling
         lines = []
-        for b in item.boxes:
+        from_context = 0
+        missing: set[str] = set()
+        for k, b in enumerate(lab.boxes):
             label = str(b.get("label", ""))
             if label not in class_ids:
-                result.skipped.append(
-                    f"evidence {item.evidence_id}: class {label!r} is not in the class list"
-                )
+                missing.add(label)
                 continue
             line = yolo_line(class_ids[label], b["box"], item.width, item.height)
             if line:
                 lines.append(line)
+                from_context += k < lab.from_context
+        result.skipped += [
+            f"evidence {item.evidence_id}: class {label!r} is not in the class list"
+            for label in sorted(missing)
+        ]
         split = splits[item.alert_id]
         stem = f"{item.site_id}_{item.camera_id}_{item.evidence_id}"
         suffix = Path(item.path).suffix.lower() or ".jpg"
         shutil.copyfile(source, out / "images" / split / f"{stem}{suffix}")
         (out / "labels" / split / f"{stem}.txt").write_text("".join(f"{ln}\n" for ln in lines))
+        crops = _write_crops(item, data, split, stem, out, result)
         result.images[split] += 1
         result.boxes += len(lines)
+        result.context_boxes += from_context
         result.negatives += not lines
         result.corrected += item.corrected
+        result.without_context += not lab.with_context
         manifest.append(
             {
                 "image": f"images/{split}/{stem}{suffix}",
@@ -207,6 +303,10 @@ def export_reviews(
                 "model": item.model,
                 "sha256": item.sha256,
                 "boxes": len(lines),
+                "context": lab.with_context,  # False: an older record, labelled as before
+                "context_boxes": from_context,
+                "disputed": lab.disputed,
+                "verdicts": crops,
             }
         )
     if not result.images["train"] or not result.images["val"]:

@@ -1,9 +1,11 @@
 """Privacy-filtered public pictures, computed at most every `public_refresh_s` per camera.
 
-The latest raw frame of each camera is `BW_DATA_DIR/snapshots/<site>/<camera>.jpg`
-(written by the vision pipeline). Nothing leaves on a public URL without passing
-vision.privacy's filter; when the face model is missing the pictures are refused
-(fail closed), never served raw.
+The latest raw frame of each camera is `BW_DATA_DIR/snapshots/<site>/<camera>.jpg`, with
+the person boxes the vision pipeline found in it in a sidecar beside it (vision.snapshots;
+a sidecar of another frame is ignored). Nothing leaves on a public URL without passing
+vision.privacy's filter: every face it finds and the head region of every person of the
+sidecar are blurred (no sidecar: faces alone). When the face model is missing the
+pictures are refused (fail closed), never served raw.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +21,40 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from brightwatch.vision.privacy import PrivacyFilter, PrivacyUnavailable, default_filter
+from brightwatch.vision import snapshots
+from brightwatch.vision.privacy import (
+    Box,
+    Filtered,
+    PrivacyFilter,
+    PrivacyUnavailable,
+    default_filter,
+)
+from brightwatch.vision.snapshots import snapshot_path
 
 log = logging.getLogger(__name__)
 
+JPEG_QUALITY = 80  # of what is served
 
-def snapshot_path(data_dir: Path, site_id: str, camera_id: str) -> Path:
-    return data_dir / "snapshots" / site_id / f"{camera_id}.jpg"
+Stamp = tuple[float, float | None]  # mtimes of the snapshot and of its sidecar
 
 
 @dataclass
 class Picture:
     jpeg: bytes
     made_at: float  # monotonic
-    source_mtime: float
+    source: Stamp
     faces: int
+    heads: int  # head regions of detected persons blurred
+    share: float  # of the picture blurred
+
+
+def serve(
+    privacy: PrivacyFilter, image: np.ndarray, persons: Sequence[Box] = ()
+) -> tuple[bytes, Filtered] | None:
+    """What the public gets for a frame (persons in its pixels): the filtered JPEG."""
+    filtered = privacy.apply(image, persons)
+    ok, jpeg = cv2.imencode(".jpg", filtered.image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    return (jpeg.tobytes(), filtered) if ok else None
 
 
 class PublicPictures:
@@ -78,23 +100,21 @@ class PublicPictures:
         filtered in the background (one worker, so the public page cannot take the API's
         CPU) and the previous picture is served meanwhile; that is the delay kitchens.md
         allows. Raises PrivacyUnavailable when no face model is installed."""
-        src = snapshot_path(self.data_dir, site_id, camera_id)
         key = (site_id, camera_id)
-        try:
-            mtime = src.stat().st_mtime
-        except OSError:
+        stamp = snapshots.stamp(self.data_dir, site_id, camera_id)
+        if stamp is None:
             return None
-        if time.time() - mtime > self.max_age_s:
+        if time.time() - stamp[0] > self.max_age_s:
             return None  # not live any more: the camera stopped sending
         cached = self._cache.get(key)
         if cached is not None:
             due = time.monotonic() - cached.made_at >= self.refresh_s
-            if cached.source_mtime != mtime and due:
-                self._refresh_later(key, src, mtime)
+            if cached.source != stamp and due:
+                self._refresh_later(key, stamp)
             return cached
-        return self._refresh(key, src, mtime)
+        return self._refresh(key, stamp)
 
-    def _refresh_later(self, key: tuple[str, str], src: Path, mtime: float) -> None:
+    def _refresh_later(self, key: tuple[str, str], stamp: Stamp) -> None:
         with self._guard:
             if key in self._pending:
                 return
@@ -102,7 +122,7 @@ class PublicPictures:
 
         def run() -> None:
             try:
-                self._refresh(key, src, mtime)
+                self._refresh(key, stamp)
             except Exception:
                 log.exception("public picture of %s/%s not refreshed", *key)
             finally:
@@ -111,26 +131,29 @@ class PublicPictures:
 
         self._worker.submit(run)
 
-    def _refresh(self, key: tuple[str, str], src: Path, mtime: float) -> Picture | None:
+    def _refresh(self, key: tuple[str, str], stamp: Stamp) -> Picture | None:
         with self._lock(key):
             cached = self._cache.get(key)
-            if cached is not None and cached.source_mtime == mtime:
+            if cached is not None and cached.source == stamp:
                 return cached  # another request did it meanwhile
-            try:
-                raw = np.frombuffer(src.read_bytes(), np.uint8)
-            except OSError:
+            snap = snapshots.read_snapshot(self.data_dir, *key)
+            if snap is None:
                 return cached
-            image = cv2.imdecode(raw, cv2.IMREAD_COLOR)
+            image = cv2.imdecode(np.frombuffer(snap.jpeg, np.uint8), cv2.IMREAD_COLOR)
             if image is None:
-                log.warning("unreadable snapshot %s", src)
+                log.warning("unreadable snapshot %s", snapshot_path(self.data_dir, *key))
                 return cached
-            filtered = self.privacy_filter().apply(image)
-            ok, jpeg = cv2.imencode(".jpg", filtered.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-            if not ok:
+            h, w = image.shape[:2]
+            persons = snap.frame.persons_in(w, h) if snap.frame is not None else []
+            served = serve(self.privacy_filter(), image, persons)
+            if served is None:
                 return cached
-            picture = Picture(jpeg.tobytes(), time.monotonic(), mtime, filtered.faces)
+            jpeg, filtered = served
+            picture = Picture(
+                jpeg, time.monotonic(), stamp, filtered.faces, filtered.heads, filtered.share
+            )
             self._cache[key] = picture
             return picture
 
 
-__all__ = ["Picture", "PrivacyUnavailable", "PublicPictures", "snapshot_path"]
+__all__ = ["Picture", "PrivacyUnavailable", "PublicPictures", "serve", "snapshot_path"]

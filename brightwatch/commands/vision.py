@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from brightwatch.settings import Settings
     from brightwatch.vision.classify import OnnxAttributeClassifier
     from brightwatch.vision.detector import Detector
+    from brightwatch.vision.evaluation.pipeline import Assess as PipelineAssess
 
 
 @main.group()
@@ -204,10 +205,10 @@ def detect(
 )
 @click.option(
     "--split",
-    type=click.Choice(["val", "train", "all"]),
-    default="val",
-    show_default=True,
-    help="Which images: val is the set's val folder, or the held-out part carved as `train` does.",
+    type=click.Choice(["val", "train", "all", "dev", "holdout"]),
+    default=None,
+    help="Which images. --data: val (default; the set's val folder, or the held-out part "
+    "carved as `train` does), train or all. --pipeline: dev (default), holdout or all.",
 )
 @click.option(
     "--holdout",
@@ -270,14 +271,32 @@ def detect(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for metrics.json and the plots (default runs/eval/<model>-<set>).",
+    help="Folder for metrics.json and the plots (default runs/eval/<model>-<set>); with "
+    "--pipeline, for the built dev set, pipeline.json and its plots (default "
+    "BW_DATA_DIR/devset).",
 )
 @click.option(
-    "--pipeline", is_flag=True, help="Evaluate the whole violation pipeline (not available yet)."
+    "--pipeline",
+    is_flag=True,
+    help="Score the deployed per-frame pipeline (`vision assess`) on the labelled kitchen dev "
+    "set: persons, mask and hat answers, and codes, per split and per variant.",
 )
+@click.option(
+    "--devset",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="--pipeline: the dev set labels (default models/devset/labels.json).",
+)
+@click.option(
+    "--shared",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="--pipeline: the shared media the dev set is rebuilt from (default ../shared).",
+)
+@click.option("--json", "as_json", is_flag=True, help="--pipeline: print the report as JSON.")
 def eval_(
     data: Path | None,
-    split: str,
+    split: str | None,
     holdout: float,
     seed: int,
     video: Path | None,
@@ -297,16 +316,50 @@ def eval_(
     limit: int | None,
     out: Path | None,
     pipeline: bool,
+    devset: Path | None,
+    shared: Path | None,
+    as_json: bool,
 ) -> None:
-    """Evaluate a model against YOLO-format labels: mAP50, mAP50-95, P/R per class, plots."""
+    """Evaluate a model against YOLO-format labels: mAP50, mAP50-95, P/R per class, plots;
+    or, with --pipeline, the whole per-frame pipeline on the kitchen dev set."""
     from brightwatch.vision.evaluation import report
     from brightwatch.vision.evaluation.jobs import evaluate_classifier_alone, evaluate_detector
     from brightwatch.vision.evaluation.runner import EvaluationError
     from brightwatch.vision.evaluation.sources import open_labelled_set, open_labelled_video
     from brightwatch.vision.yoloset import DatasetError
 
+    if pipeline:
+        _refuse_pipeline_combinations(
+            split=split,
+            others={
+                "--data": data,
+                "--video": video,
+                "--labels": labels,
+                "--names": names,
+                "--classifier": classifier,
+                "--classify-label": classify_label,
+                "--crop-expand": crop_expand,
+                "--class-map": class_map,
+                "--single-class": single_class,
+                "--limit": limit,
+                "--backend": backend,
+                "--imgsz": imgsz,
+                "--device": device,
+                "--threads": threads,
+            },
+        )
+        _eval_pipeline(
+            _pipeline_assessor(settings_from_env(), model_spec),
+            devset=devset,
+            shared=shared,
+            split=split or "dev",
+            out=out,
+            as_json=as_json,
+        )
+        return
+    split = split or "val"
     _refuse_eval_combinations(
-        pipeline=pipeline,
+        split=split,
         data=data,
         video=video,
         labels=labels,
@@ -314,6 +367,7 @@ def eval_(
         classifier=classifier,
         single_class=single_class,
         model_spec=model_spec,
+        pipeline_only={"--devset": devset, "--shared": shared, "--json": as_json},
     )
     mapping = _class_map(class_map)
     settings = settings_from_env()
@@ -372,7 +426,7 @@ def eval_(
 
 def _refuse_eval_combinations(
     *,
-    pipeline: bool,
+    split: str,
     data: Path | None,
     video: Path | None,
     labels: Path | None,
@@ -380,10 +434,14 @@ def _refuse_eval_combinations(
     classifier: str | None,
     single_class: str | None,
     model_spec: str | None,
+    pipeline_only: dict[str, object],
 ) -> None:
     """Options of `eval` that make no evaluation together, refused before anything loads."""
-    if pipeline:
-        _fail("--pipeline needs the violation rules of the vision worker (not available yet)")
+    given = [name for name, value in pipeline_only.items() if value]
+    if given:
+        _fail(f"{', '.join(given)} only go with --pipeline")
+    if split not in ("val", "train", "all"):
+        _fail(f"--split {split} is a dev set split (with --pipeline); --data takes val, train, all")
     if (data is None) == (video is None):
         _fail("give either --data (a labelled set) or --video with --labels")
     if video is not None and (labels is None or not names):
@@ -392,6 +450,83 @@ def _refuse_eval_combinations(
         _fail("--single-class evaluates a detector alone (no --classifier)")
     if video is not None and classifier and model_spec is None:
         _fail("classifier-only evaluation needs --data (it classifies the set's own boxes)")
+
+
+def _refuse_pipeline_combinations(*, split: str | None, others: dict[str, object]) -> None:
+    """`eval --pipeline` runs the configured pipeline on the dev set: options that pick
+    another set or tune a single model make no sense with it."""
+    given = [name for name, value in others.items() if value]
+    if given:
+        _fail(
+            f"--pipeline evaluates the configured pipeline on the dev set; drop {', '.join(given)}"
+        )
+    if split not in (None, "dev", "holdout", "all"):
+        _fail(f"--pipeline takes --split dev, holdout or all, not {split}")
+
+
+def _pipeline_assessor(settings: Settings, model_spec: str | None) -> PipelineAssess:
+    """The deployed per-frame pipeline with the configured (default: shipped) models."""
+    from brightwatch.vision.frame_assess import FrameAssessor
+
+    assessor = FrameAssessor.from_settings(
+        settings.vision, model_spec or settings.model, settings.data_dir
+    )
+    if not assessor.inference.detectors:
+        _fail("no detector could be loaded (see the warnings above): nothing to assess", 1)
+    return assessor.assess
+
+
+def _eval_pipeline(
+    assess: PipelineAssess,
+    *,
+    devset: Path | None,
+    shared: Path | None,
+    split: str,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Build the dev set, run `assess` on every frame of the split, print and write the
+    report (`pipeline.json` and two plots in --out)."""
+    import json
+    import tempfile
+
+    from brightwatch.vision.evaluation.devset import (
+        DEFAULT_LABELS,
+        REPO_ROOT,
+        DevSetError,
+        DevSetUnavailable,
+    )
+    from brightwatch.vision.evaluation.pipeline import PipelineEvalError, evaluate_pipeline
+    from brightwatch.vision.evaluation.pipeline_report import table
+    from brightwatch.vision.evaluation.report import _clean
+
+    if out is None:
+        out = settings_from_env().data_dir / "devset"
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a read-only data folder: build in a temporary one
+            out = Path(tempfile.mkdtemp(prefix="brightwatch-devset-"))
+    try:
+        done = evaluate_pipeline(
+            assess,
+            shared or REPO_ROOT.parent / "shared",
+            devset or DEFAULT_LABELS,
+            out,
+            split=split,
+        )
+    except DevSetUnavailable as exc:
+        _fail(f"{exc}\nthe dev set cannot be built without the shared media (--shared)", 1)
+    except (DevSetError, PipelineEvalError) as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(_clean(done.report), indent=1))
+    else:
+        click.echo(table(done.report))
+    click.echo(
+        f"{len(done.frames)} frames; wrote {done.paths['json']}, {done.paths['codes'].name}, "
+        f"{done.paths['variants'].name}",
+        err=as_json,
+    )
 
 
 def _class_map(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -610,7 +745,7 @@ def train_detector_cmd(
     "--data",
     required=True,
     type=click.Path(exists=True, path_type=Path),
-    help="YOLO-format set whose boxes become the crops (e.g. ../shared/datasets/face_mask).",
+    help="YOLO-format set whose boxes become the crops (e.g. ../shared/datasets/face_mask), or a folder of crops train/<label>/<picture> (the classify/ of `vision export-reviews`).",
 )
 @click.option(
     "--output",
@@ -640,6 +775,27 @@ def train_detector_cmd(
 @click.option("--min-box", default=6, show_default=True, help="Skip boxes smaller than this (px).")
 @click.option("--threads", type=click.IntRange(1, 256), default=None, help="torch threads.")
 @click.option("--data-licence", default="", help="Licence of the training data (metadata).")
+@click.option(
+    "--headwear",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of training crops given a painted cap, hairnet or cloth above the face (hard negatives of the mask classifier).",
+)
+@click.option(
+    "--degrade",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of training crops blurred, down-scaled, JPEG-compressed or smeared like a kitchen camera's faces.",
+)
+@click.option(
+    "--part",
+    type=click.Choice(["whole", "lower"]),
+    default="whole",
+    show_default=True,
+    help="Part of each box cut out: lower = nose to chin of a face (what a mask covers; a cap never enters the crop).",
+)
 def train_classifier_cmd(
     data: Path,
     output: Path,
@@ -653,6 +809,9 @@ def train_classifier_cmd(
     min_box: int,
     threads: int | None,
     data_licence: str,
+    headwear: float,
+    degrade: float,
+    part: str,
 ) -> None:
     """Train a crop classifier (e.g. mask / no mask) from the boxes of a YOLO-format set."""
     import shlex
@@ -678,6 +837,9 @@ def train_classifier_cmd(
         crop_expand=crop_expand,
         min_box=min_box,
         threads=threads,
+        headwear=headwear,
+        degrade=degrade,
+        part=part,
         command=command,
         data_licence=data_licence,
     )
@@ -700,3 +862,99 @@ def train_classifier_cmd(
             f"  {name:<24} support {figures['support']:>4}  P {figures['precision']:.3f}  "
             f"R {figures['recall']:.3f}  F1 {figures['f1']:.3f}"
         )
+
+
+@train.command(name="flame")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The fire_smoke set (YOLO format, classes Fire/default/smoke), e.g. "
+    "../shared/datasets/fire_smoke; split by source video (vision.training.flame_split).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("models/fire_detector.onnx"),
+    show_default=True,
+    help="The .onnx to write; the held-out figures go to the .json beside it.",
+)
+@click.option(
+    "--minutes",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 24 * 60),
+    help="Wall-time budget of the training itself (the learning rate decays over it).",
+)
+@click.option("--imgsz", default=320, show_default=True, type=click.IntRange(64, 1280))
+@click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 512))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--threads", default=None, type=click.IntRange(1, 256), help="torch threads.")
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("runs/train/flame.pt"),
+    show_default=True,
+    help="Where the torch weights are kept (to re-export without retraining).",
+)
+@click.option(
+    "--resume",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Continue from a --checkpoint of an earlier run (its own --minutes budget).",
+)
+@click.option("--lr", default=3e-3, show_default=True, type=click.FloatRange(0, 1, min_open=True))
+def train_flame_cmd(
+    data: Path,
+    output: Path,
+    minutes: float,
+    imgsz: int,
+    batch: int,
+    seed: int,
+    threads: int | None,
+    checkpoint: Path,
+    resume: Path | None,
+    lr: float,
+) -> None:
+    """Train the flame detector from scratch (plain torch, CPU) and export it to ONNX."""
+    from tqdm import tqdm
+
+    from brightwatch.vision.training.flame import FlameTraining, train_flame
+    from brightwatch.vision.yoloset import DatasetError
+
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        _fail("training the flame detector needs torch (pip install 'brightwatch[ultralytics]')")
+    job = FlameTraining(
+        data=data,
+        output=output,
+        minutes=minutes,
+        imgsz=imgsz,
+        batch=batch,
+        seed=seed,
+        threads=threads,
+        checkpoint=checkpoint,
+        resume=resume,
+        lr=lr,
+        warmup_steps=20 if resume else 100,
+    )
+    with tqdm(total=round(minutes * 60), unit="s", desc="training") as bar:
+
+        def progress(step: int, seconds: float, loss: float) -> None:
+            bar.n = min(round(seconds), bar.total)
+            bar.set_postfix(step=step, loss=f"{loss:.3f}", refresh=False)
+            bar.refresh()
+
+        try:
+            result = train_flame(job, progress)
+        except DatasetError as exc:
+            _fail(str(exc))
+    click.echo(f"model: {result.output} ({result.record['shipped']})")
+    click.echo(f"record: {result.output.with_suffix('.json')}")
+    fire = result.held_out["classes"]["fire"]
+    click.echo(
+        f"held-out fire: AP50 {fire['AP50']:.3f}, at score {result.record['alarm_score']}: "
+        f"precision {fire['precision']:.3f}, recall {fire['recall']:.3f} "
+        f"({fire['truths']} boxes); {result.steps} steps in {result.seconds / 60:.1f} min"
+    )

@@ -1,5 +1,7 @@
 """`brightwatch vision export-reviews`: review decisions as a YOLO dataset for
-`brightwatch vision train` (the dataset's rules: alerts.review.export)."""
+`brightwatch vision train detector`, and the classifiers' verdicts as crops for
+`brightwatch vision train classifier` (the dataset's rules: alerts.review.export and
+alerts.review.labels)."""
 
 from __future__ import annotations
 
@@ -69,10 +71,22 @@ def _model_class_names(path: Path) -> list[str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Take the class names (and ids) from this model's metadata, so the set fine-tunes it.",
 )
+@click.option(
+    "--person-classes",
+    default="person",
+    show_default=True,
+    help="Detector classes that are persons, comma-separated: a dismissal never unlabels them.",
+)
 def export_reviews_command(
-    out: Path, since: str | None, val_fraction: float, classes: str | None, model: Path | None
+    out: Path,
+    since: str | None,
+    val_fraction: float,
+    classes: str | None,
+    model: Path | None,
+    person_classes: str,
 ) -> None:
-    """Write confirmed and dismissed review evidence as a YOLO dataset (images/, labels/, data.yaml)."""
+    """Write confirmed and dismissed review evidence as a YOLO dataset (images/, labels/,
+    data.yaml) and classifier verdicts as crops (classify/<split>/<label>/)."""
     from brightwatch.alerts.review.export import ExportError, export_reviews
 
     settings = settings_from_env()
@@ -92,6 +106,7 @@ def export_reviews_command(
                 since=iso_time(since) if since is not None else None,
                 names=names,
                 val_fraction=val_fraction,
+                person_labels={c.strip() for c in person_classes.split(",") if c.strip()},
             )
     except ExportError as exc:
         click.echo(f"export-reviews: {exc}", err=True)
@@ -102,3 +117,8 @@ def export_reviews_command(
     for line in result.skipped:
         click.echo(f"skipped: {line}", err=True)
     click.echo(f"wrote {out / 'data.yaml'}: {result.summary()}")
+    if result.crops:
+        click.echo(
+            f"classifier crops in {out / 'classify'}:"
+            f" brightwatch vision train classifier --data {out / 'classify'} --output ..."
+        )

@@ -3,7 +3,10 @@
 - `planner.plan(inputs, policy, today) -> Plan`: pure; eligibility, the risk score with
   every factor explained, the interval, overrides, the statutory calendar and the tickets
   the plan asks for.
-- `vibration`: the vibration health indicator (validated on the Milan trips, bench.milan).
+- `vibration`: the vibration health indicator (measured on the Milan trips of one lift,
+  bench.milan; the date confound there is stated in its docstring).
+- `baseline`: an indicator against the elevator's own earlier known-good values (robust
+  z-score, median/MAD; "not enough baseline" below `health_min_baseline_days`).
 - `doors`: the door-cycle time health indicator (a day's median door cycle).
 - `gather`: reads a `PlanInputs` from the database (registry, alerts, stats, status,
   tickets); `store`: plans (every computation kept) and recompute triggers.

@@ -6,8 +6,11 @@
 2. **Risk score** R = Σ wᵢ·xᵢ over seven factors (age, fault rate, trapped faults, usage,
    health trend, firm, user unit management), each x in [0, 1], each explained with the
    inputs it used; a factor without data takes `missing_x` and says so. The health
-   trend is the worst drift (z-score, higher is worse) of the daily indicators `gather`
-   reads: vibration, door cycles per run (re-opens) and door-cycle time (slower doors).
+   trend is the worst drift (robust z-score against the elevator's own earlier days,
+   `baseline.deviation`, higher is worse) of the daily indicators `gather` reads:
+   vibration, door cycles per run (re-opens) and door-cycle time (slower doors). Raw
+   indicator levels are never compared across elevators; an indicator with fewer than
+   `health_min_baseline_days` baseline days says "not enough baseline" instead of a z.
 3. **Interval**: R < 0.25 → 30 d, < 0.50 → 21, < 0.75 → 15, else 7 d and a targeted
    inspection. Ineligible elevators keep 15 d, except that the 7-day band still applies
    (TSG T5002's 15 days is a maximum, never a reason to service a risky car less often).
@@ -29,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from brightwatch.elevators.maintenance.baseline import NOT_ENOUGH_BASELINE, deviation
 from brightwatch.elevators.maintenance.settings import MaintenancePolicy
 from brightwatch.elevators.rules import TRAPPED
 
@@ -40,8 +44,6 @@ ITEM_SETS = {
     "half_yearly": {"code": "half_yearly", "name": "TSG T5002 half-yearly items"},
     "yearly": {"code": "yearly", "name": "TSG T5002 yearly items"},
 }
-# a baseline this flat is measurement noise, not a spread to divide by
-MIN_SIGMA_RATIO = 0.05
 # what an on-demand visit asked for by a health indicator beyond 3σ must check
 HEALTH_CHECKS = {
     "vibration": {
@@ -379,38 +381,69 @@ def usage_factor(inputs: PlanInputs, policy: MaintenancePolicy) -> Factor:
 
 
 def health_z(series: DailySeries, policy: MaintenancePolicy, today: date) -> dict[str, Any] | None:
-    """Median z-score of the recent days against the days before them; also the last day's."""
+    """Median robust z-score of the recent days against the elevator's own days before them
+    (`baseline.deviation`: median and MAD, so a few bad days in the baseline move it
+    little); also the last day's. None without recent days; `z` None ("not enough
+    baseline") with fewer than `health_min_baseline_days` baseline days."""
     recent_from = today - timedelta(days=policy.health_recent_days)
     base_from = recent_from - timedelta(days=policy.health_baseline_days)
     base = [v for d, v in series.days if base_from <= d < recent_from]
     recent = [(d, v) for d, v in series.days if recent_from <= d < today]
-    if len(base) < 3 or not recent:
+    if not recent:
         return None
-    mean = statistics.fmean(base)
-    sigma = max(statistics.pstdev(base), MIN_SIGMA_RATIO * abs(mean), series.min_sigma, 1e-9)
-    zs = [(v - mean) / sigma for _, v in recent]
-    return {
+    devs = [
+        deviation(v, base, policy.health_min_baseline_days, series.min_sigma) for _, v in recent
+    ]
+    found: dict[str, Any] = {
         "indicator": series.name,
         "baseline_days": len(base),
-        "baseline_mean": _r(mean),
-        "baseline_sigma": _r(sigma),
         "recent_days": len(recent),
-        "z": _r(statistics.median(zs)),
         "last_day": recent[-1][0].isoformat(),
-        "last_z": _r(zs[-1]),
+    }
+    last = devs[-1]
+    if last.z is None or last.median is None or last.sigma is None:
+        return found | {
+            "z": None,
+            "status": NOT_ENOUGH_BASELINE,
+            "baseline_days_needed": policy.health_min_baseline_days,
+        }
+    return found | {
+        # the mean is shown for reading; the z is taken from the median
+        "baseline_mean": _r(statistics.fmean(base)),
+        "baseline_median": _r(last.median),
+        "baseline_sigma": _r(last.sigma),
+        "z": _r(statistics.median(d.z for d in devs if d.z is not None)),
+        "last_z": _r(last.z),
     }
 
 
 def health_zs(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> list[dict[str, Any]]:
-    """`health_z` of each indicator that has a baseline, in the order of `inputs.health`."""
+    """`health_z` of each indicator with recent days, in the order of `inputs.health`
+    (those without enough baseline have `z` None)."""
     return [z for z in (health_z(s, policy, today) for s in inputs.health) if z is not None]
 
 
 def health_factor(found: list[dict[str, Any]], policy: MaintenancePolicy) -> Factor:
-    info: dict[str, Any] = {"indicators": found, "z_full": policy.health_z_full}
-    if not found:
-        return _factor("health trend", None, policy.weight_health, policy, info, "no baseline yet")
-    worst = max(found, key=lambda z: z["z"])
+    scored = [z for z in found if z["z"] is not None]
+    short = [z for z in found if z["z"] is None]
+    info: dict[str, Any] = {"indicators": scored, "z_full": policy.health_z_full}
+    waiting = ""
+    if short:
+        info[NOT_ENOUGH_BASELINE.replace(" ", "_")] = short
+        waiting = f"{NOT_ENOUGH_BASELINE}: " + ", ".join(
+            f"{z['indicator']} {z['baseline_days']} of {z['baseline_days_needed']} days"
+            for z in short
+        )
+    if not scored:
+        return _factor(
+            "health trend",
+            None,
+            policy.weight_health,
+            policy,
+            info,
+            waiting or "no baseline yet",
+        )
+    worst = max(scored, key=lambda z: z["z"])
     x = worst["z"] / policy.health_z_full
     return _factor(
         "health trend",
@@ -419,7 +452,8 @@ def health_factor(found: list[dict[str, Any]], policy: MaintenancePolicy) -> Fac
         policy,
         info,
         f"worst drift: {worst['indicator']} at z = {worst['z']:+.2f} against its own {worst['baseline_days']}-day"
-        f" baseline (z ≤ 0: 0, z ≥ {policy.health_z_full:g}: 1)",
+        f" baseline (z ≤ 0: 0, z ≥ {policy.health_z_full:g}: 1)"
+        + (f"; {waiting}" if waiting else ""),
     )
 
 
@@ -578,6 +612,8 @@ def plan(inputs: PlanInputs, policy: MaintenancePolicy, today: date) -> Plan:
 
     for h in health:
         last_day = today - timedelta(days=1)
+        if h["z"] is None:  # not enough baseline: no number to act on
+            continue
         if h["last_day"] == last_day.isoformat() and h["last_z"] >= policy.health_ticket_sigma:
             check = HEALTH_CHECKS.get(
                 h["indicator"],

@@ -152,6 +152,17 @@ class MaintenancePolicy(BaseModel):
         title="Health baseline (days)",
         description="Days before the recent window that form the elevator's own baseline.",
     )
+    health_min_baseline_days: int = Field(
+        7,
+        ge=3,
+        le=730,
+        title="Health: fewest baseline days",
+        description=(
+            "An indicator with fewer baseline days (values before the recent window) gives no"
+            " z-score: the plan says 'not enough baseline' for it. A week holds one weekday and"
+            " weekend cycle; a median and MAD of fewer values mean little."
+        ),
+    )
     health_recent_days: int = Field(
         7,
         ge=1,
@@ -278,6 +289,11 @@ class MaintenancePolicy(BaseModel):
             raise ValueError("age_years: three increasing limits, e.g. [5, 10, 15]")
         if len(self.age_values) != 2:
             raise ValueError("age_values: two values, for the two middle bands")
+        if self.health_min_baseline_days > self.health_baseline_days:
+            raise ValueError(
+                f"health_min_baseline_days ({self.health_min_baseline_days}) cannot exceed"
+                f" health_baseline_days ({self.health_baseline_days})"
+            )
         return self
 
 

@@ -25,6 +25,20 @@ def expand_box(
     return left, top, right, bottom
 
 
+# where the lower face starts, as a share of a face box's height from its top: below the
+# eyes, so that the nose, mouth and chin (what a mask covers) fill the crop and a cap,
+# a hairnet or the brows never enter it
+LOWER_FACE_FROM = 0.4
+
+
+def face_part(box: Sequence[float], part: str) -> tuple[float, float, float, float]:
+    """`lower`: the nose-to-chin part of a face box; anything else: the whole box."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    if part == "lower":
+        return (x1, y1 + LOWER_FACE_FROM * (y2 - y1), x2, y2)
+    return (x1, y1, x2, y2)
+
+
 def crop_boxes(
     image: np.ndarray,
     boxes: Sequence[Sequence[float]],

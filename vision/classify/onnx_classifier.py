@@ -4,7 +4,8 @@ classifier`) and ultralytics `-cls` exports alike.
 Input: RGB, 0..1, N x 3 x S x S (S from the metadata `imgsz`), each crop resized to S x S;
 output: one score per class (softmax applied here when the graph does not end with one).
 The metadata carries `names`, `imgsz` and, for ours, `crop_expand` (how much the boxes
-were widened around the object when the classifier was trained).
+were widened around the object when the classifier was trained) and `crop_part` (the
+part of a face box it judges: `lower`, nose to chin, for the mask classifier).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class OnnxAttributeClassifier:
         )
         self.input_size: tuple[int, int] = size
         self.crop_expand = float(meta.get("crop_expand", 1.0))
+        # which part of a face box it was trained on (`lower`: nose to chin; crops.face_part)
+        self.crop_part = meta.get("crop_part", "whole")
         self.max_batch = (
             model_input.shape[0]
             if isinstance(model_input.shape[0], int) and model_input.shape[0] > 0

@@ -19,9 +19,11 @@ SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
 
 # Names that work with no configuration, each with the files tried in order after
 # BW_DATA_DIR/models/<name>.onnx: `coco` is the COCO-80 detector (person, cell phone,
-# cat, dog, ...) shipped beside the project in ../shared.
+# cat, dog, ...) shipped beside the project in ../shared; `fire` is the project's flame
+# detector (fire, smoke), trained from scratch on CC BY 4.0 data (models/fire_detector.md).
 BUILTIN_MODELS: dict[str, tuple[Path, ...]] = {
     "coco": (SHARED_MODELS / "coco" / "yolo11n_int8_320.onnx",),
+    "fire": (PROJECT_MODELS / "fire_detector.onnx",),
 }
 BUILTIN_CLASSIFIERS: dict[str, tuple[Path, ...]] = {
     "mask": (PROJECT_MODELS / "mask_classifier.onnx",),

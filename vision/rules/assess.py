@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from brightwatch.contract.codes import CAMERA_OBSTRUCTED
 from brightwatch.vision.rules import schedule
 from brightwatch.vision.rules.config import CameraConfig, ClassRule, ZoneDef
-from brightwatch.vision.rules.observations import BoxRecord, FrameSeen, Obj
+from brightwatch.vision.rules.observations import Attribute, BoxRecord, FrameSeen, Obj
 from brightwatch.vision.rules.tracker import Track
 from brightwatch.vision.rules.zones import in_zone, iou, overlap_fraction, region
 
@@ -48,13 +48,24 @@ class Seen:
     def score(self) -> float:
         return self.track.median_score if self.track is not None else self.obj.score
 
-    def record(self, label: str | None = None, score: float | None = None) -> BoxRecord:
+    def record(self, verdict: Attribute | None = None) -> BoxRecord:
+        """The object as evidence: its detector class, or a classifier's `verdict` on it."""
+        if verdict is None:
+            return BoxRecord(
+                self.obj.label,
+                self.obj.score,
+                self.obj.box,
+                self.track.id if self.track else -1,
+                self.obj.model,
+            )
         return BoxRecord(
-            label or self.obj.label,
-            self.obj.score if score is None else score,
+            verdict.label,
+            verdict.score,
             self.obj.box,
             self.track.id if self.track else -1,
             self.obj.model,
+            verdict.classifier,
+            verdict.crop,
         )
 
 
@@ -171,7 +182,7 @@ def assess(frame: FrameSeen, seen: Sequence[Seen], cfg: CameraConfig) -> dict[st
                     attr.score,
                     zones[0].name if zones else "",
                     0.0,
-                    [s.record(attr.label, attr.score)],
+                    [s.record(attr)],
                 ),
             )
 

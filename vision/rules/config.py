@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from brightwatch.contract.codes import CAMERA_OBSTRUCTED, KITCHEN_CATALOGUE
 
-Region = Literal["any", "upper", "head"]
+Region = Literal["any", "upper", "head", "face"]
 
 
 def _check_code(value: str | None) -> str | None:
@@ -188,7 +188,9 @@ class AttributeRule(BaseModel):
     )
     on: str = Field("person", title="Crops of", description="Class whose boxes are classified.")
     region: Region = Field(
-        "head", title="Region", description="Part of the box cut out: head, upper, any."
+        "head",
+        title="Region",
+        description="What is judged: face (the face found in the person's head area; `unknown` when none is visible), head (above that face, else the top of the box), upper, any.",
     )
     labels: dict[str, str] = Field(
         default_factory=dict,
@@ -280,6 +282,7 @@ class CameraConfig:
     working_hours: tuple[Mapping[str, Any], ...] = ()  # stations without their own hours
     offline_after_s: float = 300.0
     district: str = ""
+    input: str = "auto"  # vision.tiles.InputPolicy: how the detectors see its frames
 
     def class_rule(self, model: str, label: str) -> ClassRule | None:
         name = model.split("@", 1)[0]

@@ -168,6 +168,8 @@ def step(st: CameraState, obs: Observation, cfg: CameraConfig) -> tuple[CameraSt
         st.frames += 1
         seen = _track(st, obs, cfg)
     hits = assess(obs, seen, cfg)
+    # what else the frame held, for the evidence (training data keeps it labelled)
+    context = [s.record() for s in seen] if looks and hits else None
     night = is_night(cfg, obs.ts)
     keys = set(st.candidates) | set(hits)
     if not looks:
@@ -183,7 +185,7 @@ def step(st: CameraState, obs: Observation, cfg: CameraConfig) -> tuple[CameraSt
             st.candidates.pop(key, None)
             continue
         ref = (
-            EvidenceRef(obs.ts, obs.width, obs.height, hit.boxes, hit.zone)
+            EvidenceRef(obs.ts, obs.width, obs.height, hit.boxes, hit.zone, context)
             if hit is not None
             else None
         )

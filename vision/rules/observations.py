@@ -18,6 +18,7 @@ class Attribute:
     classifier: str
     label: str
     score: float
+    crop: Box | None = None  # the region it judged, in frame pixels (None: not recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +60,17 @@ Observation = FrameSeen | AvailabilitySeen
 
 
 class BoxRecord(msgspec.Struct, array_like=True):
-    """One box as the evidence table stores it."""
+    """One box as the evidence table stores it. A crop classifier's verdict on an object
+    (`Attribute`) names the `classifier` and the `crop` it judged; its label is the
+    verdict, not a detector class."""
 
     label: str
     score: float
     box: tuple[float, float, float, float]
     track: int = -1
     model: str = ""
+    classifier: str = ""
+    crop: tuple[float, float, float, float] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,17 +79,23 @@ class BoxRecord(msgspec.Struct, array_like=True):
             "box": [round(v, 1) for v in self.box],
             "track": self.track,
             **({"model": self.model} if self.model else {}),
+            **({"classifier": self.classifier} if self.classifier else {}),
+            **({"crop": [round(v, 1) for v in self.crop]} if self.crop is not None else {}),
         }
 
 
 class EvidenceRef(msgspec.Struct, array_like=True):
-    """Which frame (by capture time) supports a violation, and what was in it."""
+    """Which frame (by capture time) supports a violation, and what was in it: `boxes`
+    raised the code, `context` is every object the detectors saw in the frame (None: the
+    frame was not looked at), kept so that a review's verdict on `boxes` does not turn
+    the rest of the picture into background when it becomes training data."""
 
     ts: int
     width: int
     height: int
     boxes: list[BoxRecord] = msgspec.field(default_factory=list)
     zone: str = ""
+    context: list[BoxRecord] | None = None
 
     @property
     def model(self) -> str:

@@ -7,6 +7,10 @@ tolerates the looser crops a head or person box gives. The split is by image
 (`YoloSet.split`), so no face of a held-out picture is ever trained on. A network of four
 conv blocks (~0.1 M parameters, < 1 MB) is enough for three classes at 64 x 64 and trains
 in minutes on two cores; class weights counter the imbalance (with_mask dominates).
+
+It also reads folders of crops (`train/<label>/<picture>`, `crop_folders`), such as the
+`classify/` set `brightwatch vision export-reviews` writes from review verdicts: each
+picture is a crop, taken whole, and the folders' own split is kept.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from brightwatch.vision.classify.crops import expand_box
+from brightwatch.vision.classify.crops import expand_box, face_part
+from brightwatch.vision.training.crop_folders import is_crop_folders, open_folders
 from brightwatch.vision.yoloset import LabelledImage, open_set
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,15 @@ class ClassifierTraining:
     crop_expand: float = 1.25
     min_box: int = 6  # faces smaller than this (pixels, shorter side) are not judged
     threads: int | None = None
+    # the part of each face box cut out (`crops.face_part`): `lower` (nose to chin, what
+    # a mask covers) or `whole`; kept in the metadata so the runtime cuts the same part
+    part: str = "whole"
+    # share of training crops given a painted cap, hairnet or cloth over their top
+    # (`headwear`) or degraded like a kitchen camera's faces (`degrade`: defocus, a
+    # few pixels up-scaled, JPEG blocks, motion): the label stays, so neither a cap nor
+    # a blur decides the verdict
+    headwear: float = 0.0
+    degrade: float = 0.0
     command: str = ""  # the command line that produced the model, kept in its metadata
     data_licence: str = ""  # the training data's licence, kept in the metadata
 
@@ -79,25 +93,153 @@ def collect_crops(items: Sequence[LabelledImage], min_box: int) -> CropSet:
     )
 
 
+def whole_crops(pictures: Sequence[tuple[Path, int]], min_box: int) -> CropSet:
+    """Pictures that are crops already (a folder set): each one whole, one box each."""
+    images: list[np.ndarray] = []
+    boxes, classes = [], []
+    for path, cls in pictures:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            log.warning("skipping unreadable %s", path)
+            continue
+        h, w = image.shape[:2]
+        if min(w, h) < min_box:
+            continue
+        images.append(image)
+        boxes.append((0.0, 0.0, float(w), float(h)))
+        classes.append(cls)
+    return CropSet(
+        images,
+        np.arange(len(images), dtype=np.int64),
+        np.asarray(boxes, dtype=np.float64).reshape(-1, 4),
+        np.asarray(classes, dtype=np.int64),
+    )
+
+
+def read_crops(job: ClassifierTraining) -> tuple[tuple[str, ...], CropSet, CropSet, int, int]:
+    """(class names, train crops, held-out crops, train pictures, held-out pictures) of
+    `job.data`: a folder of crops (`train/<label>/<picture>`, `crop_folders`) or the boxes
+    of a YOLO-format set."""
+    if is_crop_folders(Path(job.data)):
+        folders = open_folders(Path(job.data), holdout=job.holdout, seed=job.seed)
+        return (
+            folders.names,
+            whole_crops(folders.splits["train"], job.min_box),
+            whole_crops(folders.splits["val"], job.min_box),
+            len(folders.splits["train"]),
+            len(folders.splits["val"]),
+        )
+    yset = open_set(job.data)
+    train_items = yset.split("train", holdout=job.holdout, seed=job.seed)
+    val_items = yset.split("val", holdout=job.holdout, seed=job.seed)
+    return (
+        yset.names,
+        collect_crops(train_items, job.min_box),
+        collect_crops(val_items, job.min_box),
+        len(train_items),
+        len(val_items),
+    )
+
+
 def render(
-    crops: CropSet, k: int, size: int, expand: float, rng: np.random.Generator | None
+    crops: CropSet,
+    k: int,
+    size: int,
+    expand: float,
+    rng: np.random.Generator | None,
+    part: str = "whole",
 ) -> np.ndarray:
-    """Crop k resized to size x size (BGR uint8); with `rng`, randomly widened, shifted,
-    mirrored and lit, so the classifier does not depend on an exact box."""
+    """Crop k (its `part`) resized to size x size (BGR uint8); with `rng`, randomly
+    widened, shifted, mirrored and lit, so the classifier does not depend on an exact box."""
     image = crops.images[crops.index[k]]
-    box = crops.boxes[k].copy()
+    box = np.array(face_part(crops.boxes[k], part))
     if rng is not None:
         w, h = box[2] - box[0], box[3] - box[1]
         dx, dy = rng.uniform(-0.08, 0.08, 2) * (w, h)
         box += (dx, dy, dx, dy)
         expand *= rng.uniform(0.85, 1.4)
-    x1, y1, x2, y2 = expand_box(box, expand, image.shape[1], image.shape[0])
+    x1, y1, x2, y2 = expand_box(box.tolist(), expand, image.shape[1], image.shape[0])
     crop = cv2.resize(image[y1:y2, x1:x2], (size, size), interpolation=cv2.INTER_AREA)
     if rng is not None:
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         gain, bias = rng.uniform(0.75, 1.25), rng.uniform(-20, 20)
         crop = np.clip(crop.astype(np.float32) * gain + bias, 0, 255).astype(np.uint8)
+    return crop
+
+
+# colours of disposable caps, hairnets and cloth (BGR): blues, white, greens, black
+HEADWEAR_COLOURS = (
+    (200, 140, 60),
+    (230, 190, 120),
+    (170, 90, 30),
+    (240, 240, 240),
+    (210, 215, 220),
+    (150, 190, 90),
+    (40, 40, 40),
+)
+
+
+def headwear(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A hard negative for the mask classifier, painted on a face crop: a cap, hairnet
+    or piece of cloth covering the top of the head down to the brows (never the mouth),
+    in the colours of surgical masks. Without it a blue cap read as a blue mask."""
+    out = crop.copy()
+    size = out.shape[0]
+    colour = np.array(HEADWEAR_COLOURS[rng.integers(len(HEADWEAR_COLOURS))], np.float32)
+    colour = np.clip(colour + rng.normal(0, 12, 3), 0, 255)
+    bottom = int(size * rng.uniform(0.18, 0.4))  # brows at ~35-40 % of a face crop
+    mask = np.zeros(out.shape[:2], np.float32)
+    centre = (size // 2 + int(rng.integers(-size // 10, size // 10 + 1)), bottom)
+    axes = (int(size * rng.uniform(0.45, 0.7)), int(bottom * rng.uniform(1.0, 1.4)))
+    cv2.ellipse(mask, centre, axes, 0, 180, 360, 1.0, -1)
+    mask[:bottom] = np.maximum(mask[:bottom], (rng.random() < 0.5) * 1.0)
+    texture = rng.normal(0, 8, out.shape).astype(np.float32)
+    kind = rng.integers(3)
+    if kind == 1:  # hairnet: a see-through mesh
+        grid = np.zeros(out.shape[:2], np.float32)
+        step = max(2, size // 16)
+        grid[::step] = 1.0
+        grid[:, ::step] = 1.0
+        mask *= 0.35 + 0.5 * grid
+    elif kind == 2:  # cloth with folds
+        folds = np.sin(np.linspace(0, rng.uniform(6, 14), size))[None, :, None] * 18
+        texture += folds.astype(np.float32)
+    paint = np.clip(colour + texture, 0, 255)
+    alpha = mask[..., None]
+    return (out.astype(np.float32) * (1 - alpha) + paint * alpha).astype(np.uint8)
+
+
+def degrade(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The crop as a kitchen camera sees a face: one of defocus, a face of 10-24 px
+    up-scaled, heavy JPEG, or motion blur."""
+    size = crop.shape[0]
+    kind = rng.integers(4)
+    if kind == 0:
+        return cv2.GaussianBlur(crop, (0, 0), rng.uniform(0.8, 2.2))
+    if kind == 1:
+        small = int(rng.integers(10, 25))
+        tiny = cv2.resize(crop, (small, small), interpolation=cv2.INTER_AREA)
+        return cv2.resize(tiny, (size, size), interpolation=cv2.INTER_LINEAR)
+    if kind == 2:
+        quality = int(rng.integers(12, 45))
+        ok, data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
+        return crop if decoded is None else np.asarray(decoded)
+    length = int(rng.integers(3, 10))
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0 / length
+    return cv2.filter2D(crop, -1, kernel)
+
+
+def augmented(
+    crops: CropSet, k: int, job: ClassifierTraining, rng: np.random.Generator
+) -> np.ndarray:
+    crop = render(crops, k, job.imgsz, job.crop_expand, rng, job.part)
+    if rng.random() < job.headwear:
+        crop = headwear(crop, rng)
+    if rng.random() < job.degrade:
+        crop = degrade(crop, rng)
     return crop
 
 
@@ -156,22 +298,17 @@ def train_classifier(job: ClassifierTraining) -> TrainedClassifier:
     if job.threads:
         torch.set_num_threads(job.threads)
     rng = np.random.default_rng(job.seed)
-    yset = open_set(job.data)
-    names = yset.names
-    train_items = yset.split("train", holdout=job.holdout, seed=job.seed)
-    val_items = yset.split("val", holdout=job.holdout, seed=job.seed)
-    train = collect_crops(train_items, job.min_box)
-    val = collect_crops(val_items, job.min_box)
+    names, train, val, train_images, val_images = read_crops(job)
     if len(train.classes) == 0:
         raise ValueError(f"no labelled boxes of at least {job.min_box} px in {job.data}")
     counts = np.bincount(train.classes, minlength=len(names))
     log.info(
         "crops: train %d from %d images %s, held out %d from %d images",
         len(train.classes),
-        len(train_items),
+        train_images,
         dict(zip(names, counts.tolist(), strict=True)),
         len(val.classes),
-        len(val_items),
+        val_images,
     )
     # inverse square-root frequency: the rare classes count, without drowning the common
     weights = np.sqrt(counts.sum() / np.maximum(counts, 1) / len(names))
@@ -188,9 +325,7 @@ def train_classifier(job: ClassifierTraining) -> TrainedClassifier:
         total = 0.0
         for start in range(0, len(order), job.batch):
             picked = order[start : start + job.batch]
-            x = torch.from_numpy(
-                to_batch([render(train, k, job.imgsz, job.crop_expand, rng) for k in picked])
-            )
+            x = torch.from_numpy(to_batch([augmented(train, k, job, rng) for k in picked]))
             y = torch.from_numpy(train.classes[picked])
             optimiser.zero_grad()
             loss = loss_fn(net(x), y)
@@ -206,19 +341,32 @@ def train_classifier(job: ClassifierTraining) -> TrainedClassifier:
     from brightwatch.vision.classify.onnx_classifier import OnnxAttributeClassifier
 
     exported = OnnxAttributeClassifier(job.output)
-    val_crops = [render(val, k, job.imgsz, job.crop_expand, None) for k in range(len(val.classes))]
+    val_crops = [
+        render(val, k, job.imgsz, job.crop_expand, None, job.part) for k in range(len(val.classes))
+    ]
     heldout = evaluate_crops(exported, val_crops, val.classes.tolist(), names).summary()
+    # the same held-out faces under a painted cap, hairnet or cloth, and as a kitchen
+    # camera sees them (fixed seeds)
+    hard = np.random.default_rng(job.seed + 1)
+    heldout_headwear = evaluate_crops(
+        exported, [headwear(c, hard) for c in val_crops], val.classes.tolist(), names
+    ).summary()
+    heldout_degraded = evaluate_crops(
+        exported, [degrade(c, hard) for c in val_crops], val.classes.tolist(), names
+    ).summary()
     record = job.output.with_suffix(".json")
     record.write_text(
         json.dumps(
             {
                 "model": job.output.name,
                 "classes": list(names),
-                "train_images": len(train_items),
+                "train_images": train_images,
                 "train_crops": int(len(train.classes)),
                 "train_crops_per_class": dict(zip(names, counts.tolist(), strict=True)),
-                "heldout_images": len(val_items),
+                "heldout_images": val_images,
                 "heldout": heldout,
+                "heldout_headwear": heldout_headwear,
+                "heldout_degraded": heldout_degraded,
                 "training_seconds": round(trained_s, 1),
                 "command": job.command,
                 "job": {k: str(v) for k, v in asdict(job).items()},
@@ -261,6 +409,7 @@ def export_onnx(net: Any, job: ClassifierTraining, names: Sequence[str]) -> None
             "names": repr(dict(enumerate(names))),
             "imgsz": repr([job.imgsz, job.imgsz]),
             "crop_expand": str(job.crop_expand),
+            "crop_part": job.part,
             "description": "brightwatch crop classifier trained on " + Path(job.data).name,
             "holdout": f"fraction {job.holdout}, seed {job.seed}, split by image",
             "command": job.command,

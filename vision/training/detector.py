@@ -5,6 +5,8 @@ There are no pretrained `.pt` weights in this project's reach (and none may be f
 a new detector starts from an architecture file (`yolo11n.yaml`, random initialisation),
 an existing `.pt` (a bureau's model, or one trained before) is fine-tuned. On a CPU keep
 `imgsz` small (320) and the epochs few; `time_limit_h` bounds the run whatever the epochs.
+`negatives` adds background pictures (no object, empty labels) to the training split only
+(`vision.training.negatives` picks them); `on_epoch` is called after each epoch (progress).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from brightwatch.vision.training.negatives import select_negatives
 from brightwatch.vision.training.prepare import prepare_detector_set
 from brightwatch.vision.ultralytics_env import import_ultralytics
 from brightwatch.vision.yoloset import open_set
@@ -42,6 +46,12 @@ class DetectorTraining:
     device: str = "cpu"
     work_dir: Path = field(default_factory=lambda: Path("runs/train"))
     extra: dict[str, Any] = field(default_factory=dict)  # further ultralytics train args
+    negatives: tuple[str, ...] = ()  # sets / folders / globs of pictures without the classes
+    negatives_ratio: float = 0.5  # at most this many negatives per positive training image
+    negatives_dark: float = 0.25  # share of the negatives added as darkened (night) copies
+    negatives_skip: tuple[str, ...] = ()  # class names whose pictures are not negatives
+    # (epochs done, epochs planned, seconds since training began) after each epoch
+    on_epoch: Callable[[int, int, float], None] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -56,17 +66,31 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
     ul = import_ultralytics("training a detector")
     name = job.output.stem
     yset = open_set(job.data)
+    negatives = []
+    if job.negatives:
+        negatives = select_negatives(
+            job.negatives,
+            len(yset.split("train", holdout=job.holdout, seed=job.seed)),
+            ratio=job.negatives_ratio,
+            dark_share=job.negatives_dark,
+            holdout=job.holdout,
+            seed=job.seed,
+            skip_classes=job.negatives_skip,
+            exclude=[i.image for i in yset.split("all")],
+        )
     prepared = prepare_detector_set(
         yset,
         job.work_dir / f"{name}-data",
         holdout=job.holdout,
         seed=job.seed,
         single_class=job.single_class,
+        negatives=negatives,
     )
     log.info(
-        "training %s on %d images (held out %d), classes %s",
+        "training %s on %d images + %d negatives (held out %d), classes %s",
         name,
         prepared.train,
+        prepared.negatives,
         prepared.val,
         ", ".join(prepared.names),
     )
@@ -107,6 +131,22 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
     if job.time_limit_h:
         args["time"] = job.time_limit_h
     args.update(job.extra)
+    if job.on_epoch is not None:
+        report = job.on_epoch
+
+        last = {"stopped": False}
+
+        def _epoch_done(trainer: Any) -> None:
+            if last["stopped"]:
+                return  # the final validation of best.pt calls the hook once more
+            last["stopped"] = bool(getattr(trainer, "stop", False))
+            done = int(trainer.epoch) + 1
+            elapsed = time.time() - float(getattr(trainer, "train_time_start", 0) or time.time())
+            # time mode re-plans the count each epoch; the last epoch is the count
+            planned = done if last["stopped"] else max(int(trainer.epochs), done)
+            report(done, planned, elapsed)
+
+        model.add_callback("on_fit_epoch_end", _epoch_done)
     started = time.monotonic()
     model.train(**args)
     trained_s = time.monotonic() - started
@@ -128,12 +168,15 @@ def train_detector(job: DetectorTraining) -> TrainedDetector:
                 "weights": str(weights),
                 "classes": list(prepared.names),
                 "train_images": prepared.train,
+                "negative_images": prepared.negatives,
                 "val_images": prepared.val,
                 "holdout": job.holdout,
                 "seed": job.seed,
                 "training_seconds": round(trained_s, 1),
                 "ultralytics_val": metrics,
-                "job": {k: str(v) for k, v in asdict(job).items()},
+                "job": {
+                    f.name: str(getattr(job, f.name)) for f in fields(job) if f.name != "on_epoch"
+                },
             },
             indent=2,
         )

@@ -121,6 +121,9 @@ def test_planner_table(case: dict[str, Any]) -> None:
     if "health_worst" in want:
         health = next(f for f in p.factors if f.name == "health trend")
         assert health.explain.startswith(f"worst drift: {want['health_worst']} at"), health
+    if "health_explain_contains" in want:
+        health = next(f for f in p.factors if f.name == "health trend")
+        assert want["health_explain_contains"] in health.explain, health
     if "health_checks" in want:
         assert [
             i["code"] for t in p.tickets if t.trigger == "HEALTH_3SIGMA" for i in t.items
@@ -169,3 +172,11 @@ def test_wrong_policy_names_the_field(maintenance: dict[str, Any], message: str)
     with pytest.raises(ValidationError) as exc:
         MaintenanceSettings.model_validate(maintenance)
     assert message in str(exc.value)
+
+
+def test_the_fewest_baseline_days_cannot_exceed_the_baseline() -> None:
+    with pytest.raises(ValidationError, match="health_min_baseline_days"):
+        MaintenancePolicy(health_min_baseline_days=10, health_baseline_days=5)
+    with pytest.raises(ValidationError, match="health_min_baseline_days"):
+        MaintenancePolicy(health_min_baseline_days=2)
+    assert MaintenancePolicy(health_min_baseline_days=5, health_baseline_days=5)

@@ -53,6 +53,7 @@ def test_the_committed_mask_classifier() -> None:
     model = load_classifier("mask")
     assert model.names == ("with_mask", "without_mask", "mask_weared_incorrect")
     assert model.crop_expand > 1.0
+    assert model.crop_part == "lower"  # nose to chin: a cap never enters the crop
 
 
 def test_the_mask_classifier_on_held_out_faces() -> None:
@@ -66,7 +67,7 @@ def test_the_mask_classifier_on_held_out_faces() -> None:
     held = yset.split("val")[:25]
     crops = collect_crops(held, min_box=12)
     rendered = [
-        render(crops, k, model.input_size[0], model.crop_expand, None)
+        render(crops, k, model.input_size[0], model.crop_expand, None, model.crop_part)
         for k in range(len(crops.classes))
     ]
     labels = [v.label for v in model.classify(rendered)]
