@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from brightwatch.vision.evaluation.devset import DevFrame, LabelledObject, Person
+from brightwatch.vision.rules import zones
+from brightwatch.vision.rules.zones import Box
 
 IOU_MATCH = 0.5
 # A predicted person lying mostly inside an ignore region (a crowd, a hand) is neutral.
@@ -65,20 +67,17 @@ class PipelineEvalError(ValueError):
     """An assessment that does not have the `vision assess` shape."""
 
 
-def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return max(0.0, w) * max(0.0, h)
-
-
-def _area(a: Sequence[float]) -> float:
-    return max(0.0, a[2] - a[0]) * max(0.0, a[3] - a[1])
+def _b(v: Sequence[float]) -> Box:
+    return (v[0], v[1], v[2], v[3])
 
 
 def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    inter = _overlap(a, b)
-    union = _area(a) + _area(b) - inter
-    return inter / union if union > 0 else 0.0
+    """The rules' IoU (`vision.rules.zones.iou`) on labelled or assessed boxes."""
+    return zones.iou(_b(a), _b(b))
+
+
+def _touches(inner: Sequence[float], outer: Sequence[float]) -> bool:
+    return zones.overlap_fraction(_b(inner), _b(outer)) > 0
 
 
 def implied_codes(persons: Iterable[Person], objects: Iterable[LabelledObject]) -> set[str]:
@@ -100,10 +99,10 @@ def implied_codes(persons: Iterable[Person], objects: Iterable[LabelledObject]) 
     if any(p.hat == "no_hat" for p in counted):
         codes.add("NO_HAT")
     for obj in objects:
-        if obj.label == "cell phone" and any(_overlap(obj.box, p.box) > 0 for p in counted):
+        if obj.label == "cell phone" and any(_touches(obj.box, p.box) for p in counted):
             codes.add("PHONE")
         if obj.label == "cigarette" and any(
-            p.head is not None and _overlap(obj.box, p.head) > 0 for p in counted
+            p.head is not None and _touches(obj.box, p.head) for p in counted
         ):
             codes.add("SMOKING")
         if obj.label in RODENT_LABELS:
@@ -193,8 +192,7 @@ def match_persons(
             taken[best] = True
             out.pairs.append((pred, counted[best]))
         elif any(iou(pred.box, t.box) >= IOU_MATCH for t in ignored) or any(
-            _area(pred.box) > 0
-            and _overlap(pred.box, region) / _area(pred.box) >= IGNORE_REGION_SHARE
+            zones.overlap_fraction(_b(pred.box), _b(region)) >= IGNORE_REGION_SHARE
             for region in ignore_regions
         ):
             out.neutral += 1
