@@ -26,6 +26,8 @@ from brightwatch.alerts.tickets.store import TicketNotFound
 from brightwatch.api import web
 from brightwatch.api.deps import NOT_FOUND
 from brightwatch.api.errors import errors_are_json
+from brightwatch.api.live import LiveFeed, process_client_id
+from brightwatch.api.metrics import CountResponses
 from brightwatch.api.parts import AppParts
 from brightwatch.api.routes import (
     alert_history,
@@ -42,7 +44,6 @@ from brightwatch.api.routes import (
 )
 from brightwatch.api.transactions import is_conflict
 from brightwatch.db.connect import make_pool
-from brightwatch.mqttlink.publisher import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -144,16 +145,21 @@ def create_app(parts: AppParts, pool: ConnectionPool | None = None) -> FastAPI:
         if own_pool:
             app.state.pool = make_pool(parts.database_url, max_size=16, name="api", open=False)
             app.state.pool.open(wait=False)
-        publisher = None
+        # the live alert stream's wake-up calls, one client per process (API workers
+        # share the instance name: the id adds host and pid)
+        feed = LiveFeed(
+            parts.broker,
+            process_client_id(parts.client_id("api-live")),
+            parts.settings.topic_root,
+        ).start()
+        app.state.live = feed
         if not parts.reports_on_broker():
-            # no consumer in this process reports on the broker: hold a connection to it
-            publisher = Publisher(parts.broker, parts.client_id("api-health")).start()
-            app.state.mqtt_probe = publisher.connected.is_set
+            # no consumer in this process reports on the broker: this connection does
+            app.state.mqtt_probe = feed.connected.is_set
         try:
             yield
         finally:
-            if publisher is not None:
-                publisher.close()
+            feed.close()
             if own_pool:
                 app.state.pool.close()
 
@@ -184,6 +190,7 @@ def create_app(parts: AppParts, pool: ConnectionPool | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     web.install(app)  # console, firm portal, public kitchen pages, static files
+    app.add_middleware(CountResponses)
     return app
 
 

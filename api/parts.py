@@ -30,6 +30,9 @@ class AppSettings(Protocol):
     @property
     def data_dir(self) -> Path: ...
 
+    @property
+    def topic_root(self) -> str: ...
+
 
 class SystemHealth(Protocol):
     """How the shell judges components (brightwatch.health): this process's own, and

@@ -52,3 +52,17 @@ class ApiSettings(BaseModel):
         title="Face model",
         description="BlazeFace ONNX file for blurring faces on public pictures; unset: BW_DATA_DIR/models/face or models-local/face (scripts/fetch-face-model.sh).",
     )
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        title="API worker processes",
+        description="Processes serving the API under `brightwatch serve`, sharing its address; unset: one per CPU the process may use. The demo always runs one.",
+    )
+    live_poll_s: float = Field(
+        2.0,
+        ge=0.2,
+        le=60,
+        title="Live stream fallback poll",
+        description="The live alert stream reads new alert events as soon as the broker announces an alert change, and at least this often otherwise (every second while the broker is away).",
+    )

@@ -1,15 +1,25 @@
-"""`brightwatch serve`: run components until SIGINT/SIGTERM or a failure."""
+"""`brightwatch serve`: run components until SIGINT/SIGTERM or a failure; the API in
+several worker processes (brightwatch.components.api.run_workers) unless BW_API__WORKERS
+is 1 or the machine has one CPU."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 from brightwatch.components import COMPONENTS, ComponentSet
 from brightwatch.settings import Settings, redact_url
 from brightwatch.wiring import build_runtime
 
 log = logging.getLogger(__name__)
+
+
+def api_workers(settings: Settings) -> int:
+    """API worker processes of `brightwatch serve`: BW_API__WORKERS, else one per CPU."""
+    from brightwatch.components.api import cpu_count
+
+    return settings.api.workers or cpu_count()
 
 
 def run_service(settings: Settings, names: Sequence[str]) -> int:
@@ -21,6 +31,18 @@ def run_service(settings: Settings, names: Sequence[str]) -> int:
         return 2
     runtime = build_runtime(settings)
     components = ComponentSet(runtime, names)
+    workers = api_workers(settings) if "api" in names else 1
+    if workers > 1:
+        # the API in worker processes of its own; the other components stay here, once
+        from brightwatch.components.api import run_workers
+
+        components.runs["api"] = partial(run_workers, workers=workers)
+        if len(names) > 1 and not settings.metrics_addr:
+            log.info(
+                "/metrics on %s shows the API workers; set BW_METRICS_ADDR for those of %s",
+                settings.http_addr,
+                ", ".join(n for n in names if n != "api"),
+            )
     log.info(
         "starting %s (database %s, broker %s)",
         ", ".join(names),

@@ -12,7 +12,7 @@ is one the broker lets it publish. Below the root:
 | `elevators/{elevator_id}/status`, `event`, `stats`, `availability` | the terminal | ingest, rules |
 | `kitchens/{site_id}/cameras/{camera_id}/frame`, `detections` | the camera agent | vision |
 | `kitchens/{site_id}/cameras/{camera_id}/availability` | the camera agent | ingest, vision |
-| `alerts/{kind}/{device_id}` | service (alerts outbox) | integrators |
+| `alerts/{kind}/{device_id}` | service (alerts outbox) | integrators, the API (live stream) |
 | `tickets/{firm_id}/{ticket_id}` | service (alerts outbox) | integrators |
 | `notices/{site_id}` | service (MQTT notification channel) | the kitchen's operator |
 
@@ -63,6 +63,7 @@ class Role(StrEnum):
     VISION = "vision"
     ALERTS = "alerts"
     INTEGRATOR = "integrator"  # upstream platforms (96333, provincial) reading alerts, tickets
+    API = "api"  # the HTTP app: alert changes wake its live alert stream (api.live)
 
 
 # the placeholders a scoped role is bound to (its own ids); other roles are unscoped
@@ -155,7 +156,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         for c in CAMERA_CHANNELS
     ),
     # the outbox relay of the alerts component (alert and ticket lifecycle messages)
-    TopicSpec("alert", "alerts/{kind}/{device_id}", (Role.ALERTS,), (Role.INTEGRATOR,)),
+    TopicSpec("alert", "alerts/{kind}/{device_id}", (Role.ALERTS,), (Role.INTEGRATOR, Role.API)),
     TopicSpec("ticket", "tickets/{firm_id}/{ticket_id}", (Role.ALERTS,), (Role.INTEGRATOR,)),
     # the alerts component's MQTT notification channel: notices for a kitchen's operator
     TopicSpec("notice", "notices/{site_id}", (Role.ALERTS,), (Role.OPERATOR,)),

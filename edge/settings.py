@@ -29,6 +29,23 @@ class CameraSettings(BaseModel):
         title="Motion blur kernel",
         description="Side of the Gaussian blur on the small image (odd; 1 = none): sensor noise and JPEG artefacts must not count as motion.",
     )
+    gate_source: str | None = Field(
+        None,
+        title="Motion sub-stream",
+        description="The camera's low-resolution sub-stream (an rtsp:// URL, a device or a video file of the same scene), for the motion gate: the main source is then decoded only for the frames sent (a live main stream is opened on demand). Unset: the gate looks at the main source (an MJPEG source is still decoded at 1/2-1/8 scale for it). `--gate-source` overrides it.",
+    )
+    main_hold_s: float = Field(
+        10.0,
+        ge=0.0,
+        le=600.0,
+        title="Main stream hold",
+        description="With a sub-stream: a live main stream opened for a frame stays open this long after the last frame taken from it (a person moving keeps it open; a static scene closes it).",
+    )
+    hw_decode: bool = Field(
+        False,
+        title="Hardware decoding",
+        description="Ask OpenCV's FFmpeg backend for hardware video decoding (VAAPI, D3D11, ...); it falls back to software when the machine has none.",
+    )
     pixel_threshold: int = Field(
         18,
         ge=1,

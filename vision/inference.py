@@ -1,9 +1,10 @@
 """Central inference: frames -> objects (`vision.rules.Obj`) with the configured
 detectors, batched, and the two-stage attribute classifiers on crops of those objects.
 
-Each frame comes with its camera's input policy (`vision.tiles`): a frame above 720p is
-seen as overlapping tiles plus the whole frame, so the staff of a full-HD kitchen camera
-are seen at twice the size a single shrunk frame gives. Attribute classifiers that judge
+Each frame comes with its camera's input policy (`vision.tiles`): with `auto` a frame
+taller than 2.25 model inputs (above 720p for a 320 px model, above 1440p for the 640 px
+default) is seen as overlapping tiles plus the whole frame, so small staff are seen at
+about twice the size a single shrunk frame gives. Attribute classifiers that judge
 a face (`region = "face"`, the mask) get the face found in each person's search area at
 full resolution (`vision.heads`), and answer `unknown` when no face can be judged; those
 that judge the head (a hat) get the head above that face, else the top of the person.
@@ -130,7 +131,7 @@ class Inference:
         split: list[bool] = []
         for k, (image, policy) in enumerate(framed):
             h, w = image.shape[:2]
-            split.append(tiles.tiled(policy, w, h))
+            split.append(tiles.tiled(policy, w, h, max(getattr(det, "input_size", (0,))) or None))
             for win in tiles.windows(w, h) if split[k] else [(0, 0, w, h)]:
                 crops.append(image[win[1] : win[3], win[0] : win[2]])
                 owner.append((k, win))

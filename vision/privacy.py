@@ -2,12 +2,16 @@
 
 kitchens.md (Public feed): faces are blurred, or the picture delayed and down-sampled,
 before anything leaves the server; quality.md (Privacy): a public snapshot must contain
-no face a face detector can still find. Three lines of defence, in order:
+no face a face detector can still find. Four lines of defence, in order:
 
-1. a face detector that runs offline (MediaPipe BlazeFace, the 256 x 256 "back camera"
-   model, ONNX on ONNX Runtime) over the whole picture and over overlapping tiles, so the
-   small faces of a kitchen camera are seen at a size the model knows, with a low score
-   threshold (a missed face costs more than a blurred cupboard);
+1. face detectors that run offline over the whole picture and over overlapping tiles, so
+   the small faces of a kitchen camera are seen at a size the models know, with low score
+   thresholds (a missed face costs more than a blurred cupboard): MediaPipe BlazeFace (the
+   256 x 256 "back camera" and 128 x 128 "front camera" models, ONNX on ONNX Runtime),
+   trained on close, frontal faces, and the project's own face detector
+   (`models/face_detector.onnx`, `TrainedFaces`, trained from scratch on the CC0 face set
+   by `brightwatch vision train face`), which knows the 8-20 px faces of crowds and high
+   cameras that BlazeFace misses;
 2. every face box is enlarged (hair, ears, a turned head) and pixelated beyond recovery,
    then the picture is searched again and anything found is blurred too;
 3. the picture is down-sampled first (at most `max_width` pixels wide), so the search
@@ -24,16 +28,17 @@ registry package (`scripts/fetch-face-model.sh`, pinned by checksum). Its recall
 face boxes of ../shared/datasets/face_mask is measured by `python -m bench.face_recall`
 (bench/RESULTS.md).
 
-May import: numpy, OpenCV, ONNX Runtime. Knows nothing of HTTP or the database.
+May import: numpy, OpenCV, ONNX Runtime, `vision.detector` (the trained face model runs
+on the detector backends). Knows nothing of HTTP or the database.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -46,6 +51,10 @@ Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels
 BACK_MODEL = "face_detection_back_256x256_barracuda.onnx"
 FRONT_MODEL = "face_detection_front_128x128_barracuda.onnx"
 _REPO = Path(__file__).resolve().parents[1]
+# the project's own, committed (vision.training.face_detector; data card models/face_detector.md)
+TRAINED_MODEL = _REPO / "models" / "face_detector.onnx"
+TRAINED_THRESHOLD = 0.3  # fixed before measuring (face_detector.OPERATING_SCORE)
+TRAINED_SIDE = 416  # its input size, where a backend does not say
 MODEL_DIRS = (_REPO / "models-local" / "face",)
 
 
@@ -69,7 +78,10 @@ def default_filter(
     return PrivacyFilter(
         BlazeFace(back, tile_side=96),
         max_width=max_width,
-        also=[BlazeFace(front, threshold=0.3, tile_side=64, confident=0.5)],
+        also=[
+            BlazeFace(front, threshold=0.3, tile_side=64, confident=0.5),
+            TrainedFaces(TRAINED_MODEL),
+        ],
     )
 
 
@@ -151,7 +163,6 @@ class BlazeFace:
         self.tiles = tiles
         self.confident = confident
         self.anchors = _anchors()
-        self._lock = threading.Lock()
         self.name = model.name
 
     def _run(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,8 +173,9 @@ class BlazeFace:
         square[:h, :w] = crop
         x = cv2.resize(square, (self.size, self.size), interpolation=cv2.INTER_AREA)
         x = x[:, :, ::-1].astype(np.float32) / 127.5 - 1.0  # RGB in [-1, 1]
-        with self._lock:
-            out = self.session.run(None, {self.input_name: x[None]})
+        # no lock: ONNX Runtime's `run` is thread-safe, and the vision worker's parallel
+        # runs search faces at once (a lock here held its second core idle)
+        out = self.session.run(None, {self.input_name: x[None]})
         logits = np.concatenate([out[0][0, :, 0], out[1][0, :, 0]])
         raw = np.concatenate([out[2][0], out[3][0]])
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
@@ -226,6 +238,41 @@ class BlazeFace:
         other_window = window[:, None] != window
         support = ((iou >= 0.3) & other_window).any(axis=1)
         return (scores >= self.confident) | support
+
+
+class FaceFinder(Protocol):
+    def detect(self, image: np.ndarray) -> list[Face]: ...
+
+
+class TrainedFaces:
+    """The project's face detector (`models/face_detector.onnx`) over the whole picture
+    and, when it is larger than the model's input, over square tiles of the input's size
+    overlapping by half: a crowd's 10 px face stays 10 px, the size it was trained on."""
+
+    def __init__(self, model: Path, threshold: float = TRAINED_THRESHOLD) -> None:
+        from brightwatch.vision.detector import DetectorError, load_detector
+
+        if not model.is_file():
+            raise PrivacyUnavailable(f"face model {model} not found (it is committed: restore it)")
+        try:
+            self.detector = load_detector(str(model), conf=threshold, threads=1)
+        except DetectorError as exc:
+            raise PrivacyUnavailable(f"face model {model}: {exc}") from exc
+        # the tile is the model's own input size (`input_size`, from its metadata)
+        self.side = int(getattr(self.detector, "input_size", (TRAINED_SIDE,))[0])
+        self.name = model.name
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        h, w = image.shape[:2]
+        windows = [(0, 0, w, h)]
+        if max(w, h) > 1.5 * self.side:
+            windows += tile_windows(w, h, self.side)
+        faces = []
+        for x1, y1, x2, y2 in windows:
+            for d in self.detector.detect(image[y1:y2, x1:x2]):
+                a, b, c, e = d.box
+                faces.append(Face((a + x1, b + y1, c + x1, e + y1), d.score))
+        return faces
 
 
 def expand(box: Box, by: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -307,13 +354,13 @@ class PrivacyFilter:
 
     def __init__(
         self,
-        detector: BlazeFace,
+        detector: FaceFinder,
         grow: float = 0.35,
         max_width: int = 960,
         passes: int = 2,
-        also: Sequence[BlazeFace] = (),
+        also: Sequence[FaceFinder] = (),
     ) -> None:
-        self.detectors = [detector, *also]
+        self.detectors: list[FaceFinder] = [detector, *also]
         self.grow = grow
         self.max_width = max_width
         self.passes = passes

@@ -133,7 +133,7 @@ class VisionSettings(BaseModel):
     input: InputPolicy = Field(
         "auto",
         title="Detector input",
-        description="How the detectors see a frame: full (shrunk whole to the model's input), tiles (square tiles of the frame's height, overlapping, plus the whole frame), auto (tiles above 720p, else full). Per camera: [vision.cameras.\"site/cam\"] input.",
+        description="How the detectors see a frame: full (shrunk whole to the model's input), tiles (square tiles of the frame's height, overlapping, plus the whole frame), auto (tiles when the frame is taller than 2.25 model inputs: above 1440p with the default 640 px detector, above 720p with a 320 px one; else full). Per camera: [vision.cameras.\"site/cam\"] input.",
     )
     detectors: list[str] = Field(
         default_factory=list,
@@ -228,7 +228,7 @@ class VisionSettings(BaseModel):
         ge=1,
         le=256,
         title="Inference threads",
-        description="ONNX Runtime intra-op threads per run (default: 1 when runs are parallel, else one per core).",
+        description="Threads per detector run (OpenVINO INFERENCE_NUM_THREADS, ONNX Runtime intra-op threads; default: 1 when runs are parallel, else one per core).",
     )
     parallel: int | None = Field(
         None,

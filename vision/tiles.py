@@ -2,7 +2,8 @@
 whole frame, merged.
 
 A 1920 x 1080 frame shrunk to a 320-pixel input leaves a standing worker about 60
-pixels tall: a clearly visible cook then scores 0.3 or is missed. Cut into square tiles
+pixels tall: a clearly visible cook then scores 0.3 or is missed (a 640-pixel input, the
+default detector's, sees 1080p whole; tiles are for larger frames or smaller models). Cut into square tiles
 of the frame's height (two or three along its width, overlapping), each tile is shrunk
 3.4 times instead of 6, so the same worker is seen almost twice as large, at about three
 times the cost of one frame. The whole frame is run as well, for what is larger than a
@@ -26,17 +27,25 @@ import numpy as np
 InputPolicy = Literal["auto", "full", "tiles"]
 Window = tuple[int, int, int, int]  # x1, y1, x2, y2 in frame pixels
 
-# cameras above 720p are tiled by the `auto` policy
-TILE_ABOVE_HEIGHT = 720
+# The `auto` policy tiles a frame taller than this many model inputs: with a 320 px
+# model frames above 720p, with the default 640 px one frames above 1440p, so a 1080p
+# camera is seen whole (on the kitchen dev set the 640 model finds as many staff on the
+# whole frame as with tiles, at a quarter of the cost: bench/RESULTS.md "input policy").
+TILE_ABOVE_INPUTS = 2.25
+TILE_ABOVE_HEIGHT = 720  # where the model's input side is unknown
 OVERLAP = 0.2  # neighbouring tiles share at least this share of their side
 NMS_IOU = 0.5
 EDGE = 2.0  # pixels: a box this close to a tile's inner border is cut by it
 
 
-def tiled(policy: str, width: int, height: int) -> bool:
+def tiled(policy: str, width: int, height: int, input_side: int | None = None) -> bool:
+    """Whether a frame is cut into tiles: always with `tiles`, never with `full`; with
+    `auto` when it is taller than `TILE_ABOVE_INPUTS` inputs of the model (`input_side`,
+    the longer side of its input), or than `TILE_ABOVE_HEIGHT` when that is unknown."""
     if policy == "tiles":
         return True
-    return policy == "auto" and height > TILE_ABOVE_HEIGHT
+    limit = TILE_ABOVE_INPUTS * input_side if input_side else TILE_ABOVE_HEIGHT
+    return policy == "auto" and height > limit
 
 
 def windows(width: int, height: int, side: int | None = None) -> list[Window]:

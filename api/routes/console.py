@@ -180,7 +180,8 @@ def review_view(request: Request, who: Staff) -> HTMLResponse:
 
 # ------------------------------------------------------------------ live alerts
 
-STREAM_POLL_S = 1.0
+STREAM_POLL_S = 1.0  # without a live feed (an app outside `create_app`'s lifespan)
+KEEP_ALIVE_S = 15.0
 STREAM_LIFETIME_S = 300.0  # the browser reconnects; a dead client never holds a slot long
 
 
@@ -248,22 +249,31 @@ async def alert_stream(
     else:  # from now on
         cursor = await run_in_threadpool(_latest_event_id, request)
 
+    feed = getattr(request.app.state, "live", None)
+    fallback_s = request.app.state.parts.settings.api.live_poll_s
+
     async def stream() -> Any:
         nonlocal cursor
         deadline = time.monotonic() + STREAM_LIFETIME_S
-        quiet = 0
+        quiet_since = time.monotonic()
         yield "retry: 2000\n\n"
         while time.monotonic() < deadline and not await request.is_disconnected():
+            # taken before the read: a change announced during it wakes the wait below
+            signal = feed.signal() if feed is not None else None
             cursor, events = await run_in_threadpool(_events_after, request, who, cursor)
             for e in events:
                 data = json.dumps(e, default=str)
                 yield f"id: {e['event_id']}\nevent: alert\ndata: {data}\n\n"
             if events:
+                quiet_since = time.monotonic()
                 continue
-            quiet += 1
-            if quiet % 15 == 0:  # proxies close silent connections
+            if time.monotonic() - quiet_since >= KEEP_ALIVE_S:  # proxies close silent ones
+                quiet_since = time.monotonic()
                 yield ": keep-alive\n\n"
-            await asyncio.sleep(STREAM_POLL_S)
+            if feed is None or signal is None:
+                await asyncio.sleep(STREAM_POLL_S)
+            else:  # the broker announces alert changes (api.live); read at least this often
+                await feed.wait(signal, min(fallback_s, max(0.0, deadline - time.monotonic())))
 
     return StreamingResponse(
         stream(),

@@ -12,12 +12,14 @@ fail (and restart the API) because another process is stuck.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel, ConfigDict, Field
 
 from brightwatch.db import heartbeat
@@ -102,4 +104,15 @@ def healthz(
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     request.app.state.parts.system_health.own()  # fresh component gauges
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    """This process's registry; under several API workers (`brightwatch serve`, Prometheus
+    multiprocess mode: PROMETHEUS_MULTIPROC_DIR), every worker's metrics, counters summed."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path)
+    return registry

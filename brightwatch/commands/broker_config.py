@@ -64,7 +64,7 @@ SERVICES: tuple[tuple[str, Role | None], ...] = (
     ("rules", Role.RULES),  # elevator fault rules
     ("vision", Role.VISION),  # frames and edge detections
     ("alerts", Role.ALERTS),  # outbox relay (alerts, tickets) and the MQTT notification channel
-    ("api", None),  # the HTTP app only holds a connection for /healthz
+    ("api", Role.API),  # the HTTP app: /healthz and its live alert stream's wake-up calls
     ("integrator", Role.INTEGRATOR),  # upstream platforms consume alerts and tickets
     ("health", None),  # the container health check
 )

@@ -19,6 +19,12 @@ from brightwatch.commands import edge_group
     "or synthetic:static|busy|kitchen (a drawn scene, for demos and tests).",
 )
 @click.option(
+    "--gate-source",
+    help="The camera's low-resolution sub-stream (URL, DEVICE or FILE of the same scene) for "
+    "the motion gate; the main --source is then decoded only for the frames sent "
+    "(default BW_EDGE__CAMERA__GATE_SOURCE).",
+)
+@click.option(
     "--fps",
     type=click.FloatRange(0.01, 30),
     help="Frames sampled per second (default BW_EDGE__CAMERA__FPS, 1).",
@@ -49,6 +55,7 @@ def camera(
     site_id: str,
     camera_id: str,
     source: str,
+    gate_source: str | None,
     fps: float | None,
     detect: bool,
     model: str | None,
@@ -64,7 +71,7 @@ def camera(
     from brightwatch.cli import settings_from_env, stop_on_signals
     from brightwatch.contract.ids import is_valid_id
     from brightwatch.edge.camera.agent import CameraAgent, CameraConfig
-    from brightwatch.edge.camera.source import FrameSource, SourceError, parse_source
+    from brightwatch.edge.camera.source import FrameSource, SourceError, parse_source, with_gate
     from brightwatch.runtime import broker_of
 
     settings = settings_from_env()
@@ -76,15 +83,25 @@ def camera(
         updates["fps"] = fps
     if keepalive is not None:
         updates["keepalive_s"] = keepalive
+    if gate_source is not None:
+        updates["gate_source"] = gate_source
     cam = settings.edge.camera.model_copy(update=updates)
     try:
         spec = parse_source(source)
+        if cam.gate_source:
+            try:
+                spec = with_gate(spec, parse_source(cam.gate_source))
+            except SourceError as exc:
+                raise click.BadParameter(str(exc), param_hint="--gate-source") from None
         frames = FrameSource(
             spec,
             cam.fps,
             loop=loop,
             reconnect_min_s=cam.reconnect_min_s,
             reconnect_max_s=cam.reconnect_max_s,
+            gate_width=cam.gate_width,
+            hw_decode=cam.hw_decode,
+            main_hold_s=cam.main_hold_s,
         )
         if spec.kind in ("file", "image", "synthetic"):
             frames.open()  # a file that cannot be read is an error now, not a retry loop

@@ -4,7 +4,9 @@ Without `--train` it is quick and needs no training: the BlazeFace face models (
 checksum-pinned, by scripts/fetch-face-model.sh), a load check of the committed models
 (models/), and for the defaults that cannot be shipped (the COCO person detector, AGPL
 exports in ../shared; the rat model, trained here) where they are looked for and how to
-get them. `--train rat` runs the rat recipe (vision.training.recipes) with a progress bar.
+get them. Loading a model compiles it for this CPU into BW_DATA_DIR/cache/openvino
+(OpenVINO's model cache), so the demo and the vision worker start from the compiled blob.
+`--train rat` runs the rat recipe (vision.training.recipes) with a progress bar.
 A missing default that cannot be installed from here is reported, not an error; a model
 that is present and does not load, or a failed fetch, is (exit code 1).
 """
@@ -88,7 +90,7 @@ def install(
         _train(train_name, data_dir, data, hours, device, work_dir or data_dir / "runs" / "train")
     states = [
         _face_models(data_dir),
-        *_committed_models(),
+        *_committed_models(data_dir),
         _coco(settings, data_dir),
         _trained("rat", data_dir),
     ]
@@ -123,7 +125,7 @@ def _face_models(data_dir: Path) -> ModelState:
     )
 
 
-def _committed_models() -> list[ModelState]:
+def _committed_models(data_dir: Path) -> list[ModelState]:
     from brightwatch.vision.classify import load_classifier
     from brightwatch.vision.detector import load_detector
     from brightwatch.vision.detector.spec import PROJECT_MODELS
@@ -133,7 +135,9 @@ def _committed_models() -> list[ModelState]:
     out.append(_load_check("mask classifier", mask, lambda p: load_classifier(str(p))))
     fire = PROJECT_MODELS / "fire_detector.onnx"
     if fire.exists():
-        out.append(_load_check("fire detector", fire, lambda p: load_detector(str(p))))
+        out.append(
+            _load_check("fire detector", fire, lambda p: load_detector(str(p), data_dir=data_dir))
+        )
     return out
 
 
@@ -156,7 +160,11 @@ def _coco(settings: Settings, data_dir: Path) -> ModelState:
             "your own person detector as [vision.models.coco] path = '...' in the settings "
             "TOML, or BW_MODEL=/path/to/model.onnx",
         )
-    return _load_check("person detector (coco)", Path(spec.path), lambda p: load_detector(spec))
+    # loading it compiles it for this machine into the data folder's model cache
+    # (OpenVINO), so the demo's first minutes do not
+    return _load_check(
+        "person detector (coco)", Path(spec.path), lambda p: load_detector(spec, data_dir=data_dir)
+    )
 
 
 def _trained(name: str, data_dir: Path) -> ModelState:
@@ -170,7 +178,7 @@ def _trained(name: str, data_dir: Path) -> ModelState:
             str(path),
             f"brightwatch models install --train {name} (needs ../shared and the ultralytics extra)",
         )
-    return _load_check(f"{name} detector", path, lambda p: load_detector(str(p)))
+    return _load_check(f"{name} detector", path, lambda p: load_detector(str(p), data_dir=data_dir))
 
 
 def _load_check(model: str, path: Path, load: Callable[[Path], object]) -> ModelState:
@@ -182,6 +190,9 @@ def _load_check(model: str, path: Path, load: Callable[[Path], object]) -> Model
         return ModelState(model, BROKEN, str(path), f"does not load: {exc}")
     names = list(getattr(loaded, "names", ()))
     shown = ", ".join(names) if len(names) <= 4 else f"{len(names)} classes"
+    cache_dir = getattr(loaded, "cache_dir", None)
+    if cache_dir is not None:  # compiled for this machine, kept for the next start
+        shown += f"; compiled into {cache_dir}"
     return ModelState(model, OK, str(path), f"loads: {shown}")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -864,47 +865,70 @@ def train_classifier_cmd(
         )
 
 
-@train.command(name="flame")
-@click.option(
-    "--data",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="The fire_smoke set (YOLO format, classes Fire/default/smoke), e.g. "
-    "../shared/datasets/fire_smoke; split by source video (vision.training.flame_split).",
-)
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("models/fire_detector.onnx"),
-    show_default=True,
-    help="The .onnx to write; the held-out figures go to the .json beside it.",
-)
-@click.option(
-    "--minutes",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 24 * 60),
-    help="Wall-time budget of the training itself (the learning rate decays over it).",
-)
-@click.option("--imgsz", default=320, show_default=True, type=click.IntRange(64, 1280))
-@click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 512))
-@click.option("--seed", default=0, show_default=True)
-@click.option("--threads", default=None, type=click.IntRange(1, 256), help="torch threads.")
-@click.option(
-    "--checkpoint",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("runs/train/flame.pt"),
-    show_default=True,
-    help="Where the torch weights are kept (to re-export without retraining).",
-)
-@click.option(
-    "--resume",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Continue from a --checkpoint of an earlier run (its own --minutes budget).",
-)
-@click.option("--lr", default=3e-3, show_default=True, type=click.FloatRange(0, 1, min_open=True))
-def train_flame_cmd(
+def _scratch_detector_options(
+    data_help: str, output: str, checkpoint: str, imgsz: int
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of the detectors the project trains from scratch (`flame`, `face`)."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        options = [
+            click.option(
+                "--data",
+                required=True,
+                type=click.Path(exists=True, path_type=Path),
+                help=data_help,
+            ),
+            click.option(
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=Path(output),
+                show_default=True,
+                help="The .onnx to write; the held-out figures go to the .json beside it.",
+            ),
+            click.option(
+                "--minutes",
+                default=30.0,
+                show_default=True,
+                type=click.FloatRange(0.1, 24 * 60),
+                help="Wall-time budget of the training itself (the learning rate decays over it).",
+            ),
+            click.option(
+                "--imgsz", default=imgsz, show_default=True, type=click.IntRange(64, 1280)
+            ),
+            click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 512)),
+            click.option("--seed", default=0, show_default=True),
+            click.option(
+                "--threads", default=None, type=click.IntRange(1, 256), help="torch threads."
+            ),
+            click.option(
+                "--checkpoint",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=Path(checkpoint),
+                show_default=True,
+                help="Where the torch weights are kept (to re-export without retraining).",
+            ),
+            click.option(
+                "--resume",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=None,
+                help="Continue from a --checkpoint of an earlier run, or from an exported .onnx"
+                " of this network (e.g. the shipped model), with its own --minutes budget.",
+            ),
+            click.option(
+                "--lr", default=3e-3, show_default=True, type=click.FloatRange(0, 1, min_open=True)
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _train_scratch_detector(
+    what: str,
+    train: Callable[..., Any],
+    cls: str,
     data: Path,
     output: Path,
     minutes: float,
@@ -916,21 +940,22 @@ def train_flame_cmd(
     resume: Path | None,
     lr: float,
 ) -> None:
-    """Train the flame detector from scratch (plain torch, CPU) and export it to ONNX."""
+    """Run one of the from-scratch trainings with a progress bar and print its figures."""
     from tqdm import tqdm
 
-    from brightwatch.vision.training.flame import FlameTraining, train_flame
+    from brightwatch.vision.training.flame import FlameTraining
     from brightwatch.vision.yoloset import DatasetError
 
     try:
         import torch  # noqa: F401
     except ImportError:
-        _fail("training the flame detector needs torch (pip install 'brightwatch[ultralytics]')")
+        _fail(f"training the {what} needs torch (pip install 'brightwatch[ultralytics]')")
     job = FlameTraining(
         data=data,
         output=output,
         minutes=minutes,
         imgsz=imgsz,
+        crop=min(imgsz, 256 if imgsz <= 320 else 320),
         batch=batch,
         seed=seed,
         threads=threads,
@@ -947,14 +972,46 @@ def train_flame_cmd(
             bar.refresh()
 
         try:
-            result = train_flame(job, progress)
+            result = train(job, progress)
         except DatasetError as exc:
             _fail(str(exc))
     click.echo(f"model: {result.output} ({result.record['shipped']})")
     click.echo(f"record: {result.output.with_suffix('.json')}")
-    fire = result.held_out["classes"]["fire"]
+    figures = result.held_out["classes"][cls]
+    score = result.record.get("alarm_score", result.record.get("operating_score"))
     click.echo(
-        f"held-out fire: AP50 {fire['AP50']:.3f}, at score {result.record['alarm_score']}: "
-        f"precision {fire['precision']:.3f}, recall {fire['recall']:.3f} "
-        f"({fire['truths']} boxes); {result.steps} steps in {result.seconds / 60:.1f} min"
+        f"held-out {cls}: AP50 {figures['AP50']:.3f}, at score {score}: "
+        f"precision {figures['precision']:.3f}, recall {figures['recall']:.3f} "
+        f"({figures['truths']} boxes); {result.steps} steps in {result.seconds / 60:.1f} min"
     )
+
+
+@train.command(name="flame")
+@_scratch_detector_options(
+    "The fire_smoke set (YOLO format, classes Fire/default/smoke), e.g. "
+    "../shared/datasets/fire_smoke; split by source video (vision.training.flame_split).",
+    "models/fire_detector.onnx",
+    "runs/train/flame.pt",
+    320,
+)
+def train_flame_cmd(**options: Any) -> None:
+    """Train the flame detector from scratch (plain torch, CPU) and export it to ONNX."""
+    from brightwatch.vision.training.flame import train_flame
+
+    _train_scratch_detector("flame detector", train_flame, "fire", **options)
+
+
+@train.command(name="face")
+@_scratch_detector_options(
+    "The CC0 face set (YOLO format, every class a face), e.g. ../shared/datasets/face_mask; "
+    "80/20 split by name hash (vision.yoloset.holdout_split, seed 0), the privacy check's.",
+    "models/face_detector.onnx",
+    "runs/train/face.pt",
+    416,
+)
+def train_face_cmd(**options: Any) -> None:
+    """Train the privacy filter's face detector from scratch (plain torch, CPU), export it
+    to ONNX."""
+    from brightwatch.vision.training.face_detector import train_face
+
+    _train_scratch_detector("face detector", train_face, "face", **options)

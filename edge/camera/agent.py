@@ -34,7 +34,7 @@ from brightwatch.edge.camera.frames import (
     fit_width,
     of_interest,
 )
-from brightwatch.edge.camera.source import Frame, FrameSource
+from brightwatch.edge.camera.source import Frame, FrameSource, FrameUnavailable
 from brightwatch.edge.forwarder import Forwarder, Link, client_id
 from brightwatch.edge.settings import CameraSettings
 from brightwatch.edge.spool import Outgoing, Spool
@@ -72,6 +72,8 @@ class Counters:
     frames_sent: int = 0
     detections_sent: int = 0
     source_down: int = 0  # samples missed because the source was down
+    decoded: int = 0  # frames decoded in full (the gate looks at a reduced picture)
+    unavailable: int = 0  # frames to send whose full picture could not be decoded
 
 
 class CameraPipeline:
@@ -94,17 +96,25 @@ class CameraPipeline:
         s = self.settings
         c = self.counters
         c.sampled += 1
-        small = gate.small_grey(frame.image, s)
-        self.state, decision = gate.step(self.state, small, ts_ms, s)
-        c.motion += decision.motion
-        out: list[Outgoing] = []
-        if decision.motion and self.config.detect:
-            out = self._detect(frame, ts_ms)
-        elif decision.motion:
-            out = [self._frame(self._scaled(frame), ts_ms)]
-        if not out and decision.keepalive:
-            out = [self._frame(self._scaled(frame), ts_ms)]
-            c.keepalives += 1
+        decoded = frame.decoded
+        try:
+            small = gate.small_grey(frame.gate_view(), s)
+            self.state, decision = gate.step(self.state, small, ts_ms, s)
+            c.motion += decision.motion
+            out: list[Outgoing] = []
+            if decision.motion and self.config.detect:
+                out = self._detect(frame, ts_ms)
+            elif decision.motion:
+                out = [self._frame(self._scaled(frame), ts_ms)]
+            if not out and decision.keepalive:
+                out = [self._frame(self._scaled(frame), ts_ms)]
+                c.keepalives += 1
+        except FrameUnavailable:
+            # the main stream did not give this frame: nothing sent, the keep-alive stays due
+            c.unavailable += 1
+            return []
+        finally:
+            c.decoded += frame.decoded and not decoded
         if out:
             self.state = gate.sent(self.state, ts_ms, s)
         return out

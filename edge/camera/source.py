@@ -6,13 +6,25 @@ still image (the same picture every time: a static scene), an RTSP/HTTP URL or a
 (a reader thread keeps the latest frame, as an NVR stream must be read continuously), and
 `synthetic:<activity>` scenes (`scenes.KitchenScene`). `FrameSource` reopens a failed
 source with exponential back-off and logs the first failure, then at most once a minute.
+
+Decoding is most of what a static scene costs, so the captures decode as little as the
+gate needs (issue 13): an MJPEG file or stream is read as compressed pictures and the gate
+gets a reduced grey decode (JPEG DCT scaling, 1/2 to 1/8), the full picture being decoded
+only for a frame that is sent; a live stream is grabbed continuously and converted only
+when sampled; with a sub-stream (`gate_source`: the camera's low-resolution stream, same
+scene), the gate looks at the sub-stream and the main stream is decoded only for the frames
+sent (a file seeks to the frame; a live main stream is opened on demand and kept open while
+frames are taken from it).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import math
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -34,16 +46,32 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".
 FAILURE_LOG_EVERY_S = 60.0
 FIRST_FRAME_WAIT_S = 10.0
 STREAM_TIMEOUT_MS = 10_000
+GATE_WIDTH = 96  # CameraSettings.gate_width's default
+# OpenCV's seek decodes at least 16 frames before the target: forward by `grab` up to this
+SEEK_AFTER_FRAMES = 24
+MAIN_HOLD_S = 10.0  # CameraSettings.main_hold_s's default
+MAIN_RETRY_S = 5.0  # a main stream that could not be opened is not tried again before
+# JPEG DCT scaling: the largest reduction that still leaves the gate its width
+REDUCED_GREY = (
+    (8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
+    (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+    (2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+)
 
 
 class SourceError(ValueError):
     """A source that cannot be used; the message says which and why (no credentials)."""
 
 
+class FrameUnavailable(RuntimeError):
+    """A frame's full picture could not be decoded (main stream away, corrupt picture)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
     kind: SourceKind
     target: str
+    gate: SourceSpec | None = None  # the camera's low-resolution sub-stream, for the gate
 
     def __str__(self) -> str:
         if self.kind == "synthetic":
@@ -56,10 +84,93 @@ class SourceSpec:
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-@dataclass(frozen=True, slots=True)
 class Frame:
-    image: np.ndarray  # BGR
-    index: int  # frame number in a file or scene (labels replay keeps in step); -1 live
+    """A sampled frame: `image` (BGR, full size) is decoded on first use when the capture
+    gave a way to decode it rather than the picture; `small` is what the gate looks at when
+    the capture has something cheaper than the full picture (a reduced grey decode, the
+    sub-stream's picture). `index`: frame number in a file or scene (a labels replay keeps
+    in step), -1 live."""
+
+    __slots__ = ("_decode", "_image", "index", "small")
+
+    def __init__(
+        self,
+        image: np.ndarray | None,
+        index: int,
+        *,
+        decode: Callable[[], np.ndarray | None] | None = None,
+        small: np.ndarray | None = None,
+    ) -> None:
+        if image is None and decode is None:
+            raise ValueError("a frame needs its picture or a way to decode it")
+        self._image = image
+        self._decode = decode
+        self.index = index
+        self.small = small
+
+    @property
+    def decoded(self) -> bool:
+        """Whether the full picture has been decoded (or was given)."""
+        return self._image is not None
+
+    @property
+    def image(self) -> np.ndarray:
+        if self._image is None:
+            assert self._decode is not None
+            image = self._decode()
+            if image is None:
+                raise FrameUnavailable("the full picture of this frame could not be decoded")
+            self._image, self._decode = image, None
+        return self._image
+
+    def gate_view(self) -> np.ndarray:
+        """What the motion gate measures: `small` when there is one, else the picture."""
+        return self.small if self.small is not None else self.image
+
+
+def with_gate(spec: SourceSpec, gate: SourceSpec | None) -> SourceSpec:
+    """`spec` whose gate looks at the sub-stream `gate` (None: at the main stream)."""
+    if gate is not None and gate.kind in ("image", "synthetic"):
+        raise SourceError("a sub-stream must be a video file, a stream or a device")
+    return dataclasses.replace(spec, gate=gate)
+
+
+def reduced_grey_flag(width: int, gate_width: int) -> int:
+    """The `cv2.imdecode` flag of the cheapest JPEG decode still `gate_width` wide."""
+    for factor, flag in REDUCED_GREY:
+        if width // factor >= gate_width:
+            return flag
+    return cv2.IMREAD_GRAYSCALE
+
+
+def jpeg_frame(data: np.ndarray, index: int, width: int, gate_width: int) -> Frame | None:
+    """A frame from a compressed JPEG picture: a reduced grey decode for the gate now, the
+    full picture when asked; None when `data` is not a JPEG."""
+    small = cv2.imdecode(data, reduced_grey_flag(width, gate_width))
+    if small is None:
+        return None
+    return Frame(None, index, decode=lambda: cv2.imdecode(data, cv2.IMREAD_COLOR), small=small)
+
+
+def fourcc(capture: cv2.VideoCapture) -> str:
+    code = int(capture.get(cv2.CAP_PROP_FOURCC))
+    return "".join(chr((code >> (8 * k)) & 0xFF) for k in range(4)).strip("\x00 ").upper()
+
+
+def compressed_jpeg(capture: cv2.VideoCapture) -> bool:
+    """Switch an MJPEG capture to compressed pictures (the demuxer's packets, no decoding);
+    False, and nothing changed, for other codecs or backends."""
+    if fourcc(capture) not in ("MJPG", "MJPEG", "JPEG"):
+        return False
+    return bool(capture.set(cv2.CAP_PROP_FORMAT, -1)) and capture.get(cv2.CAP_PROP_FORMAT) == -1
+
+
+def hw_params(hw_decode: bool) -> list[int]:
+    """`cv2.VideoCapture` parameters asking for hardware decoding (the backend falls back to
+    software when the machine has none)."""
+    if not hw_decode:
+        return []
+    return [cv2.CAP_PROP_HW_ACCELERATION, cv2.VIDEO_ACCELERATION_ANY]
 
 
 def parse_source(text: str) -> SourceSpec:
@@ -105,14 +216,25 @@ class Capture(Protocol):
 
 
 class FileCapture:
-    """A video file sampled in scene time: sample k is the frame at k / fps seconds."""
+    """A video file sampled in scene time: sample k is the frame at k / fps seconds.
 
-    def __init__(self, path: str, fps: float) -> None:
-        self.capture = cv2.VideoCapture(path)
+    An MJPEG file is read as compressed pictures (skipped frames cost nothing, a sampled
+    one a reduced grey decode for the gate and a full decode only when it is sent); other
+    codecs are decoded frame by frame (`grab` for the skipped ones: no colour conversion)."""
+
+    def __init__(
+        self, path: str, fps: float, *, gate_width: int = GATE_WIDTH, hw_decode: bool = False
+    ) -> None:
+        self.capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG, hw_params(hw_decode))
+        if not self.capture.isOpened():
+            self.capture = cv2.VideoCapture(path)  # another backend
         if not self.capture.isOpened():
             raise SourceError(f"{path}: cannot be opened as a video")
         file_fps = self.capture.get(cv2.CAP_PROP_FPS)
         self.file_fps = file_fps if file_fps and math.isfinite(file_fps) and file_fps > 0 else 25.0
+        self.width = int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.compressed = compressed_jpeg(self.capture)
+        self.gate_width = gate_width
         self.fps = fps
         self.samples = 0
         self.position = 0  # index of the next frame the capture returns
@@ -131,8 +253,32 @@ class FileCapture:
         if not ok:
             return None
         self.position += 1
-        self.last = Frame(image, target)
+        if self.compressed:
+            self.last = jpeg_frame(image.reshape(-1), target, self.width, self.gate_width)
+        else:
+            self.last = Frame(image, target)
         return self.last
+
+    def frame_at(self, target: int) -> np.ndarray | None:
+        """The full picture of frame `target` (a main stream read on demand): forward by
+        `grab` over a short gap, by seeking over a longer one or backwards (OpenCV then
+        decodes from a key frame at least 16 frames before the target)."""
+        # compressed pictures: skipping forward is free
+        far = not self.compressed and target - self.position > SEEK_AFTER_FRAMES
+        if target < self.position or far:
+            self.capture.set(cv2.CAP_PROP_POS_FRAMES, target)
+            self.position = target
+        while self.position < target:
+            if not self.capture.grab():
+                return None
+            self.position += 1
+        ok, image = self.capture.read()
+        if not ok:
+            return None
+        self.position += 1
+        if self.compressed:
+            return cv2.imdecode(image.reshape(-1), cv2.IMREAD_COLOR)
+        return image
 
     def close(self) -> None:
         self.capture.release()
@@ -170,15 +316,21 @@ class SceneCapture:
 
 
 class LiveCapture:
-    """A stream or device read continuously by a thread; a sample is the latest frame."""
+    """A stream or device read continuously by a thread (an NVR stream must be drained):
+    frames are grabbed as they come and converted only when a sample asks for one, and an
+    MJPEG stream is kept compressed until the gate has looked at it. A sample is the next
+    frame to arrive."""
 
-    def __init__(self, spec: SourceSpec) -> None:
+    def __init__(
+        self, spec: SourceSpec, *, gate_width: int = GATE_WIDTH, hw_decode: bool = False
+    ) -> None:
         if spec.kind == "stream":
             params = [
                 cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
                 STREAM_TIMEOUT_MS,
                 cv2.CAP_PROP_READ_TIMEOUT_MSEC,
                 STREAM_TIMEOUT_MS,
+                *hw_params(hw_decode),
             ]
             capture = cv2.VideoCapture(spec.target, cv2.CAP_FFMPEG, params)
         else:
@@ -187,9 +339,13 @@ class LiveCapture:
             capture.release()
             raise SourceError(f"cannot open {spec.kind} {spec}")
         self._capture = capture
+        self.width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.compressed = spec.kind == "stream" and compressed_jpeg(capture)
+        self.gate_width = gate_width
         self._lock = threading.Lock()
         self._latest: np.ndarray | None = None
-        self._first = threading.Event()
+        self._wanted = threading.Event()  # a sample waits for the next frame
+        self._fresh = threading.Event()  # ... and here it is (or the stream failed)
         self._closed = threading.Event()
         self.failed = False
         self._thread = threading.Thread(target=self._run, name=f"camera-read-{spec}", daemon=True)
@@ -198,60 +354,270 @@ class LiveCapture:
     def _run(self) -> None:
         try:
             while not self._closed.is_set():
-                ok, image = self._capture.read()
-                if not ok:
+                if not self._capture.grab():
+                    self.failed = True
+                    break
+                if not self._wanted.is_set():
+                    continue  # not sampled: no conversion
+                ok, image = self._capture.retrieve()
+                if not ok or image is None:
                     self.failed = True
                     break
                 with self._lock:
-                    self._latest = image
-                self._first.set()
+                    self._latest = image.copy() if self.compressed else image
+                self._wanted.clear()
+                self._fresh.set()
         finally:
             self._capture.release()  # here: releasing under a blocked read() is unsafe
-            self._first.set()
+            self._fresh.set()
 
     def read(self) -> Frame | None:
-        self._first.wait(FIRST_FRAME_WAIT_S)
-        if self.failed:
+        if self.failed or not self._thread.is_alive():
+            self.failed = True
+            return None
+        self._fresh.clear()
+        self._wanted.set()
+        # no frame within the wait: a stalled stream counts as failed
+        if not self._fresh.wait(FIRST_FRAME_WAIT_S) or self.failed:
+            self.failed = True
             return None
         with self._lock:
             image, self._latest = self._latest, None
         if image is None:
-            # no new frame since the last sample: a stalled stream counts as failed
-            self.failed = not self._thread.is_alive() or not self._wait_new(FIRST_FRAME_WAIT_S)
-            if self.failed:
-                return None
-            with self._lock:
-                image, self._latest = self._latest, None
-        return Frame(image, -1) if image is not None else None
-
-    def _wait_new(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self._closed.is_set():
-            with self._lock:
-                if self._latest is not None:
-                    return True
-            if not self._thread.is_alive():
-                return False
-            time.sleep(0.02)
-        return False
+            self.failed = True
+            return None
+        if self.compressed:
+            frame = jpeg_frame(image.reshape(-1), -1, self.width, self.gate_width)
+            self.failed = frame is None
+            return frame
+        return Frame(image, -1)
 
     def close(self) -> None:
         self._closed.set()
         self._thread.join(STREAM_TIMEOUT_MS / 1000 + 1)
 
 
+class MainOnDemand:
+    """A live main stream opened when a frame is sent and kept open while frames are taken
+    from it (`hold_s`), so a static scene decodes only its sub-stream."""
+
+    def __init__(
+        self,
+        spec: SourceSpec,
+        *,
+        hold_s: float = MAIN_HOLD_S,
+        hw_decode: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
+        opener: Callable[[SourceSpec], Capture] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.hold_s = hold_s
+        self.monotonic = monotonic
+        self.opener = opener or functools.partial(LiveCapture, hw_decode=hw_decode)
+        self.capture: Capture | None = None
+        self.used = -math.inf
+        self.retry_at = -math.inf
+        self.opened = 0  # how many times (logs, tests)
+
+    def image(self) -> np.ndarray | None:
+        now = self.used = self.monotonic()
+        if self.capture is None:
+            if now < self.retry_at:
+                return None  # failed a moment ago: do not stall every sample on it
+            try:
+                self.capture = self.opener(self.spec)
+            except SourceError as exc:
+                self.retry_at = now + MAIN_RETRY_S
+                log.warning("main stream %s: %s", self.spec, exc)
+                return None
+            self.opened += 1
+        frame = self.capture.read()
+        if frame is None:  # the stream dropped: opened again on a later frame
+            self.close()
+            self.retry_at = now + MAIN_RETRY_S
+            log.warning("main stream %s: no frame", self.spec)
+            return None
+        return frame.image
+
+    def tick(self) -> None:
+        """Close the main stream when nothing was taken from it for `hold_s`."""
+        if self.capture is not None and self.monotonic() - self.used > self.hold_s:
+            self.close()
+
+    def close(self) -> None:
+        if self.capture is not None:
+            self.capture.close()
+            self.capture = None
+
+
+class KeyFrameFile:
+    """An H.264 / HEVC main stream in a file, read on demand as a camera's main stream
+    would be: its packets are read without decoding (`CAP_PROP_FORMAT -1`, Annex B with
+    the parameter sets at key frames), and a frame asked for now and then (a keep-alive) is
+    decoded from the key frame before it (the packets since, as a short elementary stream),
+    not from wherever OpenCV's seek lands (at least 16 frames back). Frames asked for in a
+    row (motion) are decoded in sequence by a second capture, as a held-open live main
+    stream is, until a gap."""
+
+    SUFFIXES = {"AVC1": ".h264", "H264": ".h264", "X264": ".h264", "HEV1": ".hevc"}
+    SUFFIXES |= {"HVC1": ".hevc", "HEVC": ".hevc"}
+
+    def __init__(self, path: str, fps: float) -> None:
+        self.path = path
+        self.fps = fps
+        self.position = 0  # index of the next packet
+        self.gop: list[bytes] = []  # packets from the last key frame on
+        self.last = -(2**31)  # the frame asked for last
+        self.sequential: FileCapture | None = None  # decoding in a row, while asked in a row
+        self.capture = self._open()
+        file_fps = self.capture.get(cv2.CAP_PROP_FPS)
+        self.file_fps = file_fps if file_fps and math.isfinite(file_fps) and file_fps > 0 else 25.0
+        self.suffix = self.SUFFIXES[fourcc(self.capture)]
+
+    @classmethod
+    def supports(cls, path: str) -> bool:
+        capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+        try:
+            return capture.isOpened() and fourcc(capture) in cls.SUFFIXES
+        finally:
+            capture.release()
+
+    def _open(self) -> cv2.VideoCapture:
+        capture = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
+        if not capture.isOpened() or capture.get(cv2.CAP_PROP_FORMAT) != -1:
+            capture.release()
+            raise SourceError(f"{self.path}: cannot be read as compressed packets")
+        self.position = 0
+        self.gop = []
+        return capture
+
+    def frame_at(self, target: int) -> np.ndarray | None:
+        step = max(1, math.ceil(self.file_fps / self.fps))  # frames between two samples
+        in_a_row = 0 < target - self.last <= step
+        self.last = target
+        seq = self.sequential
+        if seq is not None and in_a_row and target >= seq.position:
+            return seq.frame_at(target)
+        if seq is not None:
+            seq.close()
+            self.sequential = None
+        image = self._keyed(target)
+        if in_a_row:  # frames in a row: decode the next ones in sequence
+            self.sequential = FileCapture(self.path, self.fps)
+            self.sequential.capture.set(cv2.CAP_PROP_POS_FRAMES, target + 1)
+            self.sequential.position = target + 1
+        return image
+
+    def _keyed(self, target: int) -> np.ndarray | None:
+        """Frame `target` decoded from the key frame before it."""
+        if target < self.position - 1:  # backwards: from the start again
+            self.capture.release()
+            self.capture = self._open()
+        while self.position <= target:
+            ok, packet = self.capture.read()
+            if not ok:
+                return None
+            data = packet.reshape(-1).tobytes()
+            if self.capture.get(cv2.CAP_PROP_LRF_HAS_KEY_FRAME):
+                self.gop = [data]
+            elif self.gop:
+                self.gop.append(data)
+            self.position += 1
+        if not self.gop:
+            return None  # no key frame yet
+        return self._decode(self.gop)
+
+    def _decode(self, packets: list[bytes]) -> np.ndarray | None:
+        """The last picture of `packets` (a key frame and the frames after it)."""
+        with tempfile.NamedTemporaryFile(suffix=self.suffix) as f:
+            f.write(b"".join(packets))
+            f.flush()
+            capture = cv2.VideoCapture(f.name, cv2.CAP_FFMPEG)
+            try:
+                for _ in packets[:-1]:
+                    if not capture.grab():  # decoded, not converted
+                        return None
+                ok, image = capture.read()
+                return image if ok else None
+            finally:
+                capture.release()
+
+    def close(self) -> None:
+        self.capture.release()
+        if self.sequential is not None:
+            self.sequential.close()
+            self.sequential = None
+
+
+MainStream = FileCapture | KeyFrameFile | MainOnDemand
+
+
+class SubStreamCapture:
+    """The gate looks at the camera's sub-stream; the main stream (same scene, full
+    resolution) is decoded only for a frame that is sent: a file at the same scene time, a
+    live stream by `MainOnDemand`."""
+
+    def __init__(self, gate: Capture, main: MainStream, fps: float) -> None:
+        self.gate = gate
+        self.main = main
+        self.fps = fps
+        self.samples = 0
+
+    def read(self) -> Frame | None:
+        if isinstance(self.main, MainOnDemand):
+            self.main.tick()
+        frame = self.gate.read()
+        if frame is None:
+            return None
+        k = self.samples
+        self.samples += 1
+        small = frame.gate_view()
+        main = self.main
+        if isinstance(main, MainOnDemand):
+            return Frame(None, frame.index, decode=main.image, small=small)
+        target = math.floor(k * main.file_fps / self.fps + 1e-9)
+        return Frame(None, target, decode=lambda: main.frame_at(target), small=small)
+
+    def close(self) -> None:
+        self.gate.close()
+        self.main.close()
+
+
 def open_capture(
-    spec: SourceSpec, fps: float, *, background: np.ndarray | None = None, seed: int = 0
+    spec: SourceSpec,
+    fps: float,
+    *,
+    background: np.ndarray | None = None,
+    seed: int = 0,
+    gate_width: int = GATE_WIDTH,
+    hw_decode: bool = False,
+    main_hold_s: float = MAIN_HOLD_S,
 ) -> Capture:
     """The capture of a source; SourceError when it cannot be opened."""
+    if spec.gate is not None:
+        gate = open_capture(spec.gate, fps, gate_width=gate_width, hw_decode=hw_decode)
+        main: MainStream
+        try:
+            if spec.kind == "file" and not hw_decode and KeyFrameFile.supports(spec.target):
+                main = KeyFrameFile(spec.target, fps)
+            elif spec.kind == "file":
+                main = FileCapture(spec.target, fps, gate_width=gate_width, hw_decode=hw_decode)
+            elif spec.kind in ("stream", "device"):
+                main = MainOnDemand(spec, hold_s=main_hold_s, hw_decode=hw_decode)
+            else:
+                raise SourceError(f"a {spec.kind} source has no sub-stream")
+        except SourceError:
+            gate.close()
+            raise
+        return SubStreamCapture(gate, main, fps)
     if spec.kind == "file":
-        return FileCapture(spec.target, fps)
+        return FileCapture(spec.target, fps, gate_width=gate_width, hw_decode=hw_decode)
     if spec.kind == "image":
         return StillCapture(spec.target)
     if spec.kind == "synthetic":
         activity = next(a for a in ACTIVITIES if a == spec.target)
         return SceneCapture(KitchenScene(activity, background=background, seed=seed), fps)
-    return LiveCapture(spec)
+    return LiveCapture(spec, gate_width=gate_width, hw_decode=hw_decode)
 
 
 Opener = Callable[[SourceSpec, float], Capture]
@@ -270,9 +636,18 @@ class FrameSource:
         loop: bool = True,
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 30.0,
-        opener: Opener = open_capture,
+        opener: Opener | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        gate_width: int = GATE_WIDTH,
+        hw_decode: bool = False,
+        main_hold_s: float = MAIN_HOLD_S,
     ) -> None:
+        """`gate_width`, `hw_decode`, `main_hold_s`: for the default opener
+        (`open_capture`), as in CameraSettings."""
+        if opener is None:
+            opener = functools.partial(
+                open_capture, gate_width=gate_width, hw_decode=hw_decode, main_hold_s=main_hold_s
+            )
         self.spec = spec
         self.fps = fps
         self.loop = loop

@@ -93,3 +93,21 @@ def test_train_without_its_data_fails_clearly_before_training(tmp_path: Path) ->
     assert f"cannot train rat: {missing}" in done.stderr and "../shared" in done.stderr
     assert not (tmp_path / "d" / "models" / "rat.onnx").exists()
     assert not (tmp_path / "d" / "runs").exists()  # stopped before preparing anything
+
+
+def test_install_compiles_the_default_detector_into_the_data_folder(
+    data_dir_with_face: Path,
+) -> None:
+    from tests.conftest import shared_path
+
+    shared_path("models", "coco", "yolo11n_int8_openvino_model")
+    done = install("--data-dir", str(data_dir_with_face))
+    assert done.returncode == 0, done.stderr
+    cache = data_dir_with_face / "cache" / "openvino"
+    assert row(done.stdout, "person detector (coco)")[1] == "ok"
+    assert f"compiled into {cache}" in done.stdout
+    blobs = sorted(cache.glob("*.blob"))
+    assert blobs  # the demo and the worker start from these
+    again = install("--data-dir", str(data_dir_with_face))
+    assert again.returncode == 0, again.stderr
+    assert sorted(cache.glob("*.blob")) == blobs  # compiled once per model and machine

@@ -374,3 +374,24 @@ def test_cli_rejects_a_bad_camera_id(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "--site" in out.stderr and "[A-Za-z0-9_.-]" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("gate_source", "message"),
+    [
+        ("synthetic:busy", "a sub-stream must be a video file, a stream or a device"),
+        ("/no/such/sub.mp4", "no such file: /no/such/sub.mp4"),
+    ],
+)
+def test_cli_rejects_a_bad_gate_source(tmp_path: Path, gate_source: str, message: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "brightwatch", "edge", "camera", "--site", "K1", "--camera", "c1"]
+        + ["--source", "rtsp://cam.local/main", "--gate-source", gate_source],
+        cwd=REPO,
+        env={**os.environ, "BW_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "--gate-source" in out.stderr and message in out.stderr

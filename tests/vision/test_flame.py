@@ -196,3 +196,42 @@ def test_the_cli_refuses_a_set_without_fire(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert "no `Fire`" in result.output and not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.parametrize("quantised", [False, True])
+def test_an_export_loads_back_for_more_training(tmp_path: Path, quantised: bool) -> None:
+    """A trained net's ONNX export (batch norms folded; int8 too) put back into a fresh
+    net gives the export's own boxes and scores: training can go on from a shipped model."""
+    import onnxruntime as ort
+
+    from brightwatch.vision.training.flame_net import DecodedFlameNet, freeze_norms, load_export
+    from brightwatch.vision.training.quantize import quantize_dynamic_int8
+
+    torch.manual_seed(0)
+    net = FlameNet(2, 8)
+    net.train()
+    with torch.no_grad():  # batch norms with statistics of their own, as after training
+        for _ in range(3):
+            net(torch.rand(4, 3, 64, 64))
+    net.eval()
+    path = export_onnx(net, tmp_path / "fp32.onnx", ["fire", "smoke"], 64, "test")
+    if quantised:
+        path = quantize_dynamic_int8(path, tmp_path / "int8.onnx")
+    back = load_export(FlameNet(2, 8), path).eval()
+    x = torch.rand(1, 3, 64, 64)
+    want = ort.InferenceSession(str(path)).run(None, {"images": x.numpy()})[0]
+    got = DecodedFlameNet(back)(x).detach().numpy()
+    tolerance = 0.05 if quantised else 1e-4  # int8 also rounds the activations
+    assert np.abs(got[:, 4:] - want[:, 4:]).max() < tolerance
+    back.train()
+    freeze_norms(back)
+    norms = [m for m in back.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(not m.training and not m.weight.requires_grad for m in norms)
+
+
+def test_an_export_of_another_network_is_refused(tmp_path: Path) -> None:
+    from brightwatch.vision.training.flame_net import load_export
+
+    path = export_onnx(FlameNet(2, 8).eval(), tmp_path / "w8.onnx", ["fire", "smoke"], 64, "t")
+    with pytest.raises(ValueError, match="shape"):
+        load_export(FlameNet(2, 16), path)

@@ -1,15 +1,17 @@
 """Public pictures checked by an independent face detector (issue 12, item 7).
 
 On a fixed subset of the held-out split of ../shared/datasets/face_mask (`holdout_split`,
-20 %, seed 0, `val`: 136 images; every 17th of them by name, 8 images, to keep this test
+20 %, seed 0, `val`: 136 images; every 17th of them by name, 8 images, and one hard picture, to keep this test
 bounded: ~4 s of CPU per picture; the filter's constants were tuned on `train` only and `bench.face_privacy`
 measures the whole of `val`): the deployed person detector (`load_detector("coco")`)
 gives the person boxes the vision worker writes in the snapshot's sidecar, the picture
 is served by the API's own `PublicPictures` (same default width, same JPEG), and MTCNN
 (facenet-pytorch) with the pinned settings (`min_face_size=20`, thresholds 0.6/0.7/0.7,
-on the served picture upscaled x2) looks for faces in it. On this subset it finds none;
-on all of `val` it still finds 3 faces in 2 of 136 pictures (bench/RESULTS.md): the
-issue's target (0 on the whole set) is not reached yet.
+on the served picture upscaled x2) looks for faces in it. On this subset it finds none.
+On all of `val` (`bench.face_privacy`, bench/RESULTS.md) it finds 2 "faces" in 2 of 136
+pictures, both looked at by eye: pavement texture (maksssksksss238) and a pictogram on a
+sign (maksssksksss471), no face; every real face is blurred since the project's own face
+detector (`TrainedFaces`, trained on the other 80 %) joined the search.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ SUBSET_EVERY = 17  # every 17th image of `val` (sorted by name): 8 of 136
 # face_mask is crowds and close-ups: on all of `val` the blurred share is 0.63 on average,
 # 0.946 at most (a face filling the picture); the bound: never the whole picture
 MAX_SHARE = 0.97
+# and one hard picture of `val`: crowd faces of 10-15 px with no person box around them,
+# which BlazeFace misses at any tile size and the project's own face detector finds
+HARD = "maksssksksss111.jpg"
 MAX_MEAN_SHARE = 0.7
 
 
@@ -45,8 +50,9 @@ def _served(tmp_path: Path) -> list[tuple[str, int, np.ndarray, float]]:
         detector = load_detector("coco")
     except (PrivacyUnavailable, DetectorError) as exc:
         pytest.skip(f"needs the face model and ../shared's COCO model: {exc}")
-    images = face_mask_split("val", data)[::SUBSET_EVERY]
-    assert len(images) == 8
+    val = face_mask_split("val", data)
+    images = val[::SUBSET_EVERY] + [i for i in val if i.image.name == HARD]
+    assert len(images) == 9
     pictures = PublicPictures(tmp_path, None, 10.0, api_max_width(), 600.0)
     check = MtcnnCheck()
     out = []

@@ -19,6 +19,15 @@ def test_policy_tiles_above_720p_only() -> None:
     assert not tiles.tiled("full", 3840, 2160)
 
 
+def test_auto_follows_the_model_input() -> None:
+    # a 320 px model: tiles above 720p; the 640 px default sees 1080p whole, tiles 4K
+    assert tiles.tiled("auto", 1920, 1080, 320)
+    assert not tiles.tiled("auto", 1280, 720, 320)
+    assert not tiles.tiled("auto", 1920, 1080, 640)
+    assert tiles.tiled("auto", 3840, 2160, 640)
+    assert tiles.tiled("tiles", 1920, 1080, 640)
+
+
 def test_windows_cover_the_frame_with_overlap_then_the_whole() -> None:
     wins = tiles.windows(1920, 1080)
     assert wins[-1] == (0, 0, 1920, 1080)

@@ -48,6 +48,7 @@ BackendFactory = Callable[..., Detector]
 # class taking `(path, **options)`, plus its line here); settings and the CLI accept exactly
 # these keys. Lazy because the ultralytics backend needs torch, which the service lacks.
 BACKENDS: dict[str, BackendFactory | str] = {
+    "openvino": "brightwatch.vision.detector.openvino_backend:OpenVinoDetector",
     "onnx": "brightwatch.vision.detector.onnx_backend:OnnxDetector",
     "ultralytics": "brightwatch.vision.detector.ultralytics_backend:UltralyticsDetector",
     "labels": "brightwatch.vision.detector.labels_backend:LabelReplay",
@@ -82,6 +83,21 @@ def backend_factory(type_key: str) -> BackendFactory:
         module, _, attribute = found.partition(":")
         found = BACKENDS[type_key] = getattr(importlib.import_module(module), attribute)
     return found
+
+
+def backend_available(type_key: str) -> bool:
+    """Whether a registered backend can run here: its module imports, and its
+    `available()` says yes when the module has one (a runtime package that may be absent)."""
+    found = BACKENDS.get(type_key)
+    if found is None:
+        return False
+    module = found.partition(":")[0] if isinstance(found, str) else found.__module__
+    try:
+        imported = importlib.import_module(module)
+    except ImportError:
+        return False
+    check = getattr(imported, "available", None)
+    return bool(check()) if callable(check) else True
 
 
 def load_detector(spec: str | ModelSpec, *, backend: str | None = None, **options: Any) -> Detector:

@@ -19,10 +19,17 @@ SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
 
 # Names that work with no configuration, each with the files tried in order after
 # BW_DATA_DIR/models/<name>.onnx: `coco` is the COCO-80 detector (person, cell phone,
-# cat, dog, ...) shipped beside the project in ../shared; `fire` is the project's flame
-# detector (fire, smoke), trained from scratch on CC BY 4.0 data (models/fire_detector.md).
+# cat, dog, ...) shipped beside the project in ../shared: yolo11n as a static int8
+# OpenVINO IR at 640 px (run by OpenVINO Runtime: as fast per frame as the 320 px ONNX
+# export under ONNX Runtime, and it sees the staff of a full-HD kitchen frame; see
+# bench/RESULTS.md "Default detector"), else the 320 px int8 ONNX export; `fire` is the
+# project's flame detector (fire, smoke), trained from scratch on CC BY 4.0 data
+# (models/fire_detector.md).
 BUILTIN_MODELS: dict[str, tuple[Path, ...]] = {
-    "coco": (SHARED_MODELS / "coco" / "yolo11n_int8_320.onnx",),
+    "coco": (
+        SHARED_MODELS / "coco" / "yolo11n_int8_openvino_model",
+        SHARED_MODELS / "coco" / "yolo11n_int8_320.onnx",
+    ),
     "fire": (PROJECT_MODELS / "fire_detector.onnx",),
 }
 BUILTIN_CLASSIFIERS: dict[str, tuple[Path, ...]] = {
@@ -38,12 +45,12 @@ class ModelSpec(BaseModel):
 
     path: str = Field(
         title="Model file",
-        description="A .onnx file, a .pt (ultralytics extra), an OpenVINO folder (ultralytics), or a label folder for the `labels` backend. Relative paths are taken from BW_DATA_DIR.",
+        description="A .onnx file, an OpenVINO IR folder (*.xml + *.bin, e.g. an ultralytics *_openvino_model/), a .pt (ultralytics extra), or a label folder for the `labels` backend. Relative paths are taken from BW_DATA_DIR.",
     )
     backend: str | None = Field(
         None,
         title="Backend",
-        description="Detector backend type key, one registered in vision.detector.base.BACKENDS (onnx, ultralytics, labels, ...); chosen from the file type when unset (.onnx -> onnx, a folder of label files -> labels, anything else -> ultralytics).",
+        description="Detector backend type key, one registered in vision.detector.base.BACKENDS (openvino, onnx, ultralytics, labels, ...); chosen from the file type and device when unset (.onnx and OpenVINO IR folders on the CPU -> openvino when the openvino package imports, else .onnx -> onnx; .onnx with device cuda -> onnx; a folder of label files -> labels; anything else -> ultralytics).",
     )
     conf: float = Field(
         0.25,
@@ -70,14 +77,14 @@ class ModelSpec(BaseModel):
     device: Literal["cpu", "cuda", "auto"] = Field(
         "cpu",
         title="Device",
-        description="cuda uses the CUDA execution provider when ONNX Runtime has it (else the CPU, with a warning); auto picks it when present.",
+        description="cuda runs an .onnx model with ONNX Runtime's CUDA execution provider when it has it (else the CPU, with a warning); auto picks it when present, else OpenVINO on the CPU.",
     )
     threads: int | None = Field(
         None,
         ge=1,
         le=256,
         title="Intra-op threads",
-        description="ONNX Runtime intra-op threads (default: one per core).",
+        description="Threads per run: OpenVINO INFERENCE_NUM_THREADS, ONNX Runtime intra-op threads (default: one per core).",
     )
     names: list[str] | None = Field(
         None,
@@ -101,6 +108,17 @@ class ModelSpec(BaseModel):
     def options(self) -> dict[str, object]:
         """Keyword options for the backend factory."""
         return self.model_dump(exclude={"path", "backend"}, exclude_none=True)
+
+
+def runnable(path: Path) -> bool:
+    """Whether a built-in default runs here on the service's own dependencies (no torch,
+    so not through ultralytics); when not (the OpenVINO IR without the openvino
+    package), the next file of the default is taken."""
+    from brightwatch.vision.detector.base import backend_available
+    from brightwatch.vision.detector.loading import backend_for
+
+    chosen = backend_for(path)
+    return chosen != "ultralytics" and backend_available(chosen)
 
 
 def resolve(
@@ -130,7 +148,9 @@ def resolve(
             candidates += [data_dir / "models" / f"{spec}{suffix}" for suffix in MODEL_SUFFIXES]
         candidates += list(builtin.get(spec, ()))
         for candidate in candidates:
-            if candidate.exists():
+            if candidate.exists() and (
+                candidate not in builtin.get(spec, ()) or runnable(candidate)
+            ):
                 return spec, ModelSpec(path=str(candidate))
             tried.append(candidate)
     configured_names = ", ".join(sorted(models or {})) or "none"

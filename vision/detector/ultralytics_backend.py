@@ -4,6 +4,7 @@ service still runs ONNX models, and asking for this backend says how to install 
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from brightwatch.vision.detector.base import Detection, DetectorError
 from brightwatch.vision.detector.metadata import file_version, names_from
 from brightwatch.vision.detector.onnx_backend import min_score_table
 from brightwatch.vision.ultralytics_env import UltralyticsMissing, import_ultralytics
+
+
+def available() -> bool:
+    """Whether the ultralytics extra is installed (`base.backend_available`)."""
+    return importlib.util.find_spec("ultralytics") is not None
 
 
 class UltralyticsDetector:

@@ -58,7 +58,9 @@ class FlameTraining:
     seed: int = 0
     threads: int | None = None
     checkpoint: Path | None = None  # the trained weights (torch state dict), to re-export
-    resume: Path | None = None  # start from these weights (a checkpoint) instead of random
+    # start from these weights instead of random: a checkpoint (.pt), or an ONNX export
+    # (.onnx, e.g. the shipped model; `flame_net.load_export`)
+    resume: Path | None = None
 
 
 @dataclass
@@ -199,19 +201,27 @@ def _losses(net_out: Any, batch: Any) -> Any:
 
 
 def train_net(
-    data: Cached, job: FlameTraining, progress: Callable[[int, float, float], None] | None = None
+    data: Cached,
+    job: FlameTraining,
+    progress: Callable[[int, float, float], None] | None = None,
+    classes: Sequence[str] = CLASSES,
 ) -> tuple[Any, int, float]:
-    """Train a FlameNet for `job.minutes` of wall time; (net, steps, seconds)."""
+    """Train a FlameNet with one heat-map per class of `classes` (the flame detector's, or
+    another recipe's: `face_detector`) for `job.minutes` of wall time; (net, steps,
+    seconds)."""
     import torch
 
-    from brightwatch.vision.training.flame_net import STRIDE, FlameNet
+    from brightwatch.vision.training.flame_net import STRIDE, FlameNet, freeze_norms, load_export
 
     if job.threads:
         torch.set_num_threads(job.threads)
     torch.manual_seed(job.seed)
     rng = np.random.default_rng(job.seed)
-    net = FlameNet(len(CLASSES), job.width)
-    if job.resume is not None:
+    net = FlameNet(len(classes), job.width)
+    exported = job.resume is not None and job.resume.suffix == ".onnx"
+    if job.resume is not None and exported:
+        load_export(net, job.resume)  # a shipped export without its checkpoint: norms frozen
+    elif job.resume is not None:
         net.load_state_dict(torch.load(job.resume, map_location="cpu", weights_only=True))
     optimiser = torch.optim.AdamW(net.parameters(), lr=job.lr, weight_decay=5e-4)
     crop = min(job.crop, job.imgsz)
@@ -220,6 +230,8 @@ def train_net(
     start = time.monotonic()
     steps = 0
     net.train()
+    if exported:
+        freeze_norms(net)
     while (elapsed := time.monotonic() - start) < budget and steps < (job.max_steps or 1 << 62):
         # cosine decay over the wall-time budget, after a short warm-up
         frac = elapsed / budget
@@ -232,7 +244,7 @@ def train_net(
         ims, heats, offs, sizes, masks = [], [], [], [], []
         for k in picks:
             im, bx = augment(data.images[k], data.boxes[k], rng, crop)
-            t = targets(bx, data.classes[k], len(CLASSES), grid, STRIDE)
+            t = targets(bx, data.classes[k], len(classes), grid, STRIDE)
             ims.append(im[..., ::-1].transpose(2, 0, 1))
             heats.append(t[0])
             offs.append(t[1])
@@ -252,7 +264,11 @@ def train_net(
 
 
 def evaluate(
-    model: Path, items: Sequence[LabelledImage], mapping: dict[int, int]
+    model: Path,
+    items: Sequence[LabelledImage],
+    mapping: dict[int, int],
+    classes: Sequence[str] = CLASSES,
+    operating_score: float = ALARM_SCORE,
 ) -> dict[str, Any]:
     """AP50 etc. of an ONNX export on `items`, through the service's `OnnxDetector` (same
     letterbox, decoding and NMS as in production), at a low score so the PR curve is whole;
@@ -260,7 +276,7 @@ def evaluate(
     from brightwatch.vision.detector.onnx_backend import OnnxDetector
 
     detector = OnnxDetector(model, conf=0.01, threads=1)
-    acc = Accumulator(CLASSES, operating_score=ALARM_SCORE)
+    acc = Accumulator(classes, operating_score=operating_score)
     for item in items:
         image = cv2.imread(str(item.image))
         if image is None:
@@ -269,20 +285,52 @@ def evaluate(
         found = detector.detect(image)
         pred = Boxes.of(
             [d.box for d in found],
-            [CLASSES.index(d.label) for d in found],
+            [list(classes).index(d.label) for d in found],
             [d.score for d in found],
         )
         acc.add(pred, truth_of(item, mapping, w, h))
     return acc.result().summary()
 
 
+def export_variants(
+    net: Any,
+    job: FlameTraining,
+    classes: Sequence[str],
+    description: str,
+    extra: dict[str, str],
+    sets: dict[str, Sequence[LabelledImage]],
+    mapping: dict[int, int],
+    operating_score: float,
+    judged: str,
+) -> tuple[dict[str, dict[str, Any]], str]:
+    """Export `net` to fp32 and dynamic-int8 ONNX, score both on each of `sets` (the first
+    one, `held_out`, decides), and write the int8 file to `job.output` when its AP50 of
+    class `judged` is at most INT8_MAX_AP_LOSS below fp32's, else the fp32 file.
+    (figures per variant and set, the variant shipped)."""
+    from brightwatch.vision.training.flame_net import export_onnx
+    from brightwatch.vision.training.quantize import quantize_dynamic_int8
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = export_onnx(net, Path(tmp) / "fp32.onnx", classes, job.imgsz, description, extra)
+        int8 = quantize_dynamic_int8(fp32, Path(tmp) / "int8.onnx")
+        figures: dict[str, dict[str, Any]] = {}
+        for variant, path in (("fp32", fp32), ("int8", int8)):
+            scored: dict[str, Any] = {
+                name: evaluate(path, items, mapping, classes, operating_score)
+                for name, items in sets.items()
+            }
+            figures[variant] = {**scored, "bytes": path.stat().st_size}
+        ap = {v: figures[v]["held_out"]["classes"][judged]["AP50"] for v in figures}
+        chosen = "int8" if ap["int8"] >= ap["fp32"] - INT8_MAX_AP_LOSS else "fp32"
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        job.output.write_bytes((int8 if chosen == "int8" else fp32).read_bytes())
+    return figures, chosen
+
+
 def train_flame(
     job: FlameTraining, progress: Callable[[int, float, float], None] | None = None
 ) -> FlameResult:
     import torch
-
-    from brightwatch.vision.training.flame_net import export_onnx
-    from brightwatch.vision.training.quantize import quantize_dynamic_int8
 
     dataset = open_set(job.data)
     mapping = class_map(dataset.names)
@@ -319,27 +367,17 @@ def train_flame(
         "data_licence": "CC BY 4.0",
         "attribution": ATTRIBUTION,
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32 = export_onnx(
-            net,
-            Path(tmp) / "fp32.onnx",
-            CLASSES,
-            job.imgsz,
-            description,
-            {"licence": "weights: project's; data CC BY 4.0", "attribution": ATTRIBUTION},
-        )
-        int8 = quantize_dynamic_int8(fp32, Path(tmp) / "int8.onnx")
-        figures: dict[str, dict[str, Any]] = {}
-        for variant, path in (("fp32", fp32), ("int8", int8)):
-            figures[variant] = {
-                "held_out": evaluate(path, parts["held_out"], mapping),
-                "reserved_video": evaluate(path, parts["reserved"], mapping),
-                "bytes": path.stat().st_size,
-            }
-        ap = {v: figures[v]["held_out"]["classes"]["fire"]["AP50"] for v in figures}
-        chosen = "int8" if ap["int8"] >= ap["fp32"] - INT8_MAX_AP_LOSS else "fp32"
-        job.output.parent.mkdir(parents=True, exist_ok=True)
-        job.output.write_bytes((int8 if chosen == "int8" else fp32).read_bytes())
+    figures, chosen = export_variants(
+        net,
+        job,
+        CLASSES,
+        description,
+        {"licence": "weights: project's; data CC BY 4.0", "attribution": ATTRIBUTION},
+        {"held_out": parts["held_out"], "reserved_video": parts["reserved"]},
+        mapping,
+        ALARM_SCORE,
+        "fire",
+    )
     record["variants"] = figures
     record["shipped"] = chosen
     job.output.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -135,3 +136,73 @@ def export_onnx(
     onnx.helper.set_model_props(proto, meta)
     onnx.save(proto, str(path))
     return path
+
+
+def load_export(net: FlameNet, path: Path) -> FlameNet:
+    """Put the weights of an ONNX export of this network (fp32, or int8 from dynamic
+    quantisation, dequantised) back into `net`, to continue training a shipped model whose
+    torch checkpoint is gone. The export folded each batch norm into its convolution, so
+    the convolutions take the folded weights and biases and every batch norm becomes the
+    identity; train such a net with `freeze_norms` (batch statistics would undo the fold)."""
+    import onnx
+    from onnx import numpy_helper
+
+    proto = onnx.load(str(path))
+    init = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
+    produced = {o: n for n in proto.graph.node for o in n.output}
+    convs = {f"{name}": m for name, m in net.named_modules() if isinstance(m, nn.Conv2d)}
+    loaded: set[str] = set()
+
+    def weight(node: onnx.NodeProto) -> Any:
+        if node.op_type == "Conv":
+            return init[node.input[1]], (init[node.input[2]] if len(node.input) > 2 else None)
+        q, zp = init[node.input[1]], init[node.input[3]]
+        scale = init[node.input[1].removesuffix("_quantized") + "_scale"]
+        return (q.astype("float32") - zp.astype("float32")) * scale, None
+
+    for node in proto.graph.node:
+        if node.op_type not in ("Conv", "ConvInteger"):
+            continue
+        # "/net/s8/s8.0/s8.0.0/Conv_output_0[...]" -> the module "s8.0.0"
+        module = node.output[0].split("/")[-2]
+        if module not in convs:
+            raise ValueError(f"{path}: convolution {module!r} is not one of this network's")
+        w, b = weight(node)
+        if b is None:  # int8: the bias is added after the integer convolution
+            reshape = produced.get(
+                f"{node.output[0].rsplit('/', 1)[0]}/Conv_output_0_bias_reshape_output"
+            )
+            b = init[reshape.input[0]] if reshape is not None else None
+        conv = convs[module]
+        if tuple(w.shape) != tuple(conv.weight.shape):
+            raise ValueError(
+                f"{path}: {module} has shape {w.shape}, not {tuple(conv.weight.shape)}"
+            )
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(w.copy()))
+            if b is not None:
+                if conv.bias is None:
+                    conv.bias = nn.Parameter(torch.from_numpy(b.copy()))
+                else:
+                    conv.bias.copy_(torch.from_numpy(b.copy()))
+        loaded.add(module)
+    if loaded != set(convs):
+        raise ValueError(f"{path}: no weights for {sorted(set(convs) - loaded)}")
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            assert m.running_mean is not None and m.running_var is not None
+            with torch.no_grad():
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+                m.running_mean.zero_()
+                m.running_var.fill_(1.0 - m.eps)
+    return net
+
+
+def freeze_norms(net: nn.Module) -> None:
+    """Batch norms in inference mode and not trained (after `load_export`)."""
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+            m.weight.requires_grad_(False)
+            m.bias.requires_grad_(False)

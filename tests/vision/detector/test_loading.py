@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from brightwatch.settings import Settings
-from brightwatch.vision.detector import DetectorError, load_detector
+from brightwatch.vision.detector import DetectorError, load_detector, loading
 from brightwatch.vision.detector.loading import backend_for
 from brightwatch.vision.detector.spec import ModelSpec, resolve
 from tests.vision.synthetic import constant_detector
@@ -60,16 +60,22 @@ def test_builtin_coco_when_shared_is_present(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "backend"),
+    ("name", "device", "openvino", "backend"),
     [
-        ("m.onnx", "onnx"),
-        ("m.ONNX", "onnx"),
-        ("m.pt", "ultralytics"),
-        ("m_openvino_model", "ultralytics"),
+        ("m.onnx", "cpu", True, "openvino"),
+        ("m.ONNX", "cpu", True, "openvino"),
+        ("m.onnx", "cpu", False, "onnx"),  # the fallback without the openvino package
+        ("m.onnx", "cuda", True, "onnx"),  # GPUs: ONNX Runtime's CUDA provider
+        ("m.pt", "cpu", True, "ultralytics"),
+        ("m_openvino_model", "cpu", True, "openvino"),
+        ("m_openvino_model", "cpu", False, "ultralytics"),
     ],
 )
-def test_backend_by_file_type(name: str, backend: str) -> None:
-    assert backend_for(Path(name)) == backend
+def test_backend_by_file_type_and_device(
+    name: str, device: str, openvino: bool, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loading, "backend_available", lambda key: openvino or key != "openvino")
+    assert backend_for(Path(name), device) == backend
 
 
 def test_unknown_backend(tmp_path: Path) -> None:

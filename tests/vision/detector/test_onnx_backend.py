@@ -104,7 +104,8 @@ def test_version_is_a_content_hash(tmp_path: Path) -> None:
     assert len(one.version) == 12 and one.name == "one"
 
 
-def test_load_detector_picks_the_onnx_backend(tmp_path: Path) -> None:
+def test_load_detector_picks_the_onnx_backend_for_cuda(tmp_path: Path) -> None:
+    # on the CPU an .onnx goes to OpenVINO (test_openvino_backend); CUDA is ONNX Runtime's
     path = constant_detector(tmp_path / "m.onnx", ROWS, ["a", "b"])
-    detector = load_detector(str(path), conf=0.5, threads=1)
+    detector = load_detector(str(path), conf=0.5, threads=1, device="cuda")
     assert isinstance(detector, OnnxDetector) and detector.conf == 0.5

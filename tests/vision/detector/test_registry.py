@@ -60,8 +60,10 @@ def test_an_unknown_backend_is_refused_naming_the_registered_ones(
     with pytest.raises(ValidationError) as err:
         ModelSpec(path="m.onnx", backend="tensorrt")
     assert "no detector backend 'tensorrt'" in str(err.value)
-    assert "registered: fixed, labels, onnx, ultralytics" in str(err.value)
-    with pytest.raises(DetectorError, match="registered: fixed, labels, onnx, ultralytics"):
+    assert "registered: fixed, labels, onnx, openvino, ultralytics" in str(err.value)
+    with pytest.raises(
+        DetectorError, match="registered: fixed, labels, onnx, openvino, ultralytics"
+    ):
         load_detector(str(tmp_path), backend="tensorrt")
 
 
@@ -73,7 +75,7 @@ def test_the_cli_refuses_an_unknown_backend_naming_the_registered_ones(
     done = CliRunner().invoke(main, ["vision", "detect", "--backend", "tensorrt", str(image)])
     assert done.exit_code == 2
     assert "no detector backend 'tensorrt'" in done.output
-    assert "registered: fixed, labels, onnx, ultralytics" in done.output
+    assert "registered: fixed, labels, onnx, openvino, ultralytics" in done.output
 
 
 def test_naming_a_backend_imports_nothing_of_it() -> None:
