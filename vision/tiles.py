@@ -3,10 +3,10 @@ whole frame, merged.
 
 A 1920 x 1080 frame shrunk to a 320-pixel input leaves a standing worker about 60
 pixels tall: a clearly visible cook then scores 0.3 or is missed (a 640-pixel input, the
-default detector's, sees 1080p whole; tiles are for larger frames or smaller models). Cut into square tiles
-of the frame's height (two or three along its width, overlapping), each tile is shrunk
-3.4 times instead of 6, so the same worker is seen almost twice as large, at about three
-times the cost of one frame. The whole frame is run as well, for what is larger than a
+default detector's, sees 1080p whole; tiles are for larger frames or smaller models).
+Cut into square tiles of the frame's height (two or three along its width,
+overlapping), each tile is shrunk 3.4 times instead of 6, so the same worker is seen
+almost twice as large, at about three times the cost of one frame. The whole frame is run as well, for what is larger than a
 tile (a person close to the camera) and for what a tile border cuts.
 
 Merging: a box that touches a tile's inner border is cut there and dropped (tiles
@@ -30,7 +30,7 @@ Window = tuple[int, int, int, int]  # x1, y1, x2, y2 in frame pixels
 # The `auto` policy tiles a frame taller than this many model inputs: with a 320 px
 # model frames above 720p, with the default 640 px one frames above 1440p, so a 1080p
 # camera is seen whole (on the kitchen dev set the 640 model finds as many staff on the
-# whole frame as with tiles, at a quarter of the cost: bench/RESULTS.md "input policy").
+# whole frame as with tiles, at half the cost: bench/RESULTS.md "input policy").
 TILE_ABOVE_INPUTS = 2.25
 TILE_ABOVE_HEIGHT = 720  # where the model's input side is unknown
 OVERLAP = 0.2  # neighbouring tiles share at least this share of their side
