@@ -19,18 +19,14 @@ Imports: torch, numpy, cv2, onnxruntime (held-out scoring through the service's 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
-from pathlib import Path
-from typing import Any
 
 from brightwatch.vision.training.flame import (
     FlameResult,
     FlameTraining,
     cache,
-    export_variants,
+    ship,
     train_net,
 )
 from brightwatch.vision.yoloset import DatasetError, holdout_split, open_set
@@ -47,8 +43,6 @@ def train_face(
     job: FlameTraining, progress: Callable[[int, float, float], None] | None = None
 ) -> FlameResult:
     """Train, export fp32 and int8, keep the int8 file when its held-out AP50 holds."""
-    import torch
-
     dataset = open_set(job.data)
     mapping = {i: 0 for i in range(len(dataset.names))}  # every class of the set is a face
     train, held_out = holdout_split(dataset.splits["train"], HOLDOUT, SEED)
@@ -56,37 +50,24 @@ def train_face(
         raise DatasetError(f"{job.data}: the split left no training or held-out picture")
     log.info("split: train %d, held out %d", len(train), len(held_out))
     net, steps, seconds = train_net(cache(train, mapping, job.imgsz), job, progress, CLASSES)
-    if job.checkpoint is not None:
-        job.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(net.state_dict(), job.checkpoint)
-    description = (
-        f"brightwatch face detector, trained from scratch on face_mask ({ATTRIBUTION}); "
-        f"{steps} steps, {seconds / 60:.0f} min CPU"
-    )
-    record: dict[str, Any] = {
-        "job": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(job).items()},
-        "classes": list(CLASSES),
+    facts = {
         "split": {"train": len(train), "held_out": len(held_out)},
         "split_rule": f"vision.yoloset.holdout_split(fraction={HOLDOUT}, seed={SEED})",
-        "parameters": sum(p.numel() for p in net.parameters()),
-        "steps": steps,
-        "train_seconds": round(seconds, 1),
         "operating_score": OPERATING_SCORE,
         "data_licence": "CC0-1.0",
         "attribution": ATTRIBUTION,
     }
-    figures, chosen = export_variants(
+    return ship(
         net,
         job,
+        steps,
+        seconds,
         CLASSES,
-        description,
+        f"brightwatch face detector, trained from scratch on face_mask ({ATTRIBUTION})",
+        facts,
         {"licence": "weights: project's; data CC0-1.0", "attribution": ATTRIBUTION},
         {"held_out": held_out},
         mapping,
         OPERATING_SCORE,
         "face",
     )
-    record["variants"] = figures
-    record["shipped"] = chosen
-    job.output.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    return FlameResult(job.output, steps, seconds, figures[chosen]["held_out"], record)

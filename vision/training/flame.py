@@ -292,26 +292,45 @@ def evaluate(
     return acc.result().summary()
 
 
-def export_variants(
+def ship(
     net: Any,
     job: FlameTraining,
+    steps: int,
+    seconds: float,
     classes: Sequence[str],
-    description: str,
-    extra: dict[str, str],
+    what: str,
+    facts: dict[str, Any],
+    metadata: dict[str, str],
     sets: dict[str, Sequence[LabelledImage]],
     mapping: dict[int, int],
     operating_score: float,
     judged: str,
-) -> tuple[dict[str, dict[str, Any]], str]:
-    """Export `net` to fp32 and dynamic-int8 ONNX, score both on each of `sets` (the first
-    one, `held_out`, decides), and write the int8 file to `job.output` when its AP50 of
-    class `judged` is at most INT8_MAX_AP_LOSS below fp32's, else the fp32 file.
-    (figures per variant and set, the variant shipped)."""
+) -> FlameResult:
+    """The end of a from-scratch training (flames, faces): keep the torch weights
+    (`job.checkpoint`), export fp32 and dynamic-int8 ONNX (`what` and the training's size
+    in the model's description, `metadata` beside it), score both on each of `sets` (the
+    first one, `held_out`, decides), write the int8 file to `job.output` when its AP50 of
+    class `judged` is at most INT8_MAX_AP_LOSS below fp32's, else the fp32 file, and the
+    record (`facts` of the recipe, the job, the figures) to the .json beside it."""
+    import torch
+
     from brightwatch.vision.training.flame_net import export_onnx
     from brightwatch.vision.training.quantize import quantize_dynamic_int8
 
+    if job.checkpoint is not None:
+        job.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(net.state_dict(), job.checkpoint)
+    description = f"{what}; {steps} steps, {seconds / 60:.0f} min CPU"
+    record: dict[str, Any] = {
+        "job": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(job).items()},
+        "classes": list(classes),
+        **facts,
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "steps": steps,
+        "train_seconds": round(seconds, 1),
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = export_onnx(net, Path(tmp) / "fp32.onnx", classes, job.imgsz, description, extra)
+        fp32 = export_onnx(net, Path(tmp) / "fp32.onnx", classes, job.imgsz, description, metadata)
         int8 = quantize_dynamic_int8(fp32, Path(tmp) / "int8.onnx")
         figures: dict[str, dict[str, Any]] = {}
         for variant, path in (("fp32", fp32), ("int8", int8)):
@@ -324,14 +343,15 @@ def export_variants(
         chosen = "int8" if ap["int8"] >= ap["fp32"] - INT8_MAX_AP_LOSS else "fp32"
         job.output.parent.mkdir(parents=True, exist_ok=True)
         job.output.write_bytes((int8 if chosen == "int8" else fp32).read_bytes())
-    return figures, chosen
+    record["variants"] = figures
+    record["shipped"] = chosen
+    job.output.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
+    return FlameResult(job.output, steps, seconds, figures[chosen]["held_out"], record)
 
 
 def train_flame(
     job: FlameTraining, progress: Callable[[int, float, float], None] | None = None
 ) -> FlameResult:
-    import torch
-
     dataset = open_set(job.data)
     mapping = class_map(dataset.names)
     default = dataset.names.index(DROPPED_CLASS) if DROPPED_CLASS in dataset.names else None
@@ -341,17 +361,7 @@ def train_flame(
     log.info("split: %s", {k: len(v) for k, v in parts.items()})
     cached = cache(parts["train"], mapping, job.imgsz)
     net, steps, seconds = train_net(cached, job, progress)
-    if job.checkpoint is not None:
-        job.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(net.state_dict(), job.checkpoint)
-    n_params = sum(p.numel() for p in net.parameters())
-    description = (
-        f"brightwatch flame detector, trained from scratch on fire_smoke ({ATTRIBUTION}); "
-        f"{steps} steps, {seconds / 60:.0f} min CPU"
-    )
-    record: dict[str, Any] = {
-        "job": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(job).items()},
-        "classes": list(CLASSES),
+    facts = {
         "split": {k: len(v) for k, v in parts.items()},
         "split_rule": {
             "reserved_video": flame_split.RESERVED_VIDEO,
@@ -360,25 +370,21 @@ def train_flame(
             "held_out_every": flame_split.HELD_OUT_EVERY,
             "guard": flame_split.GUARD,
         },
-        "parameters": n_params,
-        "steps": steps,
-        "train_seconds": round(seconds, 1),
         "alarm_score": ALARM_SCORE,
         "data_licence": "CC BY 4.0",
         "attribution": ATTRIBUTION,
     }
-    figures, chosen = export_variants(
+    return ship(
         net,
         job,
+        steps,
+        seconds,
         CLASSES,
-        description,
+        f"brightwatch flame detector, trained from scratch on fire_smoke ({ATTRIBUTION})",
+        facts,
         {"licence": "weights: project's; data CC BY 4.0", "attribution": ATTRIBUTION},
         {"held_out": parts["held_out"], "reserved_video": parts["reserved"]},
         mapping,
         ALARM_SCORE,
         "fire",
     )
-    record["variants"] = figures
-    record["shipped"] = chosen
-    job.output.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    return FlameResult(job.output, steps, seconds, figures[chosen]["held_out"], record)
