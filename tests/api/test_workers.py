@@ -360,14 +360,20 @@ def test_an_alert_reaches_stream_clients_of_every_worker_once_and_runs_once(
             _fire(settings, "E1")
             _fire(settings, "E2")
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and any(len(r.events()) < 2 for r in readers):
+            while time.monotonic() < deadline and any(
+                sum(e["action"] == "fired" for e in r.events()) < 2 for r in readers
+            ):
                 time.sleep(0.1)
             delivered = time.monotonic() - started
             time.sleep(2.0)  # anything sent twice would arrive by now
             for pid, group in on.items():
                 for r in group:
                     got = [(e["device_id"], e["action"]) for e in r.events()]
-                    assert got == [("E1", "fired"), ("E2", "fired")], f"worker {pid}: {got}"
+                    # later actions (the alerts component's own "notified") may follow; each
+                    # event arrives once, and both alerts fired in order
+                    fired = [g for g in got if g[1] == "fired"]
+                    assert fired == [("E1", "fired"), ("E2", "fired")], f"worker {pid}: {got}"
+                    assert len(set(got)) == len(got), f"worker {pid} sent twice: {got}"
             assert delivered < 25, f"events took {delivered:.1f} s (the fallback poll is 60 s)"
         finally:
             for r in readers:

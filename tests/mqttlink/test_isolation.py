@@ -80,6 +80,12 @@ def test_a_poison_message_is_dead_lettered_and_the_rest_goes_on(
     try:
         publish(broker.port, messages)
         wait_until(lambda: len(recorder.committed) == 58, 30, what="the good messages committed")
+        # the handler commits before the consumer files the dead letters and acknowledges
+        wait_until(
+            lambda: consumer.dead_lettered == 2 and consumer.consecutive_failures == 0,  # type: ignore[attr-defined]
+            10,
+            what="the batch acknowledged after its dead letters",
+        )
         assert sorted(p for p, _, _ in recorder.dead) == [b"poison 17", b"poison 42"]
         assert all(
             r.startswith("refused by test: CharacterNotInRepertoire") and w == "test"
