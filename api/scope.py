@@ -88,6 +88,12 @@ def ticket_scope(who: Principal, alias: str = "t") -> tuple[str, list[Any]]:
     return "TRUE", []
 
 
+def may_dispatch(who: Principal) -> bool:
+    """Choosing the firm of a ticket (dispatch, reassignment) is the bureau's: admin and
+    supervisor tokens."""
+    return who.role in ("admin", "supervisor")
+
+
 # ------------------------------------------------------------------ kitchens
 
 

@@ -26,6 +26,7 @@ from brightwatch.alerts.settings import AlertSettings
 from brightwatch.api.settings import ApiSettings
 from brightwatch.edge.settings import EdgeSettings
 from brightwatch.elevators.settings import ElevatorSettings
+from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, LOCALES, check_zone, normalise
 from brightwatch.ingest.settings import IngestSettings
 from brightwatch.vision.settings import VisionSettings
 
@@ -151,6 +152,16 @@ class Settings(BaseSettings):
         title="Instance name",
         description="Prefix of MQTT client ids; give each worker of a group a distinct one.",
     )
+    locale: str = Field(
+        DEFAULT_LOCALE,
+        title="Language",
+        description="Language of the console, notifications and dashboards for people who have not chosen one: zh-CN or en.",
+    )
+    timezone: str = Field(
+        DEFAULT_TIMEZONE,
+        title="Time zone",
+        description="IANA zone in which people read times (console, notifications); a site's own timezone wins for its kitchen. The API stays ISO 8601 with offsets.",
+    )
     log_format: Literal["text", "json"] = Field(
         "text", title="Log format", description="json writes one JSON object per line."
     )
@@ -189,6 +200,19 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError("has an invalid port") from None
         return value
+
+    @field_validator("locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        found = normalise(value)
+        if found is None:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return found
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        return check_zone(value)
 
     @field_validator("http_addr")
     @classmethod

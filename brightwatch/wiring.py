@@ -29,7 +29,14 @@ def build_parts(settings: Settings, clock: Callable[[], datetime] = utcnow) -> P
     """The alert store with every reactor the service runs on an alert change."""
     store = AlertStore(settings.alerts, settings.topic_root, clock=clock)
     # notifications (routing, grouping, mutes, escalation), then the kitchen review queue
-    pipeline = NotificationPipeline(settings.alerts, settings.topic_root, clock)
+    # what people read (e-mail, SMS, notices) in BW_LOCALE, times in BW_TIMEZONE
+    pipeline = NotificationPipeline(
+        settings.alerts,
+        settings.topic_root,
+        clock,
+        locale=settings.locale,
+        zone=settings.timezone,
+    )
     store.add_reactor(pipeline)
     reviews = ReviewDesk(settings.alerts, pipeline, store, settings.data_dir, clock)
     store.add_reactor(reviews)
@@ -49,7 +56,15 @@ def build_ticket_desk(
     settings: Settings, store: AlertStore, clock: Callable[[], datetime] = utcnow
 ) -> TicketDesk:
     """The ticket desk on an alert store (the reactor, the SLA clock, the planner's opener)."""
-    return TicketDesk(settings.alerts.tickets, store, settings.topic_root, settings.data_dir, clock)
+    return TicketDesk(
+        settings.alerts.tickets,
+        store,
+        settings.topic_root,
+        settings.data_dir,
+        clock,
+        locale=settings.locale,
+        zone=settings.timezone,
+    )
 
 
 def ticket_desk_of(runtime: Runtime) -> TicketDesk:

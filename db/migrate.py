@@ -37,7 +37,7 @@ class Migration:
 def available_migrations(flavor: Flavor) -> list[Migration]:
     found: dict[str, Migration] = {}
     seen_variants: dict[str, set[str]] = {}
-    folder = resources.files("db") / "migrations"
+    folder = resources.files("brightwatch.db") / "migrations"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         m = _NAME_RE.match(entry.name)
         if not m:

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from brightwatch.elevators.settings import Thresholds
+from brightwatch.i18n import DEFAULT_LOCALE
 
 
 def _ms(seconds: float) -> int:
@@ -48,9 +49,11 @@ class RuleConfig:
     alarm_ms: int
     offline_ms: int
     evidence: int
+    # the language of the summaries people read (BW_LOCALE; elevators/summaries.py)
+    locale: str = DEFAULT_LOCALE
 
     @classmethod
-    def build(cls, t: Thresholds) -> RuleConfig:
+    def build(cls, t: Thresholds, locale: str = DEFAULT_LOCALE) -> RuleConfig:
         rated = t.rated_speed_m_s
         return cls(
             thresholds=t,
@@ -87,6 +90,7 @@ class RuleConfig:
             alarm_ms=_ms(t.alarm_confirm_s),
             offline_ms=_ms(t.offline_s),
             evidence=t.evidence_samples,
+            locale=locale,
         )
 
 

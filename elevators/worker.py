@@ -62,6 +62,7 @@ from brightwatch.elevators.settings import (
 )
 from brightwatch.elevators.state import ElevatorState
 from brightwatch.elevators.store import StateRow, load_dues, load_registry, load_states, save_states
+from brightwatch.i18n import DEFAULT_LOCALE
 from brightwatch.mqttlink.consumer import Inbound
 
 log = logging.getLogger(__name__)
@@ -140,8 +141,10 @@ class RulesWorker:
         max_future: timedelta = timedelta(days=1),
         max_age: timedelta | None = None,
         now: Callable[[], float] = time.time,
+        locale: str = DEFAULT_LOCALE,
     ) -> None:
         self.settings = settings
+        self.locale = locale  # BW_LOCALE: the summaries people read
         self.alert_store = alert_store
         self.pool = pool
         self.topic_root = topic_root
@@ -154,7 +157,7 @@ class RulesWorker:
         self._dues: dict[str, int] = {}  # elevator -> server ms of its next deadline
         self._heap: list[tuple[int, str]] = []
         self.stats = Stats()
-        self._fleet_cfg = RuleConfig.build(settings.fleet())
+        self._fleet_cfg = RuleConfig.build(settings.fleet(), locale)
         self._topics: dict[str, tuple[str, Channel]] = {}
         self._warned: set[str] = set()
 
@@ -400,7 +403,7 @@ class RulesWorker:
         if row is None and eid not in self.settings.per_elevator:
             return self._fleet_cfg
         try:
-            return RuleConfig.build(thresholds_for(self.settings, eid, row))
+            return RuleConfig.build(thresholds_for(self.settings, eid, row), self.locale)
         except ThresholdError as exc:
             if eid not in self._warned:
                 self._warned.add(eid)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from brightwatch.i18n import DEFAULT_LOCALE
 from brightwatch.vision.rules.config import CameraConfig, ConfirmRule, ZoneDef
 from brightwatch.vision.settings import VisionSettings
 from brightwatch.vision.store import CameraKey, CameraRow
@@ -34,7 +35,12 @@ def _zones(raw: list[dict[str, Any]], where: str) -> dict[str, ZoneDef]:
     return out
 
 
-def build_config(settings: VisionSettings, key: CameraKey, row: CameraRow | None) -> CameraConfig:
+def build_config(
+    settings: VisionSettings,
+    key: CameraKey,
+    row: CameraRow | None,
+    locale: str = DEFAULT_LOCALE,
+) -> CameraConfig:
     site_id, camera_id = key
     where = f"camera {site_id}/{camera_id}"
     override = settings.cameras.get(f"{site_id}/{camera_id}")
@@ -71,4 +77,5 @@ def build_config(settings: VisionSettings, key: CameraKey, row: CameraRow | None
         offline_after_s=settings.offline_after_s,
         district=row.district if row else "",
         input=(override.input if override and override.input else None) or settings.input,
+        locale=locale,
     )

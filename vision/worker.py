@@ -64,6 +64,7 @@ from brightwatch.contract.payloads import (
     decode_availability,
 )
 from brightwatch.contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from brightwatch.i18n import DEFAULT_LOCALE
 from brightwatch.mqttlink.consumer import Inbound, Rejected
 from brightwatch.registry.auto import register_cameras
 from brightwatch.vision import health, jpeg, metrics, snapshots
@@ -167,8 +168,10 @@ class VisionWorker:
         review_codes: Sequence[str] = (),
         max_future: timedelta = timedelta(days=1),
         now: Callable[[], float] = time.time,
+        locale: str = DEFAULT_LOCALE,
     ) -> None:
         self.settings = settings
+        self.locale = locale  # BW_LOCALE: the summaries people read
         self.alert_store = alert_store
         self.pool = pool
         self.topic_root = topic_root
@@ -616,7 +619,7 @@ class VisionWorker:
                 register_cameras(conn, unknown)
                 rows.update(load_cameras(conn, unknown))
         for k in stale:
-            self.cache[k].cfg = build_config(self.settings, k, rows.get(k))
+            self.cache[k].cfg = build_config(self.settings, k, rows.get(k), self.locale)
             self.cache[k].registry_at = now
         if missing:
             stored = load_states(conn, missing)
@@ -630,7 +633,7 @@ class VisionWorker:
                 saved = stored.get(k)
                 self.cache[k] = Entry(
                     state=saved.state if saved else new_state(),
-                    cfg=build_config(self.settings, k, rows.get(k)),
+                    cfg=build_config(self.settings, k, rows.get(k), self.locale),
                     registry_at=now,
                     offset_ms=saved.clock_offset_ms if saved else None,
                     offset_at=now,

@@ -4,6 +4,10 @@ Every vendor's API differs, so the request is a template (URL, method, body fiel
 headers, an Authorization header kept secret) with `{to}` (the target phone number) and
 `{text}` filled in. Many gateways answer HTTP 200 with an error code in their JSON; set
 `success_field` / `success_value` to check it.
+
+The delivery row keeps, beside the localized `text` this gateway sends, the notification
+as a template kind and its parameters (`sms_templates`), for the vendors that send only
+approved templates (Aliyun, Tencent Cloud).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from brightwatch.alerts.channels.base import ChannelContext, DeliveryError, register_channel
+from brightwatch.alerts.channels.sms_templates import template_of
 from brightwatch.alerts.routing.notification import Notification
 
 
@@ -35,7 +40,12 @@ class SmsChannel:
 
     @staticmethod
     def render(notification: Notification) -> dict[str, Any]:
-        return {"text": notification.short_text()}
+        template = template_of(notification)
+        return {
+            "text": notification.short_text(),
+            "template": template.kind,
+            "params": template.params,
+        }
 
     def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
         s = self.settings

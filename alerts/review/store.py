@@ -28,7 +28,9 @@ from brightwatch.alerts.review.workflow import Case, CaseState, IllegalStep
 from brightwatch.alerts.routing.pipeline import NotificationPipeline
 from brightwatch.alerts.settings import AlertSettings
 from brightwatch.alerts.store import AlertStore, Clock, utcnow
+from brightwatch.alerts.words import At, Code, Words
 from brightwatch.contract.codes import KITCHEN_CATALOGUE
+from brightwatch.i18n import N_, translate
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,11 @@ MUTABLE = [
 ]
 SELECT_CASE = f"SELECT {', '.join(CASE_COLUMNS)} FROM review"  # noqa: S608
 HIDDEN_FROM_OPERATORS = (CaseState.PENDING_REVIEW.value, CaseState.DISMISSED.value)
+# the cards' names in notices (alerts.words: written in the reader's language)
 CARD_NAMES = {
-    "yellow": "黄牌 yellow card",
-    "red": "红牌 red card",
-    "inspection": "现场检查 on-site inspection",
+    "yellow": N_("yellow card"),
+    "red": N_("red card"),
+    "inspection": N_("on-site inspection"),
 }
 
 # what rectification evidence may be: photos, a video, a PDF report
@@ -81,8 +84,43 @@ class Upload:
     data: bytes
 
 
-def _iso(t: datetime | None) -> str:
-    return t.isoformat(timespec="minutes") if t else "-"
+def notice_words(case: Case, notice: workflow.Notice) -> tuple[Words, Words]:
+    """Title and text of a notice to the kitchen operator, in the reader's language and
+    zone (alerts.words); the code stays verbatim beside its Chinese name."""
+    what, where = Code(case.code), f"{case.site_id} / {case.camera_id}"
+    if notice.kind == "rectification":
+        params = {
+            "where": where,
+            "what": what,
+            "decided": At(case.decided_at),
+            "tier": case.tier,
+            "plan": At(case.plan_due_at),
+            "fix": At(case.fix_due_at),
+            "case": case.id,
+        }
+        text = (
+            N_(
+                "%(where)s: %(what)s confirmed %(decided)s, tier %(tier)s. Plan due %(plan)s."
+                " Fix by %(fix)s and upload the rectification evidence (case %(case)s)."
+            )
+            if case.plan_due_at
+            else N_(
+                "%(where)s: %(what)s confirmed %(decided)s, tier %(tier)s."
+                " Fix by %(fix)s and upload the rectification evidence (case %(case)s)."
+            )
+        )
+        return Words(N_("Rectification notice: %(what)s"), {"what": what}), Words(text, params)
+    if notice.kind == "plan_overdue":
+        return Words(N_("Rectification plan overdue: %(what)s"), {"what": what}), Words(
+            N_("%(where)s: no rectification plan for case %(case)s, due %(due)s."),
+            {"where": where, "case": case.id, "due": At(case.plan_due_at)},
+        )
+    name = CARD_NAMES.get(notice.card or "")
+    card: Words | str = Words(name) if name else notice.card or ""
+    return Words(N_("%(card)s: %(what)s"), {"card": card, "what": what}), Words(
+        N_("%(where)s: case %(case)s is overdue since %(due)s: %(card)s."),
+        {"where": where, "case": case.id, "due": At(case.fix_due_at), "card": card},
+    )
 
 
 class ReviewDesk:
@@ -144,7 +182,9 @@ class ReviewDesk:
                     "review_suppressed",
                     "review",
                     now,
-                    note="dismissed as a false positive moments ago",
+                    note=translate(
+                        self.pipeline.locale, "dismissed as a false positive moments ago"
+                    ),
                     details={"review_id": rid},
                 )
                 return
@@ -257,25 +297,7 @@ class ReviewDesk:
         alert = self.alerts.get(conn, case.alert_id)
         if alert is None:
             return
-        entry = KITCHEN_CATALOGUE.get(case.code)
-        what = f"{case.code} {entry.name_zh if entry else ''}".strip()
-        where = f"{case.site_id} / {case.camera_id}"
-        if notice.kind == "rectification":
-            title = f"整改通知 Rectification notice: {what}"
-            plan = f" Plan due {_iso(case.plan_due_at)} (UTC)." if case.plan_due_at else ""
-            message = (
-                f"{where}: {what} confirmed {_iso(case.decided_at)} (UTC), tier {case.tier}.{plan}"
-                f" Fix by {_iso(case.fix_due_at)} (UTC) and upload the rectification evidence (case {case.id})."
-            )
-        elif notice.kind == "plan_overdue":
-            title = f"整改计划逾期 Rectification plan overdue: {what}"
-            message = f"{where}: no rectification plan for case {case.id}, due {_iso(case.plan_due_at)} (UTC)."
-        else:
-            card = CARD_NAMES.get(notice.card or "", notice.card or "")
-            title = f"{card}: {what}"
-            message = (
-                f"{where}: case {case.id} is overdue since {_iso(case.fix_due_at)} (UTC): {card}."
-            )
+        title, message = notice_words(case, notice)
         labels = {"notice": notice.kind, "review_id": str(case.id), "tier": case.tier}
         if notice.card:
             labels["card"] = notice.card

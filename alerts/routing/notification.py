@@ -1,19 +1,23 @@
 """What one notification says: a group of alerts for one receiver, and its renderings.
 
 The webhook (and MQTT) rendering is Alertmanager's webhook payload, version "4", so
-receivers written for Alertmanager work unchanged; e-mail and SMS get a subject and a
-short text made from the same data.
+receivers written for Alertmanager work unchanged (its fields stay ISO 8601; only the
+annotations people read may be added); e-mail and SMS get a subject and a short text made
+from the same data, written in the notification's language (`BW_LOCALE`, or a receiver's
+own `locale`) with every instant in its zone (`BW_TIMEZONE`) and the offset shown.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from brightwatch.alerts.model import Alert, AlertState
+from brightwatch.alerts.words import Text, code_name, written
+from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, show, translator
 
 # Alertmanager's "zero time" for alerts still firing
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -133,10 +137,13 @@ class Notification:
     alerts: tuple[AlertView, ...]
     reason: str  # group | repeat | escalation | notice
     external_url: str
-    # notices and escalations carry their own words for e-mail and SMS
-    title: str | None = None
-    message: str | None = None
+    # notices and escalations carry their own words for e-mail and SMS, written in the
+    # reader's language when rendered (alerts.words)
+    title: Text | None = None
+    message: Text | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    locale: str = DEFAULT_LOCALE
+    zone: str = DEFAULT_TIMEZONE
 
     @property
     def status(self) -> str:
@@ -159,20 +166,22 @@ class Notification:
         return _common([a.annotations for a in self.alerts])
 
     def only(self, alerts: tuple[AlertView, ...]) -> Notification:
-        return Notification(
-            self.receiver,
-            self.group_key,
-            self.group_labels,
-            alerts,
-            self.reason,
-            self.external_url,
-            self.title,
-            self.message,
-            self.extra,
-        )
+        return replace(self, alerts=alerts)
+
+    def in_language(self, locale: str | None, zone: str | None = None) -> Notification:
+        """The same notification for a reader of `locale` in `zone` (None: unchanged)."""
+        return replace(self, locale=locale or self.locale, zone=zone or self.zone)
 
     def alertmanager(self) -> dict[str, Any]:
-        """Alertmanager webhook payload, version 4 (prometheus.io/docs/alerting/latest/configuration/#webhook_config)."""
+        """Alertmanager webhook payload, version 4 (prometheus.io/docs/alerting/latest/configuration/#webhook_config).
+
+        The contract's fields are unchanged; `commonAnnotations` gains `title`/`description`
+        of a notice in the notification's language, for people reading a forwarded payload."""
+        common = self.common_annotations
+        if self.title is not None:
+            common.setdefault("title", self._written(self.title))
+        if self.message is not None:
+            common.setdefault("description", self._written(self.message))
         return {
             "version": "4",
             "groupKey": self.group_key,
@@ -181,54 +190,87 @@ class Notification:
             "receiver": self.receiver,
             "groupLabels": dict(self.group_labels),
             "commonLabels": self.common_labels,
-            "commonAnnotations": self.common_annotations,
+            "commonAnnotations": common,
             "externalURL": self.external_url,
             "alerts": [a.alertmanager(self.external_url) for a in self.alerts],
         }
 
+    def _written(self, text: Text) -> str:
+        return written(text, self.locale, self.zone)
+
+    def _codes(self) -> str:
+        codes = sorted({a.labels.get("code", "") for a in self.alerts} - {""})
+        return ", ".join(code_name(c, self.locale) for c in codes)
+
     def subject(self) -> str:
-        if self.title:
-            return self.title
-        counts = f"FIRING:{len(self.firing)}" if self.firing else f"RESOLVED:{len(self.resolved)}"
+        if self.title is not None:
+            return self._written(self.title)
+        _ = translator(self.locale)
+        if self.firing:
+            counts = _("[FIRING:%(n)s]", n=len(self.firing))
+        else:
+            counts = _("[RESOLVED:%(n)s]", n=len(self.resolved))
         shown = " ".join(f"{k}={v}" for k, v in sorted(self.group_labels.items()))
-        codes = sorted({a.labels.get("code", "") for a in self.alerts})
-        prefix = "[ESCALATION] " if self.reason == "escalation" else ""
-        return f"{prefix}[{counts}] {', '.join(codes)} {shown}".strip()
+        prefix = _("[ESCALATION]") + " " if self.reason == "escalation" else ""
+        return f"{prefix}{counts} {self._codes()} {shown}".strip()
+
+    def _line(self, a: AlertView) -> str:
+        """One alert of an e-mail: what, where, since when (in the reader's zone)."""
+        _ = translator(self.locale)
+        params = {
+            "severity": a.labels.get("severity", ""),
+            "code": code_name(a.labels.get("code", ""), self.locale),
+            "where": a.labels.get("site_id") or a.labels.get("device_id", ""),
+            "device": a.labels.get("device_id", ""),
+            "since": show(a.starts_at, self.zone, "minute"),
+            "count": a.annotations.get("count", "1"),
+            "summary": a.annotations.get("summary", ""),
+        }
+        line = _(
+            "- %(severity)s %(code)s at %(where)s device %(device)s since %(since)s"
+            " x%(count)s: %(summary)s",
+            **params,
+        )
+        if a.acknowledged:
+            ack = _("acknowledged by %(who)s", who=a.annotations["acknowledged_by"])
+            line += f" ({ack})"
+        return line
 
     def text(self) -> str:
+        _ = translator(self.locale)
         lines = [self.subject()]
-        if self.message:
-            lines += ["", self.message]
-        for title, items in (("Firing", self.firing), ("Resolved", self.resolved)):
+        if self.message is not None:
+            lines += ["", self._written(self.message)]
+        for title, items in ((_("Firing:"), self.firing), (_("Resolved:"), self.resolved)):
             if not items:
                 continue
-            lines += ["", f"{title}:"]
+            lines += ["", title]
             for a in items:
-                where = a.labels.get("site_id") or a.labels.get("device_id", "")
-                ack = (
-                    f" (acknowledged by {a.annotations['acknowledged_by']})"
-                    if a.acknowledged
-                    else ""
-                )
-                lines.append(
-                    f"- {a.labels.get('severity', '')} {a.labels.get('code', '')} at {where}"
-                    f" device {a.labels.get('device_id', '')} since {rfc3339(a.starts_at)}"
-                    f" x{a.annotations.get('count', '1')}{ack}: {a.annotations.get('summary', '')}"
-                )
+                lines.append(self._line(a))
                 if "evidence_url" in a.annotations:
-                    lines.append(f"  evidence: {a.annotations['evidence_url']}")
-        lines += ["", f"Console: {self.external_url}"]
+                    lines.append("  " + _("evidence: %(url)s", url=a.annotations["evidence_url"]))
+        lines += ["", _("Console: %(url)s", url=self.external_url)]
         return "\n".join(lines)
 
     def short_text(self) -> str:
-        """One line for SMS."""
-        if self.message:
-            return f"{self.title or ''} {self.message}".strip()
+        """One line for SMS, with the local time of each alert."""
+        _ = translator(self.locale)
+        if self.message is not None:
+            title = self._written(self.title) if self.title is not None else ""
+            return f"{title} {self._written(self.message)}".strip()
         parts = []
         for a in self.alerts[:3]:
             where = a.labels.get("site_id") or a.labels.get("device_id", "")
-            parts.append(f"{a.labels.get('severity', '')} {a.labels.get('code', '')} {where}")
+            code = code_name(a.labels.get("code", ""), self.locale)
+            at = show(a.starts_at, self.zone, "short")
+            parts.append(f"{a.labels.get('severity', '')} {code} {where} {at}")
         more = f" +{len(self.alerts) - 3}" if len(self.alerts) > 3 else ""
-        state = "FIRING" if self.status == "firing" else "RESOLVED"
-        tag = "ESCALATION " if self.reason == "escalation" else ""
-        return f"[brightwatch] {tag}{state}: {'; '.join(parts)}{more}"
+        state = _("FIRING") if self.status == "firing" else _("RESOLVED")
+        tag = _("ESCALATION") + " " if self.reason == "escalation" else ""
+        return _(
+            "[brightwatch] %(tag)s%(state)s: %(alerts)s%(more)s",
+            tag=tag,
+            state=state,
+            alerts="; ".join(parts),
+            more=more,
+        )

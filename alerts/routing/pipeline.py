@@ -36,6 +36,8 @@ from brightwatch.alerts.routing.silences import audit as audit_silence
 from brightwatch.alerts.routing.tree import RoutePlan, route
 from brightwatch.alerts.settings import AlertSettings
 from brightwatch.alerts.store import COLUMNS, Clock, row_to_alert, utcnow
+from brightwatch.alerts.words import Text
+from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, translate
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +73,22 @@ def fill_target(template: str, context: Mapping[str, Any]) -> str | None:
 
 
 class NotificationPipeline:
-    def __init__(self, settings: AlertSettings, topic_root: str, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        settings: AlertSettings,
+        topic_root: str,
+        clock: Clock = utcnow,
+        *,
+        locale: str = DEFAULT_LOCALE,
+        zone: str = DEFAULT_TIMEZONE,
+    ) -> None:
         self.settings = settings.notify
         self.topic_root = topic_root
         self.clock = clock
+        # what people read is written in the deployment's language (BW_LOCALE) and zone
+        # (BW_TIMEZONE), unless a receiver's integration names its own language
+        self.locale = locale
+        self.zone = zone
         self.rules = [mute.Rule.compile(r) for r in self.settings.inhibit_rules]
         self.recheck = timedelta(seconds=self.settings.mute_recheck_s)
 
@@ -346,9 +360,17 @@ class NotificationPipeline:
                 for i in decision.include
             )
             assert decision.reason is not None
-            self.send(
-                conn, Notification(receiver, key, group_labels, views, decision.reason, ext), now
+            n = Notification(
+                receiver,
+                key,
+                group_labels,
+                views,
+                decision.reason,
+                ext,
+                locale=self.locale,
+                zone=self.zone,
             )
+            self.send(conn, n, now)
         for alert_id, notified in decision.notified.items():
             conn.execute(
                 "UPDATE notify_group_alert SET notified = %s WHERE group_id = %s AND alert_id = %s",
@@ -420,6 +442,7 @@ class NotificationPipeline:
         skipped: list[dict[str, Any]] = []
         for integration in self.settings.receivers.get(n.receiver, []):
             shown = n if integration.send_resolved else n.only(tuple(n.firing))
+            shown = shown.in_language(integration.locale)
             if not shown.alerts:
                 continue
             target = fill_target(integration.target, context)
@@ -450,7 +473,7 @@ class NotificationPipeline:
             action,
             ACTOR,
             now,
-            note=None if deliveries else "no integration to deliver to",
+            note=None if deliveries else translate(self.locale, "no integration to deliver to"),
             details={
                 "notification_id": nid,
                 "receiver": n.receiver,
@@ -472,8 +495,8 @@ class NotificationPipeline:
         now: datetime,
         *,
         reason: str,
-        title: str,
-        message: str,
+        title: Text,
+        message: Text,
         annotations: Mapping[str, str],
         action: str,
         details: dict[str, Any] | None = None,
@@ -497,6 +520,8 @@ class NotificationPipeline:
                 self.settings.external_url,
                 title=title,
                 message=message,
+                locale=self.locale,
+                zone=self.zone,
             )
             sent.append(self.send(conn, n, now, action=action, details=details))
         return sent
@@ -554,6 +579,8 @@ class NotificationPipeline:
                 "escalation",
                 self.settings.external_url,
                 extra={"level": reached, "after_s": step.after_s},
+                locale=self.locale,
+                zone=self.zone,
             )
             self.send(
                 conn,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from brightwatch.alerts.routing.matchers import Matcher, MatcherError
 from brightwatch.contract.codes import CAMERA_HEALTH, Severity
 from brightwatch.contract.topics import notice_topic
+from brightwatch.i18n import LOCALES, normalise
 
 # a camera that cannot see (contract.codes.CAMERA_HEALTH), as a matcher pattern
 CAMERA_HEALTH_RE = "|".join(sorted(CAMERA_HEALTH, reverse=True))
@@ -58,6 +59,24 @@ class Integration(BaseModel):
         title="Send resolved",
         description="Also notify when the alerts of a group are resolved.",
     )
+    locale: str | None = Field(
+        None,
+        title="Language",
+        description=(
+            "Language of the e-mail and SMS texts of this integration (zh-CN or en); "
+            "unset: the deployment's BW_LOCALE. Machine payloads are not translated."
+        ),
+    )
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        found = normalise(value)
+        if found is None:
+            raise ValueError(f"unknown language {value!r}; one of {', '.join(LOCALES)}")
+        return found
 
     @field_validator("channel")
     @classmethod

@@ -39,9 +39,11 @@ from brightwatch.alerts.tickets.lifecycle import (
     TicketType,
 )
 from brightwatch.alerts.tickets.settings import TicketSettings
+from brightwatch.alerts.words import At, Words, written
 from brightwatch.contract.codes import ELEVATOR_CATALOGUE, ServiceCode
 from brightwatch.contract.outgoing import TicketBody, TicketMessage, TicketSla, encode
 from brightwatch.contract.topics import ticket_topic
+from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, N_, translate
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,41 @@ def ticket_message(conn: psycopg.Connection[Any], step: Step, now: datetime) -> 
     )
 
 
+# the texts of SLA breaches people read (alerts.words): one sentence per step, so that no
+# short word ("accepted") shares the catalogue with the console's ticket states
+TICKET_NAMES = {
+    "rescue": N_("rescue ticket %(id)s"),
+    "repair": N_("repair ticket %(id)s"),
+    "on_demand": N_("on-demand maintenance ticket %(id)s"),
+    "quarterly": N_("quarterly maintenance ticket %(id)s"),
+    "half_yearly": N_("half-yearly maintenance ticket %(id)s"),
+    "yearly": N_("yearly maintenance ticket %(id)s"),
+}
+BREACHES = {
+    "dispatched": N_("%(ticket)s: not dispatched by %(due)s (firm %(firm)s)"),
+    "accepted": N_("%(ticket)s: not accepted by %(due)s (firm %(firm)s)"),
+    "arrived": N_("%(ticket)s: nobody arrived by %(due)s (firm %(firm)s)"),
+    "completed": N_("%(ticket)s: not completed by %(due)s (firm %(firm)s)"),
+    "verified": N_("%(ticket)s: not verified by %(due)s (firm %(firm)s)"),
+}
+
+
+def breach_words(ticket: Ticket, step: str, due_at: datetime) -> Words:
+    """The summary of an SLA breach alert: which ticket missed which step, and when it was due."""
+    name = TICKET_NAMES.get(ticket.type)
+    return Words(
+        BREACHES.get(
+            step, N_("%(ticket)s: step %(step)s missed its deadline %(due)s (firm %(firm)s)")
+        ),
+        {
+            "ticket": Words(name, {"id": ticket.id}) if name else f"{ticket.type} {ticket.id}",
+            "step": step,
+            "due": At(due_at),
+            "firm": ticket.firm_id or "-",
+        },
+    )
+
+
 class TicketDesk:
     """Tickets on the alert store: the reactor (`__call__`), people's steps, the clock."""
 
@@ -140,12 +177,18 @@ class TicketDesk:
         topic_root: str,
         data_dir: Path,
         clock: Clock = utcnow,
+        *,
+        locale: str = DEFAULT_LOCALE,
+        zone: str = DEFAULT_TIMEZONE,
     ) -> None:
         self.settings = settings
         self.alerts = alerts
         self.topic_root = topic_root
         self.data_dir = Path(data_dir)
         self.clock = clock
+        # breach alerts' summaries are read by people: the deployment's language and zone
+        self.locale = locale
+        self.zone = zone
 
     # ------------------------------------------------------------------ reactor
 
@@ -525,10 +568,7 @@ class TicketDesk:
                 active=True,
                 at=due_at,
                 key=breach_key(ticket, step),
-                summary=(
-                    f"{ticket.type} ticket {ticket.id}: not {step} by"
-                    f" {due_at.isoformat(timespec='seconds')} (firm {ticket.firm_id or 'none'})"
-                ),
+                summary=written(breach_words(ticket, step, due_at), self.locale, self.zone),
                 labels={
                     "ticket_id": ticket.id,
                     "ticket_type": ticket.type,
@@ -656,7 +696,11 @@ class TicketDesk:
                 now=now,
                 settings=self.settings,
                 proof="telemetry",
-                note=f"car in inspection mode from {started.isoformat(timespec='seconds')}",
+                note=written(
+                    Words(N_("car in inspection mode from %(at)s"), {"at": At(started, "second")}),
+                    self.locale,
+                    self.zone,
+                ),
             )
             step = replace(
                 step,
@@ -694,7 +738,9 @@ class TicketDesk:
                     role="system",
                     now=now,
                     settings=self.settings,
-                    note="no recurrence and enough normal runs since completion",
+                    note=translate(
+                        self.locale, "no recurrence and enough normal runs since completion"
+                    ),
                 )
                 self._record(conn, step, now)
                 done += 1

@@ -13,22 +13,32 @@ import asyncio
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from brightwatch.api.auth import Principal
 from brightwatch.api.deps import Caller, Conn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED
 from brightwatch.api.inputs import NO_NUL
-from brightwatch.api.routes.public import public_url
-from brightwatch.api.scope import alert_scope, may_act, may_see_kitchens
-from brightwatch.api.web import jinja, views
+from brightwatch.api.routes.public import pictures as public_pictures
+from brightwatch.api.routes.public import public_pictures_ready, public_url
+from brightwatch.api.scope import (
+    alert_scope,
+    may_act,
+    may_dispatch,
+    may_see_kitchen,
+    may_see_kitchens,
+)
+from brightwatch.api.web import jinja, language, views
 from brightwatch.api.web.hygiene import hygiene_record
+from brightwatch.api.web.pictures import PrivacyUnavailable
 from brightwatch.contract.ids import ID_PATTERN
+from brightwatch.i18n import local, messages
 
 # the views are the browser's own interface, not the API: not in OpenAPI
 router = APIRouter(include_in_schema=False)
@@ -40,7 +50,41 @@ IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+def actor_name(actor: str | None) -> str:
+    """An audit trail's actor (`supervisor:3`, `firm:7:FA`) as people read it: the role in
+    their language, then the scope and the token's number (`维保单位 FA #7`)."""
+    if not actor:
+        return ""
+    role, _, rest = actor.partition(":")
+    token, _, scope = rest.partition(":")
+    if role not in views.WORDS["role"] or not token.isdigit():
+        return actor  # `system`, or a name from elsewhere: as it is
+    return " ".join(part for part in (views.label("role", role), scope, f"#{token}") if part)
+
+
+def code_name(name_zh: str | None) -> str:
+    """A catalogue code's name beside the code: the Chinese name in Chinese; the catalogue
+    has no English names, so English readers see the code alone."""
+    return name_zh or "" if language.current_locale() == "zh-CN" else ""
+
+
+def page_i18n() -> dict[str, Any]:
+    """What console.js needs to speak the page's language: its strings and the zone."""
+    locale = language.current_locale()
+    return {
+        "locale": locale,
+        "timezone": language.current_zone(),
+        "messages": messages(locale, "console.js"),
+    }
+
+
+jinja.env.globals.update(
+    label=views.label, code_name=code_name, actor_name=actor_name, page_i18n=page_i18n
+)
+
+
 def _render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    language.use(language.request_locale(request), language.request_zone(request))
     response = jinja.TemplateResponse(request, template, context)
     response.headers.update(NO_STORE)
     return response
@@ -92,14 +136,24 @@ def tickets_view(
         state=state,
         now=now,
         role=who.role,
+        firms=_firms(conn) if may_dispatch(who) else [],
     )
+
+
+def _firms(conn: Any) -> list[dict[str, Any]]:
+    """The firms a supervisor may dispatch a ticket to (one without a firm of its own
+    cannot be dispatched otherwise: the lifecycle needs `firm_id` then)."""
+    return views.rows(conn, "SELECT firm_id, name FROM firm ORDER BY firm_id", [])
 
 
 @router.get("/console/views/calendar", response_class=HTMLResponse)
 def calendar_view(request: Request, conn: Conn, who: FirmSide) -> HTMLResponse:
-    today = _now(request).astimezone(UTC).date()
+    """Five weeks from this week's Monday, in the deployment's local days: a ticket due at
+    17:00Z falls on the next day in Shanghai, and shows there."""
+    zone = language.request_zone(request)
+    today = local(_now(request), zone).date()
     start_day = today - timedelta(days=today.weekday())
-    start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
+    start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=ZoneInfo(zone))
     due = views.calendar(conn, who, start, 35)
     days = []
     for i in range(35):
@@ -109,7 +163,7 @@ def calendar_view(request: Request, conn: Conn, who: FirmSide) -> HTMLResponse:
                 "date": d,
                 "today": d == today,
                 "past": d < today,
-                "tickets": [t for t in due if t["due_at"].astimezone(UTC).date() == d],
+                "tickets": [t for t in due if local(t["due_at"], zone).date() == d],
             }
         )
     return _render(request, "views/calendar.html", days=days)
@@ -123,7 +177,10 @@ def elevators_view(
     q: Annotated[str, Query(max_length=100, pattern=NO_NUL)] = "",
 ) -> HTMLResponse:
     return _render(
-        request, "views/elevators.html", elevators=views.elevator_list(conn, who, q), q=q
+        request,
+        "views/elevators.html",
+        elevators=views.elevator_list(conn, who, q),
+        q=q,
     )
 
 
@@ -149,6 +206,7 @@ def elevator_view(request: Request, elevator_id: IdPath, conn: Conn, who: FirmSi
         faults=views.elevator_faults(conn, elevator_id),
         tickets=views.tickets(conn, who, now, "all", elevator_id),
         sections=sections,
+        sentence=views.sentence,
     )
 
 
@@ -161,7 +219,8 @@ def kitchens_view(request: Request, conn: Conn, who: Caller) -> HTMLResponse:
 
 @router.get("/console/views/kitchens/{site_id}", response_class=HTMLResponse)
 def kitchen_view(request: Request, site_id: IdPath, conn: Conn, who: Caller) -> HTMLResponse:
-    k = views.kitchen(conn, who, site_id)
+    settings = request.app.state.parts.settings
+    k = views.kitchen(conn, who, site_id, settings.data_dir, settings.api.public_snapshot_max_age_s)
     if k is None:
         raise not_found()
     return _render(
@@ -170,6 +229,31 @@ def kitchen_view(request: Request, site_id: IdPath, conn: Conn, who: Caller) -> 
         k=k,
         record=hygiene_record(conn, site_id, _now(request)),
         public_url=public_url(request, site_id),
+        filter_ready=public_pictures_ready(request),
+    )
+
+
+@router.get("/console/views/kitchens/{site_id}/cameras/{camera_id}/picture.jpg")
+def camera_picture(
+    request: Request, site_id: IdPath, camera_id: IdPath, conn: Conn, who: Caller
+) -> Response:
+    """The camera's latest frame for the kitchen page, faces blurred as on the public page
+    (the same filter and cache, any camera of a kitchen the caller may see): the page's
+    live picture without a raw frame leaving the server. 404 without a recent frame, 503
+    without the face filter (fail closed)."""
+    known = conn.execute(
+        "SELECT 1 FROM camera WHERE site_id = %s AND camera_id = %s", (site_id, camera_id)
+    ).fetchone()
+    if not known or not may_see_kitchen(who, site_id):
+        raise not_found()
+    try:
+        picture = public_pictures(request).get(site_id, camera_id)
+    except PrivacyUnavailable:
+        raise HTTPException(503, "pictures are unavailable: no face filter") from None
+    if picture is None:
+        raise not_found()
+    return Response(
+        picture.jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"}
     )
 
 

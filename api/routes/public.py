@@ -5,6 +5,8 @@ the kitchen's operating hours, faces blurred; no alert boxes, no staff names."""
 from __future__ import annotations
 
 import io
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
 import segno
@@ -14,22 +16,34 @@ from psycopg.rows import dict_row
 
 from brightwatch.api.deps import Conn, not_found
 from brightwatch.api.errors import ErrorBody, errors
-from brightwatch.api.web import jinja
-from brightwatch.api.web.hours import describe, is_open
+from brightwatch.api.web import jinja, language
+from brightwatch.api.web.hours import is_open
 from brightwatch.api.web.hygiene import hygiene_record
 from brightwatch.api.web.pictures import PrivacyUnavailable, PublicPictures
 from brightwatch.api.web.ratelimit import RateLimiter
 from brightwatch.contract.ids import ID_PATTERN
+from brightwatch.i18n import N_, timefmt, translate
 
 # kitchens.md: the work areas shown to the public; never changing rooms or toilets, and
 # storage or unclassified cameras stay private too
 PUBLIC_WORK_AREAS = ("cutting", "cooking", "serving", "washing", "special_room")
 WORK_AREA_NAMES = {
-    "cutting": "切配 Preparation",
-    "cooking": "烹饪 Cooking",
-    "serving": "备餐 Serving",
-    "washing": "洗消 Washing & disinfection",
-    "special_room": "专间 Special room",
+    "cutting": N_("Preparation"),
+    "cooking": N_("Cooking"),
+    "serving": N_("Serving"),
+    "washing": N_("Washing and disinfection"),
+    "special_room": N_("Special room"),
+}
+# registry/models.py OpeningHours.days: "daily", day names, ranges ("mon-fri"), lists
+DAY_NAMES = {
+    "daily": N_("daily"),
+    "mon": N_("Mon"),
+    "tue": N_("Tue"),
+    "wed": N_("Wed"),
+    "thu": N_("Thu"),
+    "fri": N_("Fri"),
+    "sat": N_("Sat"),
+    "sun": N_("Sun"),
 }
 IdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 
@@ -92,6 +106,34 @@ def _public_cameras(conn: Conn, site_id: str) -> list[dict[str, Any]]:
         ).fetchall()
 
 
+def public_pictures_ready(request: Request) -> bool:
+    """Whether pictures can be served at all: the face filter loads (fail closed without
+    it); pages say so instead of showing a picture that cannot come."""
+    try:
+        pictures(request).privacy_filter()
+    except PrivacyUnavailable:
+        return False
+    return True
+
+
+def hours_text(locale: str, hours: list[dict[str, Any]], zone: str, at: datetime) -> str:
+    """Opening hours as the reader says them, in the site's zone with its UTC offset at
+    `at` (`daily 06:00–22:00 (UTC+08:00)`, `每天 06:00–22:00（UTC+08:00）`)."""
+    if not hours:
+        return translate(locale, "not registered")
+    windows = []
+    for w in hours:
+        days = re.sub(
+            "[a-z]+",
+            lambda m: translate(locale, DAY_NAMES[m[0]]) if m[0] in DAY_NAMES else m[0],
+            str(w.get("days", "daily")).lower(),
+        )
+        windows.append(f"{days} {w['open']}–{w['close']}")
+    offset = timefmt.offset(timefmt.local(at, zone))
+    joined = ("，" if locale == "zh-CN" else ", ").join(windows)
+    return translate(locale, "%(hours)s (UTC%(offset)s)", hours=joined, offset=offset)
+
+
 def public_url(request: Request, site_id: str) -> str:
     base = request.app.state.parts.settings.api.public_base_url
     root = base or str(request.base_url).rstrip("/")
@@ -107,25 +149,33 @@ def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
     """The kitchen's live work-area pictures (privacy-filtered) and hygiene record."""
     site = _kitchen(conn, site_id)
     now = request.app.state.parts.clock()
+    locale = language.request_locale(request)
+    zone = site["timezone"] or language.request_zone(request)
     open_now = is_open(site["operating_hours"], site["timezone"], now)
     cameras = _public_cameras(conn, site_id) if open_now else []
     for c in cameras:
-        c["area"] = WORK_AREA_NAMES.get(c["work_area"], c["work_area"])
-    record = hygiene_record(conn, site_id, now)
+        area = WORK_AREA_NAMES.get(c["work_area"])
+        c["area"] = translate(locale, area) if area else c["work_area"]
+    # the page's language and the site's own zone, for this render (language.use)
+    language.use(locale, zone)
     response = jinja.TemplateResponse(
         request,
         "public_kitchen.html",
         {
             "site": site,
+            "now": now,
             "open_now": open_now,
-            "hours": describe(site["operating_hours"]),
+            "hours": hours_text(locale, site["operating_hours"], zone, now),
             "cameras": cameras,
-            "record": record,
+            "pictures_ready": public_pictures_ready(request) if cameras else True,
+            "record": hygiene_record(conn, site_id, now),
             "refresh_s": int(request.app.state.parts.settings.api.public_refresh_s),
             "page_url": public_url(request, site_id),
         },
     )
     response.headers["Cache-Control"] = "public, max-age=30"
+    # one URL, two languages (cookie or ?lang=): shared caches must keep them apart
+    response.headers["Vary"] = "Cookie"
     return response
 
 

@@ -11,15 +11,10 @@ from typing import Any
 
 from brightwatch.vision.rules.schedule import day_set, in_hours
 
-__all__ = ["day_set", "describe", "is_open"]
+__all__ = ["day_set", "is_open"]
 
 
 def is_open(hours: Iterable[Mapping[str, Any]], timezone: str, at: datetime) -> bool:
     """True when `at` (aware) falls in one of the windows. No hours registered: closed
     (nothing is shown to the public for a kitchen that has not said when it works)."""
     return in_hours(hours, timezone, round(at.timestamp() * 1000))
-
-
-def describe(hours: Iterable[Mapping[str, Any]]) -> str:
-    parts = [f"{w.get('days', 'daily')} {w['open']}–{w['close']}" for w in hours]
-    return ", ".join(parts) or "not registered"

@@ -3,7 +3,10 @@ firm sees its elevators and tickets, an operator its site; anything else is not 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -14,11 +17,15 @@ from brightwatch.api.auth import Principal
 from brightwatch.api.scope import (
     alert_scope,
     elevator_scope,
+    evidence_view,
     kitchen_scope,
     may_see_kitchen,
     ticket_scope,
 )
+from brightwatch.api.web import language
 from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
+from brightwatch.i18n import N_, translate
+from brightwatch.vision import snapshots
 
 Conn = psycopg.Connection[Any]
 OPEN_TICKET = ("created", "dispatched", "accepted", "arrived", "escalated", "reassigned")
@@ -34,6 +41,301 @@ def rows(
 def code_name(kind: str, code: str) -> str:
     entry = (ELEVATOR_CATALOGUE if kind == "elevator" else KITCHEN_CATALOGUE).get(code)
     return entry.name_zh if entry else ""
+
+
+# ------------------------------------------------------------------ words shown for stored values
+
+# Stored values (states, modes, the planner's factor and check names) are keys, not
+# texts: each table maps them to a text marked for the catalogue, translated where the
+# page is rendered (`label`). A key no table knows is shown as it is, so a new state is
+# visible rather than hidden.
+SERVICE_MODES = {
+    "normal": N_("normal service"),
+    "inspection": N_("inspection"),
+    "fire_return": N_("fire return"),
+    "firefighter": N_("firefighter service"),
+    "emergency_power": N_("emergency power"),
+    "earthquake": N_("earthquake mode"),
+    "out_of_service": N_("out of service"),
+    "unknown": N_("unknown"),
+}
+WORDS: dict[str, dict[str, str]] = {
+    # the console's own filters and clocks
+    "alert_filter": {
+        "open": N_("Not resolved"),
+        "firing": N_("Firing"),
+        "acknowledged": N_("Acknowledged"),
+        "resolved": N_("Resolved"),
+    },
+    "ticket_filter": {
+        "open": N_("In progress"),
+        "completed": N_("Completed"),
+        "verified": N_("Verified"),
+        "all": N_("All"),
+    },
+    # an SLA clock is named after the step it waits for
+    "sla_step": {
+        "dispatched": N_("dispatch"),
+        "accepted": N_("acceptance"),
+        "arrived": N_("arrival"),
+        "completed": N_("completion"),
+    },
+    "role": {
+        "admin": N_("administrator"),
+        "supervisor": N_("supervisor"),
+        "firm": N_("maintenance firm"),
+        "operator": N_("kitchen operator"),
+    },
+    # a due date from the maintenance planner, before its ticket exists
+    "plan": {"planned": N_("planned")},
+    "severity": {
+        "P1": N_("life safety"),
+        "P2": N_("urgent"),
+        "P3": N_("routine"),
+        "INFO": N_("information"),
+        "T1": N_("serious"),
+        "T2": N_("general"),
+        "T3": N_("minor"),
+    },
+    "availability": {"online": N_("online"), "offline": N_("offline")},
+    # the status timeline's segments: a mode outside normal service, else what the car does
+    "service_mode": SERVICE_MODES,
+    # the status timeline's segments: a mode outside normal service, else what the car does
+    "segment": {
+        "running": N_("running"),
+        "idle": N_("idle"),
+        "door_open": N_("doors open"),
+        **{k: v for k, v in SERVICE_MODES.items() if k != "normal"},
+    },
+    "run_state": {"running": N_("running"), "stopped": N_("stopped")},
+    "door_state": {
+        "closed": N_("doors closed"),
+        "open": N_("doors open"),
+        "closing": N_("doors closing"),
+        "opening": N_("doors opening"),
+    },
+    "alert_state": {
+        "firing": N_("firing"),
+        "acknowledged": N_("acknowledged"),
+        "resolved": N_("resolved"),
+    },
+    "ticket_type": {
+        "rescue": N_("rescue"),
+        "repair": N_("repair"),
+        "on_demand": N_("on-demand maintenance"),
+        "quarterly": N_("quarterly maintenance"),
+        "half_yearly": N_("half-yearly maintenance"),
+        "yearly": N_("yearly maintenance"),
+    },
+    "ticket_state": {
+        "created": N_("created"),
+        "dispatched": N_("dispatched"),
+        "accepted": N_("accepted"),
+        "arrived": N_("arrived"),
+        "escalated": N_("escalated"),
+        "reassigned": N_("reassigned"),
+        "completed": N_("completed"),
+        "verified": N_("verified"),
+        "false_alarm": N_("false alarm"),
+        "cancelled": N_("cancelled"),
+    },
+    # completion results (what the firm found), not states
+    "ticket_result": {
+        "released_in_service": N_("passenger released, back in service"),
+        "released_locked_out": N_("passenger released, locked out"),
+        "fault_cleared": N_("fault cleared"),
+        "out_of_service": N_("out of service"),
+        "done": N_("done"),
+        "done_with_findings": N_("done, with findings"),
+    },
+    "case_state": {
+        "pending_review": N_("pending review"),
+        "dismissed": N_("dismissed"),
+        "notified": N_("notified"),
+        "rectifying": N_("rectifying"),
+        "evidence_submitted": N_("evidence submitted"),
+        "verifying": N_("verifying"),
+        "escalated": N_("escalated"),
+        "closed": N_("closed"),
+    },
+    "card": {"yellow": N_("yellow card"), "red": N_("red card")},
+    "work_area": {
+        "cutting": N_("preparation"),
+        "cooking": N_("cooking"),
+        "serving": N_("serving"),
+        "washing": N_("washing and disinfection"),
+        "special_room": N_("special room"),
+        "storage": N_("storage"),
+        "changing": N_("changing room"),
+        "toilet": N_("toilet"),
+        "other": N_("other"),
+    },
+    # elevators.maintenance.planner: the factors of R and why a plan was computed
+    "factor": {
+        "age": N_("age"),
+        "fault rate": N_("fault rate"),
+        "trapped faults": N_("trapped faults"),
+        "usage": N_("usage"),
+        "health trend": N_("health trend"),
+        "firm": N_("maintenance firm"),
+        "user unit management": N_("user unit management"),
+    },
+    "plan_reason": {"daily": N_("daily pass"), "notice": N_("maintenance notice")},
+    "indicator": {
+        "vibration": N_("vibration"),
+        "door-cycle time": N_("door-cycle time"),
+        "door cycles per run": N_("door cycles per run"),
+    },
+}
+
+# The planner's explanations (elevators/maintenance/planner.py) are English sentences
+# with numbers in them: each known form is matched whole and rewritten from the
+# catalogue with the same numbers; groups named after a WORDS table are translated too.
+# A sentence of no known form stays as the planner wrote it.
+SENTENCES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        # eligibility checks
+        (r"firm credit rating", N_("firm credit rating")),
+        (r"terminal online, last (?P<days>\d+) days", N_("terminal online, last %(days)s days")),
+        (r"trapped faults, last (?P<days>\d+) days", N_("trapped faults, last %(days)s days")),
+        (r"periodic inspection valid until", N_("periodic inspection valid until")),
+        # factor explanations
+        (r"install year unknown", N_("install year unknown")),
+        (r"no run counter over the window", N_("no run counter over the window")),
+        (r"firm credit score unknown", N_("firm credit score unknown")),
+        (r"management score unknown", N_("management score unknown")),
+        (r"no baseline yet", N_("no baseline yet")),
+        (
+            r"(?P<age>\d+) years old (?P<scale>\(.*\))",
+            N_("%(age)s years old %(scale)s"),
+        ),
+        (
+            r"(?P<n>\d+) P2 faults in (?P<runs>\d+) runs = (?P<rate>\S+) per 1,000 runs;"
+            r" fleet p(?P<p>\S+) (?P<scale>\S+)",
+            N_(
+                "%(n)s P2 faults in %(runs)s runs = %(rate)s per 1,000 runs; fleet p%(p)s %(scale)s"
+            ),
+        ),
+        (
+            r"(?P<n>\d+) trapped fault\(s\) in (?P<days>\d+) days (?P<scale>\(.*\))",
+            N_("%(n)s trapped fault(s) in %(days)s days %(scale)s"),
+        ),
+        (
+            r"(?P<runs>\d+) runs a day: percentile (?P<pct>\S+) of the fleet",
+            N_("%(runs)s runs a day: percentile %(pct)s of the fleet"),
+        ),
+        (
+            r"worst drift: (?P<indicator>.+) at z = (?P<z>\S+) against its own (?P<days>\d+)-day"
+            r" baseline (?P<scale>\(.*\))",
+            N_(
+                "worst drift: %(indicator)s at z = %(z)s against its own %(days)s-day baseline"
+                " %(scale)s"
+            ),
+        ),
+        (r"not enough baseline: (?P<indicators>.+)", N_("not enough baseline: %(indicators)s")),
+        (
+            r"(?P<indicator>[a-z -]+) (?P<have>\d+) of (?P<need>\d+) days",
+            N_("%(indicator)s %(have)s of %(need)s days"),
+        ),
+        (r"1 − credit score (?P<s>\S+) / 100", N_("1 − credit score %(s)s / 100")),
+        (r"1 − management score (?P<s>\S+) / 100", N_("1 − management score %(s)s / 100")),
+        # why this interval
+        (r"R (?P<r>\S+) < (?P<b>\S+)", N_("R %(r)s < %(b)s")),
+        (r"R (?P<r>\S+) in \[(?P<a>\S+), (?P<b>\S+)\)", N_("R %(r)s in [%(a)s, %(b)s)")),
+        (
+            r"R (?P<r>\S+) ≥ (?P<b>\S+): targeted inspection",
+            N_("R %(r)s ≥ %(b)s: targeted inspection"),
+        ),
+        (
+            r"not eligible \((?P<checks>[^;]+)\): statutory round",
+            N_("not eligible (%(checks)s): statutory round"),
+        ),
+        (r"not eligible \((?P<checks>[^;]+)\)", N_("not eligible (%(checks)s)")),
+        (
+            r"P1 fault (?P<code>[A-Z0-9_]+) on (?P<day>\S+): (?P<n>\d+) days until (?P<until>\S+)",
+            N_("P1 fault %(code)s on %(day)s: %(n)s days until %(until)s"),
+        ),
+        (
+            r"on-demand status withdrawn \((?P<why>[^;]+)\): statutory round",
+            N_("on-demand status withdrawn (%(why)s): statutory round"),
+        ),
+        (
+            r"on-demand status withdrawn: (?P<why>[^;]+); bureau notified",
+            N_("on-demand status withdrawn: %(why)s; bureau notified"),
+        ),
+        (
+            r"(?P<n>\d+) trapped faults in (?P<days>\d+) days \(last (?P<day>\S+)\)",
+            N_("%(n)s trapped faults in %(days)s days (last %(day)s)"),
+        ),
+        (
+            r"terminal offline since (?P<since>\S+): visit now",
+            N_("terminal offline since %(since)s: visit now"),
+        ),
+        (
+            r"(?P<indicator>.+) beyond (?P<sigma>\S+)σ on (?P<day>\S+) \(z = (?P<z>\S+)\): visit now",
+            N_("%(indicator)s beyond %(sigma)sσ on %(day)s (z = %(z)s): visit now"),
+        ),
+    )
+)
+# groups holding names or lists of other sentences, translated before they are put back
+NESTED = {"indicator": "indicator", "indicators": None, "checks": None, "why": None}
+
+
+def label(table: str, key: Any) -> str:
+    """A stored key in the page's language: its catalogue text, or the key itself."""
+    if key is None:
+        return ""
+    text = WORDS.get(table, {}).get(str(key))
+    return translate(language.current_locale(), text) if text else str(key)
+
+
+def sentence(text: str | None) -> str:
+    """One of the planner's explanations in the page's language (see SENTENCES); parts
+    joined with "; " or ", " are translated one by one."""
+    if not text:
+        return ""
+    locale = language.current_locale()
+    parts = [_sentence(locale, part) for part in _known_parts(text, "; ")]
+    return ("；" if locale == "zh-CN" else "; ").join(parts)
+
+
+def _known_parts(text: str, sep: str = ", ") -> list[str]:
+    """`text` split at `sep`, keeping together the parts of a known sentence that holds
+    `sep` itself ("terminal online, last 30 days")."""
+    tokens, out, i = text.split(sep), [], 0
+    while i < len(tokens):
+        j = next(
+            (
+                j
+                for j in range(len(tokens), i + 1, -1)
+                if any(p.fullmatch(sep.join(tokens[i:j])) for p, _ in SENTENCES)
+            ),
+            i + 1,
+        )
+        out.append(sep.join(tokens[i:j]))
+        i = j
+    return out
+
+
+def _sentence(locale: str, text: str) -> str:
+    for pattern, msgid in SENTENCES:
+        m = pattern.fullmatch(text)
+        if m is None:
+            continue
+        params = {}
+        for name, value in m.groupdict().items():
+            if name in NESTED and value is not None:
+                table = NESTED[name]
+                if table is not None:
+                    value = label(table, value)
+                else:
+                    value = ("，" if locale == "zh-CN" else ", ").join(
+                        _sentence(locale, v) for v in _known_parts(value)
+                    )
+            params[name] = value
+        return translate(locale, msgid, **params)
+    return text
 
 
 # ------------------------------------------------------------------ alerts
@@ -241,7 +543,9 @@ def kitchen_list(conn: Conn, who: Principal) -> list[dict[str, Any]]:
     )
 
 
-def kitchen(conn: Conn, who: Principal, site_id: str) -> dict[str, Any] | None:
+def kitchen(
+    conn: Conn, who: Principal, site_id: str, data_dir: Path, live_within_s: float
+) -> dict[str, Any] | None:
     if not may_see_kitchen(who, site_id):
         return None
     found = rows(conn, "SELECT * FROM site WHERE site_id = %s AND kind = 'kitchen'", (site_id,))
@@ -250,14 +554,14 @@ def kitchen(conn: Conn, who: Principal, site_id: str) -> dict[str, Any] | None:
     site = found[0]
     site["cameras"] = rows(
         conn,
-        "SELECT c.camera_id, c.name, c.work_area, c.is_public, p.availability, p.last_seen,"
-        " (SELECT max(id) FROM evidence ev WHERE ev.site_id = c.site_id"
-        "  AND ev.camera_id = c.camera_id) AS latest_evidence"
+        "SELECT c.camera_id, c.name, c.work_area, c.is_public, p.availability, p.last_seen"
         " FROM camera c LEFT JOIN device_presence p"
         " ON p.device_kind = 'camera' AND p.device_key = c.site_id || '/' || c.camera_id"
         " WHERE c.site_id = %s ORDER BY c.camera_id",
         (site_id,),
     )
+    for c in site["cameras"]:
+        c.update(camera_pictures(conn, who, site_id, c["camera_id"], data_dir, live_within_s))
     site["violations"] = rows(
         conn,
         "SELECT a.id, a.code, a.severity, a.state, a.device_id AS camera_id, a.started_at,"
@@ -276,4 +580,57 @@ def kitchen(conn: Conn, who: Principal, site_id: str) -> dict[str, Any] | None:
         " ORDER BY r.detected_at DESC LIMIT 100",
         (site_id,),
     )
+    for r in site["rectifications"]:
+        r["name_zh"] = code_name("kitchen", r["code"])
     return site
+
+
+# a camera's evidence rows looked at for one whose file is still there (the retention
+# sweep removes old files; a page must not point at a picture that is gone)
+EVIDENCE_LOOKBACK = 5
+
+
+def camera_pictures(
+    conn: Conn, who: Principal, site_id: str, camera_id: str, data_dir: Path, live_within_s: float
+) -> dict[str, Any]:
+    """What the kitchen page shows of one camera's pictures, for this caller:
+
+    - `latest_evidence`, `evidence_at`: the newest evidence picture the caller may open
+      (an operator's view hides pending and dismissed cases, api/scope.evidence_view;
+      pointing the page at one of those gave the operator a broken image), and only
+      when its file is still in the data folder;
+    - `snapshot_at`: when the vision worker last wrote the camera's frame
+      (vision.snapshots); `live`: that frame is recent enough to be shown;
+    - `last_frame`: the freshest of the two. The presence row's `last_seen` moves only
+      with the camera's availability messages, so it is not when a frame last came."""
+    view = evidence_view(who)
+    where = "e.site_id = %s AND e.camera_id = %s"
+    params: list[Any] = [site_id, camera_id]
+    if view is not None:
+        where += (
+            " AND e.site_id = %s AND NOT EXISTS (SELECT 1 FROM review r"
+            " WHERE r.alert_id = e.alert_id AND r.state = ANY(%s))"
+        )
+        params += [view.site_id, list(view.hidden_states)]
+    candidates = rows(
+        conn,
+        f"SELECT e.id, e.captured_at, e.path FROM evidence e WHERE {where}"  # noqa: S608
+        " ORDER BY e.id DESC LIMIT %s",
+        [*params, EVIDENCE_LOOKBACK],
+    )
+    evidence = next((e for e in candidates if _stored(data_dir, e["path"])), None)
+    stamp = snapshots.stamp(data_dir, site_id, camera_id)
+    snapshot_at = datetime.fromtimestamp(stamp[0], UTC) if stamp else None
+    frames = [t for t in (snapshot_at, evidence and evidence["captured_at"]) if t]
+    return {
+        "latest_evidence": evidence["id"] if evidence else None,
+        "evidence_at": evidence["captured_at"] if evidence else None,
+        "snapshot_at": snapshot_at,
+        "live": stamp is not None and time.time() - stamp[0] <= live_within_s,
+        "last_frame": max(frames) if frames else None,
+    }
+
+
+def _stored(data_dir: Path, relative: str) -> bool:
+    path = (data_dir / relative).resolve()
+    return data_dir.resolve() in path.parents and path.is_file()

@@ -19,6 +19,23 @@ def dashboards() -> None:
     """Grafana dashboards and provisioning as code."""
 
 
+ZONE = click.option(
+    "--timezone",
+    default=None,
+    help="IANA zone the dashboards show times in (default: BW_TIMEZONE, Asia/Shanghai).",
+)
+
+
+def _zone(timezone: str | None) -> str:
+    from brightwatch.i18n import check_zone
+    from brightwatch.settings import load_settings
+
+    try:
+        return check_zone(timezone) if timezone else load_settings().timezone
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timezone") from None
+
+
 @dashboards.command()
 @click.option(
     "--out",
@@ -27,12 +44,13 @@ def dashboards() -> None:
     show_default=True,
     help="Folder for json/*.json and provisioning/ (compose.yaml mounts ./dashboards).",
 )
-def export(out: Path) -> None:
-    """Write the dashboards (Grafana JSON) and the provisioning files."""
+@ZONE
+def export(out: Path, timezone: str | None) -> None:
+    """Write the dashboards (Grafana JSON, a zh-CN and an English set) and the provisioning."""
     from brightwatch.dashboards.boards import ALL
     from brightwatch.dashboards.render import export as write
 
-    for path in write(out, ALL):
+    for path in write(out, ALL, _zone(timezone)):
         click.echo(f"wrote {path}")
 
 
@@ -44,14 +62,23 @@ def export(out: Path) -> None:
     required=True,
     help="Service-account token (also GRAFANA_TOKEN).",
 )
-@click.option("--folder", default="brightwatch", show_default=True, help="Folder title and uid.")
+@click.option(
+    "--folder",
+    default="brightwatch",
+    show_default=True,
+    help="Folder uid prefix: each language's set goes to <folder>-zh / <folder>-en.",
+)
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per request.")
-def push(url: str, token: str, folder: str, timeout: float) -> None:
-    """Upload the dashboards to a Grafana over its HTTP API (overwriting older versions)."""
+@ZONE
+def push(url: str, token: str, folder: str, timeout: float, timezone: str | None) -> None:
+    """Upload both language sets to a Grafana over its HTTP API (overwriting older versions)."""
     import httpx
 
     from brightwatch.dashboards.boards import ALL
-    from brightwatch.dashboards.render import dashboard_json
+    from brightwatch.dashboards.render import FOLDERS, UID_SUFFIX, dashboard_json, uid_of
+    from brightwatch.i18n import LOCALES
+
+    zone = _zone(timezone)
 
     # Grafana's folder and dashboard HTTP API: three calls, so plain httpx rather than a
     # client library (grafana-client brought niquests and urllib3-future, which replaces
@@ -62,21 +89,27 @@ def push(url: str, token: str, folder: str, timeout: float) -> None:
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=timeout,
         ) as api:
-            found = api.get(f"/api/folders/{folder}")
-            if found.status_code == 404:
-                _answered(api.post("/api/folders", json={"uid": folder, "title": folder}))
-                click.echo(f"created folder {folder}")
-            else:
-                _answered(found)
-            for d in ALL:
-                body = {
-                    "dashboard": dashboard_json(d),
-                    "folderUid": folder,
-                    "overwrite": True,
-                    "message": "brightwatch dashboards push",
-                }
-                result = _answered(api.post("/api/dashboards/db", json=body))
-                click.echo(f"pushed {d.uid}: {result.get('status', 'ok')} {result.get('url', '')}")
+            for locale in LOCALES:
+                uid = f"{folder}-{UID_SUFFIX[locale]}"
+                found = api.get(f"/api/folders/{uid}")
+                if found.status_code == 404:
+                    title = FOLDERS[locale]
+                    _answered(api.post("/api/folders", json={"uid": uid, "title": title}))
+                    click.echo(f"created folder {uid}")
+                else:
+                    _answered(found)
+                for d in ALL:
+                    body = {
+                        "dashboard": dashboard_json(d, locale, zone),
+                        "folderUid": uid,
+                        "overwrite": True,
+                        "message": "brightwatch dashboards push",
+                    }
+                    result = _answered(api.post("/api/dashboards/db", json=body))
+                    click.echo(
+                        f"pushed {uid_of(d, locale)}: {result.get('status', 'ok')}"
+                        f" {result.get('url', '')}"
+                    )
     except GrafanaRefused as exc:
         click.echo(f"error: Grafana answered {exc.status}: {exc.message}", err=True)
         sys.exit(1)

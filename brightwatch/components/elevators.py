@@ -40,6 +40,7 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         unknown_devices=settings.unknown_devices,
         max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
         max_age=timedelta(days=settings.ingest.raw_retention_days),
+        locale=settings.locale,
     )
     consumer = worker_consumer(
         runtime, "elevators", "rules", elevator_filters(settings.topic_root), worker.handle, rules

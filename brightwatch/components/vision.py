@@ -50,6 +50,7 @@ def make_worker(runtime: Runtime) -> VisionWorker:
         unknown_devices=settings.unknown_devices,
         review_codes=settings.alerts.review.codes,
         max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
+        locale=settings.locale,
     )
 
 

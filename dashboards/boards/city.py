@@ -11,9 +11,10 @@ from brightwatch.dashboards.boards.common import (
     NOT_HYGIENE,
 )
 from brightwatch.dashboards.model import Dashboard, Panel, cols
+from brightwatch.i18n import N_
 
 ELEVATORS_ONLINE = Panel(
-    "Elevators online",
+    N_("Elevators online"),
     "stat",
     f"""
 SELECT count(*) FILTER (WHERE p.availability = 'online') AS online,
@@ -25,11 +26,11 @@ WHERE {DISTRICT_OF_ELEVATOR} IN ($district)
     cols("online:number, registered:number"),
     width=6,
     height=5,
-    description="Terminals whose last availability message was `online`, of those registered.",
+    description=N_("Terminals whose last availability message was `online`, of those registered."),
 )
 
 OPEN_P1_P2 = Panel(
-    "Open P1 / P2 elevator alerts",
+    N_("Open P1 / P2 elevator alerts"),
     "stat",
     f"""
 SELECT count(*) FILTER (WHERE a.severity = 'P1') AS "P1",
@@ -42,11 +43,13 @@ WHERE a.kind = 'elevator' AND a.state <> 'resolved' AND a.severity IN ('P1', 'P2
     width=6,
     height=5,
     thresholds=((None, "green"), (1, "red")),
-    description="P1: life safety (trapped passengers first); P2: safety fault or out of service.",
+    description=N_(
+        "P1: life safety (trapped passengers first); P2: safety fault or out of service."
+    ),
 )
 
 KITCHENS_STREAMING = Panel(
-    "Kitchens streaming",
+    N_("Kitchens streaming"),
     "stat",
     f"""
 SELECT count(DISTINCT s.site_id) FILTER (WHERE p.availability = 'online') AS streaming,
@@ -61,11 +64,11 @@ WHERE s.kind = 'kitchen' AND {DISTRICT_OF_SITE} IN ($district)
     cols("streaming:number, kitchens:number, cameras_online:number, cameras:number"),
     width=12,
     height=5,
-    description="Coverage (kitchens.md, Statistics): kitchens with at least one camera online.",
+    description=N_("Coverage (kitchens.md, Statistics): kitchens with at least one camera online."),
 )
 
 OPEN_ALERTS_TABLE = Panel(
-    "Open P1 / P2 alerts",
+    N_("Open P1 / P2 alerts"),
     "table",
     f"""
 SELECT a.started_at AS time, a.severity, a.code, a.device_id AS elevator, {DISTRICT_OF_ELEVATOR} AS district,
@@ -86,7 +89,7 @@ LIMIT 100
 )
 
 ALERTS_PER_HOUR = Panel(
-    "Elevator alerts per hour by severity",
+    N_("Elevator alerts per hour by severity"),
     "timeseries",
     f"""
 SELECT $__timeGroupAlias(a.started_at, '1h'),
@@ -102,7 +105,7 @@ GROUP BY 1 ORDER BY 1
 )
 
 TRAPPED_RELEASE = Panel(
-    "Trapped passengers: minutes until released, per day (30-min rescue SLA)",
+    N_("Trapped passengers: minutes until released, per day (30-min rescue SLA)"),
     "timeseries",
     f"""
 SELECT $__timeGroupAlias(a.started_at, '1d'),
@@ -117,12 +120,14 @@ GROUP BY 1 ORDER BY 1
     cols("time:time, median_minutes:number, p90_minutes:number, sla_minutes:number"),
     format="time_series",
     unit="m",
-    description="Elevators.md: a rescue must arrive within 30 minutes in a city. Time from the"
-    " trapped fault to its clearing (door opened in the zone or the car left empty).",
+    description=N_(
+        "Elevators.md: a rescue must arrive within 30 minutes in a city. Time from the"
+        " trapped fault to its clearing (door opened in the zone or the car left empty)."
+    ),
 )
 
 FLEET_USAGE = Panel(
-    "Fleet: share of samples running, per hour",
+    N_("Fleet: share of samples running, per hour"),
     "timeseries",
     """
 SELECT bucket AS time,
@@ -136,12 +141,14 @@ GROUP BY bucket ORDER BY 1
     cols("time:time, running_share:number, occupied_share:number, elevators_reporting:number"),
     format="time_series",
     unit="percentunit",
-    description="Share of status samples with the car running / occupied, all elevators of"
-    " the chosen districts (per-district hourly rollup, migration 0070).",
+    description=N_(
+        "Share of status samples with the car running / occupied, all elevators of"
+        " the chosen districts (per-district hourly rollup, migration 0070)."
+    ),
 )
 
 RESCUE_ARRIVAL = Panel(
-    "Rescue arrival after the trapped fault, per day (30-min SLA)",
+    N_("Rescue arrival after the trapped fault, per day (30-min SLA)"),
     "timeseries",
     f"""
 SELECT $__timeGroupAlias(t.confirmed_at, '1d'),
@@ -158,13 +165,15 @@ GROUP BY 1 ORDER BY 1
         "time:time, median_minutes:number, p90_minutes:number, within_sla:number, sla_minutes:number"
     ),
     format="time_series",
-    description="Elevators.md, Tickets: a rescue must arrive within 30 minutes in a city; from the"
-    " fault's confirmation to the firm's check-in.",
+    description=N_(
+        "Elevators.md, Tickets: a rescue must arrive within 30 minutes in a city; from the"
+        " fault's confirmation to the firm's check-in."
+    ),
     requires=("ticket",),
 )
 
 MAINTENANCE_BY_FIRM = Panel(
-    "Maintenance due and overdue by firm",
+    N_("Maintenance due and overdue by firm"),
     "table",
     f"""
 SELECT coalesce(t.firm_id, '(unassigned)') AS firm,
@@ -181,13 +190,15 @@ ORDER BY overdue DESC, due_7_days DESC, firm
 """,
     cols("firm:text, overdue:number, due_7_days:number, later:number, time:time"),
     thresholds=((None, "green"), (1, "red")),
-    description="Open maintenance tickets by due date (TSG T5002 rounds and on-demand visits);"
-    " `time` is the earliest due date.",
+    description=N_(
+        "Open maintenance tickets by due date (TSG T5002 rounds and on-demand visits);"
+        " `time` is the earliest due date."
+    ),
     requires=("ticket",),
 )
 
 VIOLATION_RATE = Panel(
-    "Kitchen violations per 1,000 camera-hours by district and code",
+    N_("Kitchen violations per 1,000 camera-hours by district and code"),
     "table",
     f"""
 WITH cameras AS (
@@ -210,11 +221,13 @@ WHERE v.district IN ($district)
 ORDER BY per_1000_camera_hours DESC, v.district, v.code
 """,
     cols("district:text, code:text, violations:number, per_1000_camera_hours:number"),
-    description="Camera-hours: registered cameras of the district times the hours of the range.",
+    description=N_(
+        "Camera-hours: registered cameras of the district times the hours of the range."
+    ),
 )
 
 HYGIENE_SCORES = Panel(
-    "Hygiene scores, worst first (last 90 days)",
+    N_("Hygiene scores, worst first (last 90 days)"),
     "table",
     f"""
 SELECT s.site_id AS kitchen, s.name, {DISTRICT_OF_SITE} AS district,
@@ -234,15 +247,19 @@ LIMIT 200
         " violations:number"
     ),
     thresholds=((None, "red"), (60, "orange"), (75, "yellow"), (90, "green")),
-    description="100 minus T1 10 / T2 5 / T3 1 points per violation (Fuzhou credit-point practice);"
-    " red/black list at the top.",
+    description=N_(
+        "100 minus T1 10 / T2 5 / T3 1 points per violation (Fuzhou credit-point practice);"
+        " red/black list at the top."
+    ),
 )
 
 DASHBOARD = Dashboard(
     uid="bw-city",
-    title="brightwatch · City overview",
-    description="Elevators online, open P1/P2 alerts, rescue times against the 30-min SLA,"
-    " maintenance due and overdue by firm, kitchens streaming, violation rates and hygiene scores.",
+    title=N_("brightwatch · City overview"),
+    description=N_(
+        "Elevators online, open P1/P2 alerts, rescue times against the 30-min SLA,"
+        " maintenance due and overdue by firm, kitchens streaming, violation rates and hygiene scores."
+    ),
     panels=(
         ELEVATORS_ONLINE,
         OPEN_P1_P2,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from brightwatch.contract.codes import CAMERA_HEALTH
 from brightwatch.dashboards.model import Variable
+from brightwatch.i18n import N_
 
 # districts: '' (not recorded) shows as (none), so "All" really is all
 DISTRICT_OF_SITE = "coalesce(nullif(s.district, ''), '(none)')"
@@ -11,7 +12,7 @@ DISTRICT_OF_ELEVATOR = "coalesce(nullif(e.district, ''), '(none)')"
 
 DISTRICT = Variable(
     "district",
-    "District",
+    N_("District"),
     "SELECT DISTINCT coalesce(nullif(district, ''), '(none)') AS district"
     " FROM (SELECT district FROM site UNION SELECT district FROM elevator) d ORDER BY 1",
     multi=True,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from brightwatch.dashboards.model import Dashboard, Panel, Variable, cols
+from brightwatch.i18n import N_
 
 ELEVATOR = Variable(
     "elevator",
-    "Elevator",
+    N_("Elevator"),
     "SELECT elevator_id FROM elevator ORDER BY 1",
 )
 
 LATEST = Panel(
-    "Now",
+    N_("Now"),
     "table",
     """
 SELECT e.elevator_id AS elevator, e.address, e.firm_id AS firm, p.availability,
@@ -31,7 +32,7 @@ WHERE e.elevator_id = '$elevator'
 )
 
 STATUS_TIMELINE = Panel(
-    "Status timeline",
+    N_("Status timeline"),
     "state-timeline",
     """
 SELECT time, service_mode, run_state, door_state FROM (
@@ -47,12 +48,14 @@ ORDER BY time
     width=24,
     height=7,
     options={"mergeValues": True, "showValue": "never"},
-    description="Only the samples where the state changed: a state timeline draws the same,"
-    " with a fraction of the rows.",
+    description=N_(
+        "Only the samples where the state changed: a state timeline draws the same,"
+        " with a fraction of the rows."
+    ),
 )
 
 FAULTS = Panel(
-    "Faults",
+    N_("Faults"),
     "table",
     """
 SELECT a.started_at AS time, a.code, a.severity, a.state, a.count,
@@ -71,7 +74,7 @@ LIMIT 200
 )
 
 RUNS_PER_DAY = Panel(
-    "Runs per day",
+    N_("Runs per day"),
     "barchart",
     """
 SELECT $__timeGroupAlias(ts, '1d'), max(run_count) - min(run_count) AS runs
@@ -82,11 +85,11 @@ GROUP BY 1 ORDER BY 1
     cols("time:time, runs:number"),
     format="time_series",
     time_from="30d",
-    description="From the terminal's cumulative run counter (elevator stats messages).",
+    description=N_("From the terminal's cumulative run counter (elevator stats messages)."),
 )
 
 USAGE = Panel(
-    "Usage per hour",
+    N_("Usage per hour"),
     "timeseries",
     """
 SELECT bucket AS time,
@@ -104,7 +107,7 @@ ORDER BY 1
 )
 
 VIBRATION = Panel(
-    "Vibration RMS per hour (health trend)",
+    N_("Vibration RMS per hour (health trend)"),
     "timeseries",
     """
 SELECT bucket AS time, avg_vibration_rms AS mean, max_vibration_rms AS max
@@ -116,11 +119,13 @@ ORDER BY 1
     format="time_series",
     time_from="30d",
     unit="m/s²",
-    description="Elevators.md, health trend: drift against the elevator's own baseline feeds the risk score.",
+    description=N_(
+        "Elevators.md, health trend: drift against the elevator's own baseline feeds the risk score."
+    ),
 )
 
 RISK = Panel(
-    "Risk score and maintenance interval over time",
+    N_("Risk score and maintenance interval over time"),
     "timeseries",
     """
 SELECT computed_at AS time, risk_score, interval_days
@@ -131,17 +136,21 @@ ORDER BY computed_at
     cols("time:time, risk_score:number, interval_days:number"),
     format="time_series",
     time_from="90d",
-    description="Elevators.md, on-demand maintenance: R < 0.25 -> 30 days, < 0.50 -> 21,"
-    " < 0.75 -> 15, else 7 days and a targeted inspection; recomputed daily.",
+    description=N_(
+        "Elevators.md, on-demand maintenance: R < 0.25 -> 30 days, < 0.50 -> 21,"
+        " < 0.75 -> 15, else 7 days and a targeted inspection; recomputed daily."
+    ),
     options={"legend": {"displayMode": "list", "placement": "bottom"}},
     requires=("maintenance_plan",),
 )
 
 DASHBOARD = Dashboard(
     uid="bw-elevator",
-    title="brightwatch · Elevator",
-    description="One elevator: status timeline, faults, runs per day, risk score and interval,"
-    " usage and vibration.",
+    title=N_("brightwatch · Elevator"),
+    description=N_(
+        "One elevator: status timeline, faults, runs per day, risk score and interval,"
+        " usage and vibration."
+    ),
     panels=(LATEST, STATUS_TIMELINE, FAULTS, RUNS_PER_DAY, RISK, USAGE, VIBRATION),
     variables=(ELEVATOR,),
     # the status timeline reads raw samples: a day by default, trends carry their own range

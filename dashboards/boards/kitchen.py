@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from brightwatch.dashboards.boards.common import HYGIENE_POINTS, NOT_DISMISSED, NOT_HYGIENE
 from brightwatch.dashboards.model import Dashboard, Panel, Variable, cols
+from brightwatch.i18n import N_
 
-SITE = Variable("site", "Kitchen", "SELECT site_id FROM site WHERE kind = 'kitchen' ORDER BY 1")
+SITE = Variable("site", N_("Kitchen"), "SELECT site_id FROM site WHERE kind = 'kitchen' ORDER BY 1")
 
 SCORE = Panel(
-    "Hygiene score (90 days)",
+    N_("Hygiene score (90 days)"),
     "stat",
     f"""
 SELECT greatest(0, 100 - coalesce({HYGIENE_POINTS}, 0))::int AS score
@@ -23,7 +24,7 @@ WHERE a.kind = 'kitchen' AND a.site_id = '$site' AND a.started_at >= now() - int
 )
 
 CAMERAS = Panel(
-    "Cameras",
+    N_("Cameras"),
     "table",
     """
 SELECT c.camera_id AS camera, c.name, c.work_area, c.is_public AS public,
@@ -44,7 +45,7 @@ ORDER BY c.camera_id
 )
 
 VIOLATIONS_PER_DAY = Panel(
-    "Violations per day by code",
+    N_("Violations per day by code"),
     "timeseries",
     f"""
 SELECT $__timeGroupAlias(a.started_at, '1d'), a.code AS metric, count(*) AS value
@@ -58,7 +59,7 @@ GROUP BY 1, 2 ORDER BY 1, 2
 )
 
 VIOLATIONS = Panel(
-    "Violations and rectification",
+    N_("Violations and rectification"),
     "table",
     f"""
 SELECT a.started_at AS time, a.device_id AS camera, a.code, a.severity AS tier, a.state,
@@ -77,7 +78,7 @@ LIMIT 200
 )
 
 RECTIFICATION = Panel(
-    "Rectification cases",
+    N_("Rectification cases"),
     "table",
     """
 SELECT r.detected_at AS time, r.id AS case_id, r.camera_id AS camera, r.code, r.tier, r.state,
@@ -92,15 +93,17 @@ LIMIT 200
         " plan_due_at:time, fix_due_at:time, card:text, closed_at:time"
     ),
     width=24,
-    description="Kitchens.md: T1 plan within 2 h and re-check after 72 h, yellow card after 5 days"
-    " overdue, red after 10; T2 fix within 3 days.",
+    description=N_(
+        "Kitchens.md: T1 plan within 2 h and re-check after 72 h, yellow card after 5 days"
+        " overdue, red after 10; T2 fix within 3 days."
+    ),
     requires=("review",),
 )
 
 DASHBOARD = Dashboard(
     uid="bw-kitchen",
-    title="brightwatch · Kitchen",
-    description="One kitchen: hygiene score, cameras, violations by code, rectification.",
+    title=N_("brightwatch · Kitchen"),
+    description=N_("One kitchen: hygiene score, cameras, violations by code, rectification."),
     panels=(SCORE, CAMERAS, VIOLATIONS_PER_DAY, VIOLATIONS, RECTIFICATION),
     variables=(SITE,),
     time_from="now-30d",

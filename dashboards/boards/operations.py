@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from brightwatch.dashboards.model import Dashboard, Panel, cols
+from brightwatch.i18n import N_
 
 INGEST_RATE = Panel(
-    "Status samples stored per hour",
+    N_("Status samples stored per hour"),
     "timeseries",
     """
 SELECT bucket AS time, sum(samples) AS samples
@@ -18,7 +19,7 @@ GROUP BY bucket ORDER BY 1
 )
 
 LAG = Panel(
-    "Ingest lag now (arrival minus device time)",
+    N_("Ingest lag now (arrival minus device time)"),
     "stat",
     """
 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM last_seen - last_ts)) AS p50_s,
@@ -34,7 +35,7 @@ WHERE last_seen > now() - interval '5 minutes' AND last_ts IS NOT NULL
 )
 
 GAPS = Panel(
-    "Devices offline, sequence gaps",
+    N_("Devices offline, sequence gaps"),
     "stat",
     """
 SELECT count(*) FILTER (WHERE availability = 'offline') AS offline,
@@ -47,7 +48,7 @@ FROM device_presence
 )
 
 QUEUES = Panel(
-    "Outgoing queues",
+    N_("Outgoing queues"),
     "stat",
     """
 SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL AND dead_at IS NULL)
@@ -65,7 +66,7 @@ SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL AND dead_at IS NU
 )
 
 DEAD_LETTERS = Panel(
-    "Dead letters per hour by reason",
+    N_("Dead letters per hour by reason"),
     "timeseries",
     """
 SELECT $__timeGroupAlias(received_at, '1h'), split_part(reason, ':', 1) AS metric, count(*) AS value
@@ -78,7 +79,7 @@ GROUP BY 1, 2 ORDER BY 1, 2
 )
 
 LATEST_DEAD = Panel(
-    "Latest dead letters",
+    N_("Latest dead letters"),
     "table",
     """
 SELECT received_at AS time, topic, reason, payload_size, worker
@@ -91,7 +92,7 @@ LIMIT 100
 )
 
 REVIEW_SPEED = Panel(
-    "Review queue: waiting, and officers' decision time per hour",
+    N_("Review queue: waiting, and officers' decision time per hour"),
     "timeseries",
     """
 SELECT $__timeGroupAlias(decided_at, '1h'),
@@ -104,14 +105,16 @@ GROUP BY 1 ORDER BY 1
 """,
     cols("time:time, median_s:number, decisions:number, waiting:number"),
     format="time_series",
-    description="Kitchens.md: target a median decision under 3 s (Shenzhen: 9 s today).",
+    description=N_("Kitchens.md: target a median decision under 3 s (Shenzhen: 9 s today)."),
     requires=("review",),
 )
 
 DASHBOARD = Dashboard(
     uid="bw-operations",
-    title="brightwatch · Operations",
-    description="Ingest rate and lag, device presence, dead letters, outgoing queues, review speed.",
+    title=N_("brightwatch · Operations"),
+    description=N_(
+        "Ingest rate and lag, device presence, dead letters, outgoing queues, review speed."
+    ),
     panels=(LAG, GAPS, QUEUES, INGEST_RATE, DEAD_LETTERS, LATEST_DEAD, REVIEW_SPEED),
     time_from="now-24h",
     refresh="30s",

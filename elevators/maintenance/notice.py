@@ -15,7 +15,9 @@ import psycopg
 
 from brightwatch.alerts.routing.pipeline import NotificationPipeline
 from brightwatch.alerts.store import AlertStore
+from brightwatch.alerts.words import Words
 from brightwatch.elevators.maintenance.planner import Plan
+from brightwatch.i18n import N_
 
 
 class WithdrawalNotice:
@@ -37,10 +39,20 @@ class WithdrawalNotice:
             {"notice": "on_demand_withdrawn", "elevator_id": plan.elevator_id},
             now,
             reason="notice",
-            title=f"按需维保资格撤销 On-demand maintenance withdrawn: {plan.elevator_id}",
-            message=(
-                f"Elevator {plan.elevator_id}: {reason}. On-demand maintenance is withdrawn;"
-                f" maintenance every {plan.interval_days} days (plan {plan_id})."
+            title=Words(
+                N_("On-demand maintenance withdrawn: %(elevator)s"), {"elevator": plan.elevator_id}
+            ),
+            message=Words(
+                N_(
+                    "Elevator %(elevator)s: %(reason)s. On-demand maintenance is withdrawn;"
+                    " maintenance every %(days)s days (plan %(plan)s)."
+                ),
+                {
+                    "elevator": plan.elevator_id,
+                    "reason": reason,
+                    "days": plan.interval_days,
+                    "plan": plan_id,
+                },
             ),
             annotations={"plan_id": str(plan_id), "interval_days": str(plan.interval_days)},
             action="notice_on_demand_withdrawn",

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -182,9 +182,11 @@ def test_every_channel_reaches_its_real_receiver_and_history_records_delivery(
         ((sender, rcpts, raw),) = box.messages
         assert sender == "alerts@bureau.example"
         assert rcpts == ["duty@bureau.example", "chief@bureau.example"]
-        mail = message_from_bytes(raw)
-        assert "RODENT" in mail["Subject"] and "FIRING:1" in mail["Subject"]
-        assert "cam3" in mail.get_payload()
+        mail = message_from_bytes(raw, policy=policy.default)
+        # in the deployment's language (zh-CN), the code verbatim beside its Chinese name
+        assert "RODENT 鼠患" in mail["Subject"] and "【告警:1】" in mail["Subject"]
+        body = mail.get_content()  # type: ignore[attr-defined]
+        assert "cam3" in body and "(+08:00)" in body
         # SMS: the gateway's templated request with the secret header
         (sms,) = gateway.requests
         assert sms["headers"]["Authorization"] == "Bearer gateway-secret"

@@ -230,13 +230,17 @@ def test_p1_unacknowledged_escalates_along_the_chain(h: Harness) -> None:
     assert [(n["receiver"], n["alert_ids"]) for n in esc] == [("bureau-duty", [trapped.alert.id])]
     (channel, target, payload) = only(h.deliveries(esc[0]["id"]))
     assert (channel, target) == ("email", "duty@bureau.example")
-    assert (
-        payload["subject"].startswith("[ESCALATION]") and "TRAPPED_OUT_ZONE" in payload["subject"]
-    )
+    # in the deployment's language (zh-CN), the code verbatim beside its Chinese name
+    assert payload["subject"].startswith("【升级】")
+    assert "TRAPPED_OUT_ZONE 非平层困人" in payload["subject"]
     h.restart()  # the chain's state is in the database
     h.advance(minutes=25)
-    esc = [n["receiver"] for n in h.notifications() if n["reason"] == "escalation"]
-    assert esc == ["bureau-duty", "bureau-chief"]
+    esc = [n for n in h.notifications() if n["reason"] == "escalation"]
+    assert [n["receiver"] for n in esc] == ["bureau-duty", "bureau-chief"]
+    # the chief's integration reads English (`locale = "en"`)
+    (_, _, chief) = only(h.deliveries(esc[1]["id"]))
+    assert chief["subject"].startswith("[ESCALATION]") and "非平层困人" not in chief["subject"]
+    assert "since 2026-11-22 16:00 (+08:00)" in chief["text"]
     assert h.history(trapped.alert.id).count("escalated") == 2
     assert "escalated" not in h.history(acked.alert.id)
 
@@ -260,7 +264,10 @@ def test_notices_fill_targets_from_the_registry_and_skip_what_is_missing(h: Harn
     targets = {(c, t) for c, t, _ in h.deliveries(n)}
     assert targets == {("sms", "+8613800000000"), ("mqtt", "bw/notices/K1")}
     sms_payload = next(p for c, _, p in h.deliveries(n) if c == "sms")
-    assert sms_payload == {"text": "整改通知 SMOKING Fix within 3 days"}
+    assert sms_payload["text"] == "整改通知 SMOKING Fix within 3 days"
+    # for vendors that send only approved templates (Aliyun, Tencent): kind and parameters
+    assert sms_payload["template"] == "rectification"
+    assert sms_payload["params"]["code"] == "SMOKING" and sms_payload["params"]["name"] == "吸烟"
     # a kitchen without a phone: the SMS is skipped and the history says so
     h.conn.execute("INSERT INTO site (site_id, kind) VALUES ('K2', 'kitchen')")
     other = h.kitchen("SMOKING", "cam9", "K2", severity="T2")

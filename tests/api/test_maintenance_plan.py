@@ -119,7 +119,7 @@ def test_console_elevator_page_explains_the_plan(
     client: TestClient, settings: Settings, make_token: MakeToken
 ) -> None:
     compute_plans(settings)
-    page = client.get("/console/views/elevators/EA2", headers=make_token("supervisor"))
+    page = client.get("/console/views/elevators/EA2?lang=en", headers=make_token("supervisor"))
     assert page.status_code == 200
     text = page.text
     assert "Why: risk factors" in text and "health trend" in text

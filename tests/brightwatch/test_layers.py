@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = (
     "contract", "db", "mqttlink", "registry", "ingest", "elevators", "vision", "alerts",
-    "api", "dashboards", "edge",
+    "api", "dashboards", "edge", "i18n",
 )  # fmt: skip
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
@@ -99,7 +99,7 @@ def readme_table() -> dict[str, set[str]]:
     for line in table.splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         package = cells[0].strip("`/")
-        words = set(re.findall(r"[a-z_]+", cells[2]))
+        words = set(re.findall(r"[a-z_0-9]+", cells[2]))
         if "everything" in words or "all" in words:
             words |= set(PACKAGES)
         allowed[package] = words & set(PACKAGES)
@@ -149,3 +149,21 @@ def test_mypy_sees_across_the_namespace() -> None:
     assert out.returncode == 1, out.stdout + out.stderr
     assert '"is_valid_id" has incompatible type "int"; expected "str"' in out.stdout
     assert '"TopicCache" has incompatible type "int"; expected "str"' in out.stdout
+
+
+def test_packaged_files_are_found_from_outside_the_repository(tmp_path: Path) -> None:
+    """The console script runs from anywhere: migrations, templates and the catalogue are
+    read through the brightwatch package, never through a top-level folder name."""
+    code = (
+        "from brightwatch.db.migrate import available_migrations;"
+        "from brightwatch.i18n import translate;"
+        "import brightwatch.api.web as web;"
+        "print(len(available_migrations('native')), translate('zh-CN', 'Alerts'),"
+        " (web.WEB / 'templates' / 'console.html').is_file())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    count, alerts, template = out.stdout.split()
+    assert int(count) >= 19 and alerts != "Alerts" and template == "True", out.stdout

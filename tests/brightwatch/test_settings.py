@@ -73,3 +73,21 @@ def test_toml_errors_are_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("BW_CONFIG", str(broken))
     with pytest.raises(SettingsError, match="configuration error"):
         load_settings()
+
+
+def test_language_and_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BW_LOCALE", "BW_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    s = load_settings()
+    assert (s.locale, s.timezone) == ("zh-CN", "Asia/Shanghai")
+    monkeypatch.setenv("BW_LOCALE", "en_GB")
+    monkeypatch.setenv("BW_TIMEZONE", "Europe/Berlin")
+    s = load_settings()
+    assert (s.locale, s.timezone) == ("en", "Europe/Berlin")
+    monkeypatch.setenv("BW_LOCALE", "fr")
+    with pytest.raises(SettingsError, match="BW_LOCALE: .*zh-CN, en"):
+        load_settings()
+    monkeypatch.setenv("BW_LOCALE", "zh")
+    monkeypatch.setenv("BW_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SettingsError, match="BW_TIMEZONE: .*unknown time zone"):
+        load_settings()

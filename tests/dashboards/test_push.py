@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from brightwatch.dashboards.boards import ALL
+from brightwatch.dashboards.render import uid_of
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,9 +82,10 @@ def grafana() -> Iterator[FakeGrafana]:
     server.server_close()
 
 
-def _push(url: str, token: str) -> subprocess.CompletedProcess[str]:
+def _push(url: str, token: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "brightwatch", "dashboards", "push", "--url", url, "--token", token],
+        [sys.executable, "-m", "brightwatch", "dashboards", "push", "--url", url, "--token", token]
+        + list(extra),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -97,15 +99,38 @@ def test_push_creates_the_folder_and_uploads_every_dashboard(grafana: FakeGrafan
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(r["auth"] == "Bearer glsa_test_token" for r in grafana.requests)
     posts = [r for r in grafana.requests if r["path"] == "/api/dashboards/db"]
-    assert [p["body"]["dashboard"]["uid"] for p in posts] == [d.uid for d in ALL]
+    # both language sets, each into its own folder, times in BW_TIMEZONE (Asia/Shanghai)
+    assert [p["body"]["dashboard"]["uid"] for p in posts] == [
+        uid_of(d, locale) for locale in ("zh-CN", "en") for d in ALL
+    ]
+    folders = {"zh-CN": "brightwatch-zh", "en": "brightwatch-en"}
     for p in posts:
-        assert p["body"]["overwrite"] is True and p["body"]["folderUid"] == "brightwatch"
+        locale = "zh-CN" if p["body"]["dashboard"]["uid"].endswith("-zh") else "en"
+        assert p["body"]["overwrite"] is True and p["body"]["folderUid"] == folders[locale]
         assert p["body"]["dashboard"]["panels"]
-    assert "created folder brightwatch" in done.stdout
+        assert p["body"]["dashboard"]["timezone"] == "Asia/Shanghai"
+    created = [r["body"] for r in grafana.requests if r["path"] == "/api/folders"]
+    assert [(c["uid"], c["title"]) for c in created] == [
+        ("brightwatch-zh", "明厨亮灶与电梯 (中文)"),
+        ("brightwatch-en", "English"),
+    ]
+    assert "created folder brightwatch-zh" in done.stdout
     # a second push finds the folder and only updates
     grafana.requests.clear()
     assert _push(url, grafana.token).returncode == 0
     assert not any(r["path"] == "/api/folders" for r in grafana.requests)
+
+
+def test_push_takes_another_zone_and_refuses_an_unknown_one(grafana: FakeGrafana) -> None:
+    url = f"http://127.0.0.1:{grafana.server_address[1]}"
+    done = _push(url, grafana.token, "--timezone", "Asia/Urumqi")
+    assert done.returncode == 0, done.stdout + done.stderr
+    posts = [r for r in grafana.requests if r["path"] == "/api/dashboards/db"]
+    assert {p["body"]["dashboard"]["timezone"] for p in posts} == {"Asia/Urumqi"}
+    grafana.requests.clear()
+    done = _push(url, grafana.token, "--timezone", "Mars/Olympus")
+    assert done.returncode == 2 and "unknown time zone" in done.stderr
+    assert not grafana.requests
 
 
 def test_push_reports_a_refused_token(grafana: FakeGrafana) -> None:

@@ -1,5 +1,7 @@
 """The committed Grafana JSON and provisioning files are what the generator writes, and
-they hold together: datasource, variables, layout, the paths compose.yaml mounts."""
+they hold together: datasource, variables, layout, the paths compose.yaml mounts; and the
+two language sets (zh-CN, en) come from one source: same panels, own uids and folders,
+every text of the Chinese set translated, times in the deployment's zone."""
 
 from __future__ import annotations
 
@@ -8,14 +10,45 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
 from brightwatch.dashboards.boards import ALL
 from brightwatch.dashboards.model import DATASOURCE_UID
-from brightwatch.dashboards.render import CONTAINER_DASHBOARDS, SCHEMA_VERSION, rendered_files
+from brightwatch.dashboards.render import (
+    CONTAINER_DASHBOARDS,
+    FOLDERS,
+    SCHEMA_VERSION,
+    dashboard_json,
+    rendered_files,
+    uid_of,
+)
+from brightwatch.i18n import LOCALES
 
 REPO = Path(__file__).resolve().parents[2]
+JSON = REPO / "dashboards" / "json"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def committed(locale: str) -> list[dict[str, Any]]:
+    return [json.loads((JSON / locale / f"{uid_of(d, locale)}.json").read_text()) for d in ALL]
+
+
+def texts(doc: dict[str, Any]) -> list[str]:
+    """Every text of a dashboard a person reads: titles, descriptions, labels, headers."""
+    out = [doc["title"], doc["description"]]
+    out += [v["label"] for v in doc["templating"]["list"]]
+    for p in doc["panels"]:
+        out += [p["title"], p["description"]]
+        out += [
+            prop["value"]
+            for o in p["fieldConfig"]["overrides"]
+            for prop in o["properties"]
+            if prop["id"] == "displayName"
+        ]
+    return [t for t in out if t]
 
 
 def test_committed_files_are_up_to_date() -> None:
@@ -23,8 +56,8 @@ def test_committed_files_are_up_to_date() -> None:
         path = REPO / "dashboards" / rel
         assert path.exists(), f"{rel} missing: run `brightwatch dashboards export`"
         assert path.read_text() == text, f"{rel} is stale: run `brightwatch dashboards export`"
-    on_disk = {p.name for p in (REPO / "dashboards" / "json").glob("*.json")}
-    assert on_disk == {f"{d.uid}.json" for d in ALL}
+    on_disk = {str(p.relative_to(JSON)) for p in JSON.rglob("*.json")}
+    assert on_disk == {f"{loc}/{uid_of(d, loc)}.json" for loc in LOCALES for d in ALL}
 
 
 def test_export_command_writes_the_files(tmp_path: Path) -> None:
@@ -40,10 +73,12 @@ def test_export_command_writes_the_files(tmp_path: Path) -> None:
         assert (tmp_path / rel).read_text() == text
 
 
-def test_dashboard_json_is_consistent() -> None:
-    for d in ALL:
-        doc = json.loads((REPO / "dashboards" / "json" / f"{d.uid}.json").read_text())
-        assert doc["uid"] == d.uid and doc["schemaVersion"] == SCHEMA_VERSION
+@pytest.mark.parametrize("locale", LOCALES)
+def test_dashboard_json_is_consistent(locale: str) -> None:
+    for d, doc in zip(ALL, committed(locale), strict=True):
+        assert doc["uid"] == uid_of(d, locale) and doc["schemaVersion"] == SCHEMA_VERSION
+        assert 8 <= len(doc["uid"]) <= 40  # Grafana's uid
+        assert doc["timezone"] == "Asia/Shanghai"  # the deployment's zone, not the browser's
         variables = {v["name"] for v in doc["templating"]["list"]}
         ids = [p["id"] for p in doc["panels"]]
         assert len(ids) == len(set(ids))
@@ -73,7 +108,47 @@ def test_provisioning() -> None:
     prov = yaml.safe_load(
         (REPO / "dashboards/provisioning/dashboards/brightwatch.yaml").read_text()
     )
-    assert prov["providers"][0]["options"]["path"] == CONTAINER_DASHBOARDS
+    # one provider per language, each reading its own folder of the mount into its own
+    # Grafana folder
+    providers = {p["options"]["path"]: p for p in prov["providers"]}
+    assert set(providers) == {f"{CONTAINER_DASHBOARDS}/{loc}" for loc in LOCALES}
+    assert {p["folder"] for p in prov["providers"]} == {FOLDERS[loc] for loc in LOCALES}
+    assert len({p["folderUid"] for p in prov["providers"]}) == len(LOCALES)
+    assert FOLDERS["zh-CN"] == "明厨亮灶与电梯 (中文)"
     assert (
         f"./dashboards/json:{CONTAINER_DASHBOARDS}:ro" in compose["services"]["grafana"]["volumes"]
     )
+
+
+def test_both_language_sets_have_the_same_panels_and_queries() -> None:
+    zh, en = committed("zh-CN"), committed("en")
+    uids = [d["uid"] for d in zh + en]
+    assert len(set(uids)) == len(uids) == 2 * len(ALL)
+    for a, b in zip(zh, en, strict=True):
+        assert a["uid"].endswith("-zh") and b["uid"].endswith("-en")
+        assert [p["id"] for p in a["panels"]] == [p["id"] for p in b["panels"]]
+        assert [p["gridPos"] for p in a["panels"]] == [p["gridPos"] for p in b["panels"]]
+        assert [p["targets"] for p in a["panels"]] == [p["targets"] for p in b["panels"]]
+        assert a["title"] != b["title"]
+        assert [p["title"] for p in a["panels"]] != [p["title"] for p in b["panels"]]
+        # the dashboards' links list the dashboards of the same language only
+        assert a["links"][0]["tags"] == ["brightwatch", "zh-CN"]
+        assert "zh-CN" in a["tags"] and "en" in b["tags"]
+
+
+def test_every_text_of_the_chinese_set_is_translated() -> None:
+    """A title, description, variable label or column name left in English fails."""
+    untranslated = [
+        f"{doc['uid']}: {text!r}"
+        for doc in committed("zh-CN")
+        for text in texts(doc)
+        if not HAN.search(text)
+    ]
+    assert not untranslated, "\n".join(untranslated)
+    for doc, d in zip(committed("en"), ALL, strict=True):
+        assert doc["title"] == d.title and not any(HAN.search(t) for t in texts(doc))
+
+
+def test_the_zone_is_a_render_parameter() -> None:
+    doc = dashboard_json(ALL[0], "en", "Asia/Urumqi")
+    assert doc["timezone"] == "Asia/Urumqi" and doc["uid"] == uid_of(ALL[0], "en")

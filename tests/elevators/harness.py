@@ -8,6 +8,7 @@ from brightwatch.edge.elevator_sim.trace import Trace
 from brightwatch.elevators.config import RuleConfig
 from brightwatch.elevators.replay import Fired, decode, run
 from brightwatch.elevators.settings import Thresholds
+from brightwatch.i18n import DEFAULT_LOCALE
 
 FAULT_SEVERITIES = ("P1", "P2", "P3")
 
@@ -23,8 +24,8 @@ class Outcome:
         return [f for f in self.fired if not f.event.active and f.event.code == code]
 
 
-def replay_trace(trace: Trace, tick_ms: int = 250) -> Outcome:
-    cfg = RuleConfig.build(Thresholds.model_validate(trace.thresholds))
+def replay_trace(trace: Trace, tick_ms: int = 250, locale: str = DEFAULT_LOCALE) -> Outcome:
+    cfg = RuleConfig.build(Thresholds.model_validate(trace.thresholds), locale)
     timeline = []
     for m in trace.messages:
         ts = m.ts_ms(trace.t0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import msgspec
 
 from brightwatch.contract.payloads import ElevatorStatus
@@ -101,7 +103,18 @@ def test_evidence_is_the_samples_before_the_event() -> None:
     samples = event.details["samples"]
     assert [s["ts"] for s in samples] == [T0, T0 + 2000]
     assert samples[-1]["run_state"] == "stopped" and samples[-1]["has_person"] is True
-    assert "trapped" in event.summary.lower() and "floor 3" in event.summary
+    # the deployment's language (zh-CN by default), the code verbatim beside its name
+    assert event.summary.startswith("TRAPPED_OUT_ZONE 非平层困人，3 层：")
+    # English: the same event with an English-reading deployment's configuration
+    st = new_state()
+    en = replace(CFG, locale="en")
+    st, _ = step(
+        st, status(0, 0, run_state="running", speed=1.5, door_zone=False, has_person=True), en
+    )
+    st, _ = step(st, status(2, 1, door_zone=False, has_person=True), en)
+    st, events = tick(st, en, T0 + 40_000)
+    (event,) = events
+    assert event.summary.startswith("TRAPPED_OUT_ZONE Passenger trapped between floors at floor 3")
 
 
 def test_runtime_limit_follows_the_travel() -> None:

@@ -3,6 +3,7 @@ driven by Playwright; no browser download)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -19,7 +20,10 @@ from brightwatch.embedded import free_port, wait_for_port
 from brightwatch.runtime import Runtime
 
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "artifacts" / "web"
+# test artefacts (screenshots, timings): $BW_TEST_ARTEFACTS, else test-artefacts/ (ignored by
+# git). Read at import: the test fixtures clear BW_ variables while a test runs.
+ARTIFACTS = Path(os.environ.get("BW_TEST_ARTEFACTS") or REPO / "test-artefacts")
+SCREENSHOTS = ARTIFACTS / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -61,22 +65,34 @@ def serve(runtime: Runtime) -> Iterator[str]:
 
 
 @contextmanager
-def browser_page(viewport: dict[str, int] | None = None) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
+    """One headless Chromium (a module's tests share it; each opens its own context)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        launched = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=viewport or {"width": 1400, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            yield page
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+def new_page(launched: Any, viewport: dict[str, int] | None = None) -> Any:
+    """A page in a fresh context: its own cookies and sessionStorage."""
+    context = launched.new_context(viewport=viewport or {"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+@contextmanager
+def browser_page(viewport: dict[str, int] | None = None) -> Iterator[Any]:
+    with browser() as launched:
+        yield new_page(launched, viewport)
 
 
 def screenshot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -1,7 +1,8 @@
 """The console, the firm portal and the public page in a real headless Chromium against
 a real server, database and broker: sign in, review ten items with the keyboard only,
 acknowledge an alert (live list), a firm accepts and completes a ticket. Screenshots go
-to artifacts/web/ (ignored by git)."""
+to test-artefacts/screenshots/ (or $BW_TEST_ARTEFACTS). The console speaks its default
+language, zh-CN, here; selectors use the values (`data-state`), not the words."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def test_sign_in_and_acknowledge_an_alert_live(settings: Settings, db_url: str) 
         page.goto(base + "/")
         page.fill("#token", "bw_wrong_token_value")
         page.press("#token", "Enter")
-        page.wait_for_selector("#signin-error:has-text('not accepted')")
+        page.wait_for_selector("#signin-error:has-text('访问令牌无效')")
         sign_in(page, base, secret)
         page.goto(base + "/#/alerts")
         page.wait_for_selector(f'tr[data-alert="{first}"]')
@@ -91,7 +92,7 @@ def test_sign_in_and_acknowledge_an_alert_live(settings: Settings, db_url: str) 
         page.wait_for_selector(f'tr[data-alert="{second}"]', timeout=15_000)
         page.click(f'tr[data-alert="{first}"] button[data-action="ack"]')
         wait_until(lambda: alert_state(db_url, first) == "acknowledged", 10, what="ack stored")
-        page.wait_for_selector(f'tr[data-alert="{first}"] td.state:has-text("acknowledged")')
+        page.wait_for_selector(f'tr[data-alert="{first}"] td.state[data-state="acknowledged"]')
         screenshot(page, "console-alerts")
         # the token lives in this tab only
         assert page.evaluate("sessionStorage.getItem('bw_token')") == secret
@@ -204,10 +205,15 @@ def test_firm_accepts_and_completes_a_ticket(
         sign_in(page, base, token(db_url, "firm", firm_id="FA"))
         page.wait_for_selector(f'tr[data-ticket="{ticket_id}"]')
         page.click(f'tr[data-ticket="{ticket_id}"] button[data-to="accepted"]')
-        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state:text-is("accepted")')
+        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state[data-state="accepted"]')
         page.click(f'tr[data-ticket="{ticket_id}"] button[data-to="arrived"]')
-        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state:text-is("arrived")')
+        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state[data-state="arrived"]')
         page.click(f'tr[data-ticket="{ticket_id}"] button[data-action="complete"]')
+        # completion results are offered as results, in the reader's words
+        assert (
+            page.inner_text('#complete-result option[value="released_in_service"]')
+            == "已解困，恢复运行"
+        )
         page.select_option("#complete-result", "released_in_service")
         page.fill("#complete-note", "passenger released at 14:05, car back in service")
         page.set_input_files("#complete-photos", str(photo))
@@ -215,7 +221,7 @@ def test_firm_accepts_and_completes_a_ticket(
         page.click("#complete-submit")
         page.wait_for_selector(f'tr[data-ticket="{ticket_id}"]', state="detached")  # left "open"
         page.goto(base + "/#/tickets?state=all")
-        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state:text-is("completed")')
+        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state[data-state="completed"]')
         screenshot(page, "firm-portal")
     with psycopg.connect(db_url) as conn:
         state, notes = conn.execute(
@@ -242,7 +248,7 @@ def test_firm_portal_shows_only_the_firm(settings: Settings, db_url: str) -> Non
         page.wait_for_selector('[data-view="calendar"]')
         screenshot(page, "firm-portal-calendar")
         page.goto(base + "/#/elevators/EB1")  # another firm's elevator
-        page.wait_for_selector("h1:text-is('Not found')")
+        page.wait_for_selector('[data-view="not-found"] h1:text-is("未找到")')
 
 
 def test_public_page_on_a_phone(settings: Settings, db_url: str) -> None:

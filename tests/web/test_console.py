@@ -199,5 +199,140 @@ def test_calendar_shows_due_tickets_and_planned_dates_of_the_firm(
             (now, now + timedelta(days=12)),
         )
     page = web_client.get("/console/views/calendar", headers=make_token("firm", firm_id="FA")).text
-    assert "EA1" in page and "EA2" in page and "(planned)" in page
+    assert "EA1" in page and "EA2" in page and 'data-state="planned"' in page
+    assert "(计划中)" in page  # the default language, zh-CN
     assert "EB1" not in page
+
+
+# ------------------------------------------------------------------ language and local time
+
+SHANGHAI_1814Z = datetime(2026, 11, 19, 18, 14, tzinfo=UTC)  # 02:14 on the 20th in Shanghai
+
+
+def test_the_shell_speaks_the_chosen_language(web_client: TestClient) -> None:
+    """zh-CN by default; `?lang=` and the `bw_lang` cookie choose English; the page embeds
+    console.js's strings and zone as JSON that cannot close its <script>."""
+    zh = web_client.get("/").text
+    assert '<html lang="zh-CN">' in zh and "登录" in zh and "Sign in" not in zh
+    data = json.loads(
+        zh.split('<script id="bw-i18n" type="application/json">')[1].split("</script>")[0]
+    )
+    assert data["locale"] == "zh-CN" and data["timezone"] == "Asia/Shanghai"
+    assert data["messages"]["The queue is empty."] == "队列已清空。"
+    en = web_client.get("/?lang=en").text
+    assert '<html lang="en">' in en and "Sign in" in en and "登录" not in en
+    web_client.cookies.set("bw_lang", "en")
+    try:
+        assert '<html lang="en">' in web_client.get("/").text
+        assert (
+            json.loads(
+                web_client.get("/").text.split('type="application/json">')[1].split("</script>")[0]
+            )["messages"]
+            == {}
+        )
+    finally:
+        web_client.cookies.clear()
+
+
+def test_catalogue_strings_cannot_break_out_of_the_embedded_json(
+    web_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import brightwatch.api.routes.console as console
+
+    monkeypatch.setattr(console, "messages", lambda locale, source: {"x": "</script><b>"})
+    page = web_client.get("/").text
+    embedded = page.split('type="application/json">')[1].split("</script>")[0]
+    assert json.loads(embedded)["messages"] == {"x": "</script><b>"}
+
+
+def _fire_at(settings: Settings, at: datetime, device: str = "EA1") -> int:
+    alerts = build_alert_store(settings)
+    with psycopg.connect(settings.database_url.get_secret_value()) as conn, conn.transaction():
+        change = alerts.apply_signal(
+            conn,
+            AlertSignal(
+                kind="elevator",
+                code="TRAPPED_OUT_ZONE",
+                severity="P1",
+                device_id=device,
+                active=True,
+                at=at,
+                summary="困人",
+            ),
+        )
+    assert change is not None
+    return change.alert.id
+
+
+def test_alert_times_are_local_with_the_offset(
+    web_client: TestClient, db_url: str, make_token, web_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    setup_city(db_url)
+    alert_id = _fire_at(web_settings, SHANGHAI_1814Z)
+    sup = make_token("supervisor")
+    for lang in ("zh-CN", "en"):
+        page = web_client.get(f"/console/views/alerts?lang={lang}", headers=sup).text
+        row = page.split(f'data-alert="{alert_id}"')[1].split("</tr>")[0]
+        assert "2026-11-20 02:14:00 (+08:00)" in row, row
+        assert 'datetime="2026-11-20T02:14:00+08:00"' in row
+        assert "18:14" not in row
+
+
+def test_calendar_days_are_local_days(
+    web_client: TestClient, db_url: str, make_token, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """A maintenance ticket due at 17:30Z on the 21st is due on the 22nd in Shanghai."""
+    setup_city(db_url)
+    due = datetime(2026, 11, 21, 17, 30, tzinfo=UTC)
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO ticket (type, state, elevator_id, firm_id, trigger, due_at, created_at,"
+            " updated_at) VALUES ('quarterly', 'dispatched', 'EA1', 'FA', 'DUE_DATE', %s, %s, %s)",
+            (due, clock(), clock()),
+        )
+    page = web_client.get("/console/views/calendar", headers=make_token("firm", firm_id="FA")).text
+    day = page.split('data-date="2026-11-22"')[1].split('<div class="day')[0]
+    assert "EA1" in day
+    assert "EA1" not in page.split('data-date="2026-11-21"')[1].split('<div class="day')[0]
+    today = page.split('class="day today')[1].split(">")[0]
+    assert 'data-date="2026-11-20"' in today  # NOON is Friday 12:00 in Shanghai
+
+
+def test_a_ticket_without_a_firm_offers_the_firms_to_dispatch_to(
+    web_client: TestClient, db_url: str, make_token, clock
+) -> None:  # type: ignore[no-untyped-def]
+    setup_city(db_url)
+    with psycopg.connect(db_url) as conn:
+        store.upsert_elevator(conn, "EC1", ElevatorRecord(address="无维保单位的电梯"))
+        ticket_id = conn.execute(
+            "INSERT INTO ticket (type, state, elevator_id, trigger, created_at, updated_at)"
+            " VALUES ('repair', 'created', 'EC1', 'DOOR_OPEN_FAIL', %s, %s) RETURNING id",
+            (clock(), clock()),
+        ).fetchone()[0]
+    sup = make_token("supervisor")
+    page = web_client.get("/console/views/tickets", headers=sup).text
+    row = page.split(f'data-ticket="{ticket_id}"')[1].split("</tr>")[0]
+    assert 'data-action="dispatch"' in row and "派单给…" in row
+    assert 'id="dispatch-dialog"' in page and '<option value="FA">' in page
+    r = web_client.post(
+        f"/api/v1/tickets/{ticket_id}/transitions",
+        headers=sup,
+        json={"to": "dispatched", "firm_id": "FB"},
+    )
+    assert r.status_code == 200, r.text
+    # a firm's own view offers no dispatching at all
+    fa = web_client.get("/console/views/tickets", headers=make_token("firm", firm_id="FA")).text
+    assert 'id="dispatch-dialog"' not in fa
+
+
+def test_who_acknowledged_reads_as_a_role_not_an_audit_id(
+    web_client: TestClient, db_url: str, make_token, web_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    setup_city(db_url)
+    alert_id = fire(web_settings, "EA1")
+    sup = make_token("supervisor")
+    assert web_client.post(f"/api/v1/alerts/{alert_id}/ack", headers=sup, json={}).status_code < 300
+    page = web_client.get("/console/views/alerts", headers=sup).text
+    row = page.split(f'data-alert="{alert_id}"')[1].split("</tr>")[0]
+    assert 'data-state="acknowledged"' in row and "已受理" in row
+    assert "受理人 监管人员 #" in row and "supervisor:" not in row

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from brightwatch.contract.codes import CAMERA_OBSTRUCTED, KITCHEN_CATALOGUE
+from brightwatch.i18n import DEFAULT_LOCALE
 
 Region = Literal["any", "upper", "head", "face"]
 
@@ -283,6 +284,7 @@ class CameraConfig:
     offline_after_s: float = 300.0
     district: str = ""
     input: str = "auto"  # vision.tiles.InputPolicy: how the detectors see its frames
+    locale: str = DEFAULT_LOCALE  # the language of the summaries people read (BW_LOCALE)
 
     def class_rule(self, model: str, label: str) -> ClassRule | None:
         name = model.split("@", 1)[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from brightwatch.contract.codes import CAMERA_OBSTRUCTED, CAMERA_OFFLINE, KITCHEN_CATALOGUE
+from brightwatch.i18n import translate, translator
 from brightwatch.vision.rules import schedule
 from brightwatch.vision.rules.assess import Seen, assess, code_of_key, zone_of_key
 from brightwatch.vision.rules.config import CameraConfig
@@ -30,12 +31,20 @@ CLOSED_RECHECK_MS = 60_000
 
 
 def _where(cfg: CameraConfig, zone: str) -> str:
-    return f"{cfg.site_id}/{cfg.camera_id}" + (f" zone {zone}" if zone else "")
+    """`K1/cam1` or `K1/cam1 zone stove` (区域) in the summary's language."""
+    where = f"{cfg.site_id}/{cfg.camera_id}"
+    return (
+        translate(cfg.locale, "%(where)s zone %(zone)s", where=where, zone=zone) if zone else where
+    )
 
 
 def _summary(code: str, cfg: CameraConfig, zone: str) -> str:
+    """What and where, in the deployment's language (`cfg.locale`, BW_LOCALE), stored with
+    the alert; the code verbatim beside its Chinese name."""
     entry = KITCHEN_CATALOGUE[code]
-    return f"{code} {entry.name_zh} at {_where(cfg, zone)}"
+    name = entry.name_zh if cfg.locale.startswith("zh") else ""
+    what = f"{code} {name}".strip()
+    return translate(cfg.locale, "%(what)s at %(where)s", what=what, where=_where(cfg, zone))
 
 
 def is_night(cfg: CameraConfig, ts: int) -> bool:
@@ -88,13 +97,19 @@ def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
         if reason == "availability"
         else f"no frame for {cfg.offline_after_s:g} s"
     )
+    _ = translator(cfg.locale)
+    said = (
+        _("the camera reports itself offline")
+        if reason == "availability"
+        else _("no frame for %(seconds)s s", seconds=format(cfg.offline_after_s, "g"))
+    )
     return Event(
         CAMERA_OFFLINE,
         "",
         True,
         at,
         KITCHEN_CATALOGUE[CAMERA_OFFLINE].severity.value,
-        f"{_summary(CAMERA_OFFLINE, cfg, '')}: {text}",
+        _("%(what)s: %(why)s", what=_summary(CAMERA_OFFLINE, cfg, ""), why=said),
         rule=f"{CAMERA_OFFLINE}: {text}",
         details={"reason": reason, "last_seen": st.last_seen},
     )
@@ -108,7 +123,7 @@ def _online(cfg: CameraConfig, st: CameraState, at: int) -> Event:
         False,
         at,
         KITCHEN_CATALOGUE[CAMERA_OFFLINE].severity.value,
-        f"{_summary(CAMERA_OFFLINE, cfg, '')}: back",
+        translate(cfg.locale, "%(what)s: back", what=_summary(CAMERA_OFFLINE, cfg, "")),
     )
 
 

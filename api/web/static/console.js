@@ -3,6 +3,74 @@
 // server renders every view for the caller's role (api/routes/console.py).
 "use strict";
 (function () {
+  // ---------------------------------------------------------------- language and time
+  // The page embeds its language, zone and the Chinese of every _("...") below
+  // (console.html, #bw-i18n; extracted by Babel into the web catalogue). English is the
+  // source text itself.
+  var I18N = (function () {
+    var el = document.getElementById("bw-i18n");
+    try { return JSON.parse(el ? el.textContent : "{}") || {}; } catch (e) { return {}; }
+  })();
+  var MESSAGES = I18N.messages || {};
+  var ZONE = I18N.timezone || "Asia/Shanghai";
+  function _(text, params) {
+    var out = MESSAGES[text] || text;
+    return out.replace(/\{(\w+)\}/g, function (m, name) {
+      return params && params[name] !== undefined && params[name] !== null ? String(params[name]) : m;
+    });
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  var zoneFormat = null;
+  // An instant as the server writes it (2026-12-07 02:14:00 (+08:00)): in the page's zone,
+  // the offset always shown, whatever the browser's own zone is.
+  function showTime(iso) {
+    var d = new Date(String(iso || "").replace(" ", "T"));
+    if (!iso || isNaN(d.getTime())) return iso || "";
+    if (!zoneFormat) {
+      zoneFormat = new Intl.DateTimeFormat("en-GB", {
+        timeZone: ZONE, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit"
+      });
+    }
+    var p = {};
+    zoneFormat.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    var wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+    var minutes = Math.round((wall - Math.floor(d.getTime() / 1000) * 1000) / 60000);
+    var sign = minutes < 0 ? "-" : "+";
+    minutes = Math.abs(minutes);
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second +
+      " (" + sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60) + ")";
+  }
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  var ROLES = { admin: _("administrator"), supervisor: _("supervisor"), firm: _("maintenance firm"), operator: _("kitchen operator") };
+  // completion results (what a completed ticket ended with), and maintenance item results
+  var RESULT_LABELS = {
+    released_in_service: _("passenger released, back in service"),
+    released_locked_out: _("passenger released, locked out"),
+    fault_cleared: _("fault cleared"),
+    out_of_service: _("out of service"),
+    done: _("done"),
+    done_with_findings: _("done, with findings")
+  };
+  var ITEM_LABELS = { ok: _("ok"), adjusted: _("adjusted"), replaced: _("replaced"), not_applicable: _("not applicable") };
+  var DECISIONS = { confirm: _("confirm"), dismiss: _("dismiss") };
+
+  // the language menu: remembered in a cookie for a year, read by the server on every page
+  var langMenu = document.getElementById("lang");
+  if (langMenu) {
+    langMenu.addEventListener("change", function () {
+      document.cookie = "bw_lang=" + encodeURIComponent(langMenu.value) + "; path=/; max-age=31536000; SameSite=Lax";
+      var url = new URL(location.href);
+      url.searchParams.delete("lang");  // a ?lang= link would otherwise win over the choice
+      if (url.toString() === location.href) location.reload();
+      else location.replace(url.toString());
+    });
+  }
+
   var KEY = "bw_token";
   var main = document.getElementById("main");
   var signinHTML = main.innerHTML;
@@ -20,12 +88,12 @@
     var opts = { method: method, headers: headers(body instanceof FormData ? {} : { "Content-Type": "application/json" }) };
     if (body !== undefined) opts.body = body instanceof FormData ? body : JSON.stringify(body);
     return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { signOut("Your token was refused; sign in again."); throw new Error("unauthorised"); }
+      if (r.status === 401) { signOut(_("Your token was refused; sign in again.")); throw new Error(_("not signed in")); }
       return r.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
         if (!r.ok) {
-          var detail = data && data.detail ? data.detail : r.status + " " + r.statusText;
+          var detail = data && data.detail ? data.detail : _("HTTP error {status}", { status: r.status });
           throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
         }
         return data;
@@ -69,7 +137,7 @@
       return r.json();
     }).then(function (who) {
       me = who;
-      document.getElementById("who").textContent = who.role + (who.firm_id ? " · " + who.firm_id : "") + (who.site_id ? " · " + who.site_id : "");
+      document.getElementById("who").textContent = (ROLES[who.role] || who.role) + (who.firm_id ? " · " + who.firm_id : "") + (who.site_id ? " · " + who.site_id : "");
       document.getElementById("signout").hidden = false;
       var nav = document.getElementById("nav");
       nav.hidden = false;
@@ -81,14 +149,14 @@
       else route();
     }).catch(function () {
       sessionStorage.removeItem(KEY);
-      showSignin("That token was not accepted.");
+      showSignin(_("That token was not accepted."));
     });
   }
   function defaultView() {
     if (!me) return "#/";
     if (me.role === "firm") return "#/tickets";
     if (me.role === "operator") return "#/kitchens/" + me.site_id;
-    return "#/review";
+    return "#/overview";
   }
 
   // ---------------------------------------------------------------- views
@@ -104,14 +172,18 @@
   }
   window.addEventListener("hashchange", route);
 
+  // the last view asked for wins: a slower answer for an earlier one is dropped
+  var loadSeq = 0;
   function load(url) {
+    var seq = ++loadSeq;
     return fetch(url, { headers: headers() }).then(function (r) {
-      if (r.status === 401) { signOut("Your token was refused; sign in again."); return null; }
-      if (r.status === 404) return '<section class="card"><h1>Not found</h1><p class="empty">Nothing here for you.</p></section>';
-      if (!r.ok) return '<section class="card"><h1>Error</h1><p class="error">' + r.status + "</p></section>";
+      if (seq !== loadSeq) return null;
+      if (r.status === 401) { signOut(_("Your token was refused; sign in again.")); return null; }
+      if (r.status === 404) return '<section class="card" data-view="not-found"><h1>' + esc(_("Not found")) + '</h1><p class="empty">' + esc(_("Nothing here for you.")) + "</p></section>";
+      if (!r.ok) return '<section class="card" data-view="error"><h1>' + esc(_("Error")) + '</h1><p class="error">' + esc(_("HTTP error {status}", { status: r.status })) + "</p></section>";
       return r.text();
     }).then(function (html) {
-      if (html === null) return;
+      if (html === null || seq !== loadSeq) return;
       main.innerHTML = html;
       afterRender();
     });
@@ -124,23 +196,36 @@
     tickClocks();
     clockTimer = setInterval(tickClocks, 1000);
     if (main.querySelector('[data-view="review"]')) startReview();
+    // the overview page's charts (overview.js, when installed)
+    if (window.bwOverview && main.querySelector('[data-view="overview"]')) window.bwOverview(main);
   }
   // evidence pictures need the token too: fetch them, show them from a blob
   function loadImage(img, url) {
     return fetch(url, { headers: headers() }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
       return r.blob();
-    }).then(function (b) { img.src = URL.createObjectURL(b); }).catch(function () { img.alt = "picture unavailable"; });
+    }).then(function (b) { img.src = URL.createObjectURL(b); }).catch(function () {
+      // words, not a broken-image icon
+      var note = document.createElement("span");
+      note.className = "muted";
+      note.textContent = _("picture unavailable");
+      img.replaceWith(note);
+    });
   }
 
   // SLA clocks count down in the page; a breached clock turns red
+  function duration(seconds) {
+    var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    if (h) return _("{h} h {m} min {s} s", { h: h, m: m, s: s });
+    if (m) return _("{m} min {s} s", { m: m, s: s });
+    return _("{s} s", { s: s });
+  }
   function tickClocks() {
     main.querySelectorAll("[data-due]").forEach(function (el) {
       var left = Math.round((Date.parse(el.dataset.due) - Date.now()) / 1000);
-      var step = el.textContent.split(" ")[0];
-      var abs = Math.abs(left), h = Math.floor(abs / 3600), m = Math.floor(abs % 3600 / 60), s = abs % 60;
-      var text = (h ? h + "h " : "") + (h || m ? m + "m " : "") + s + "s";
-      el.textContent = step + " " + (left >= 0 ? text + " left" : text + " over");
+      var params = { step: el.dataset.step || "", time: duration(Math.abs(left)) };
+      el.textContent = left >= 0 ? _("{step}: {time} left", params) : _("{step}: {time} over", params);
+      el.title = _("{step} due {at}", { step: params.step, at: showTime(el.dataset.due) });
       el.classList.toggle("breached", left < 0);
     });
   }
@@ -151,14 +236,17 @@
     if (!b) return;
     var id = b.dataset.id, done;
     b.disabled = true;
+    // notes stored with the decision are the audit trail's, kept in one language (English)
     if (b.dataset.action === "ack") done = api("POST", "/api/v1/alerts/" + id + "/ack", { note: "acknowledged in the console" });
     else if (b.dataset.action === "resolve") done = api("POST", "/api/v1/alerts/" + id + "/resolve", { note: "resolved in the console" });
     else if (b.dataset.action === "silence") done = api("POST", "/api/v1/silences", {
       matchers: ["code=" + b.dataset.code, "device_id=" + b.dataset.device], duration_s: 3600, comment: "silenced from the console" });
     else if (b.dataset.action === "ticket") done = api("POST", "/api/v1/tickets/" + id + "/transitions", { to: b.dataset.to });
     else if (b.dataset.action === "complete") { b.disabled = false; return openComplete(id, b.dataset.type); }
-    done.then(function () { toast(b.textContent.trim() + ": done"); reload(); })
-      .catch(function (e) { b.disabled = false; toast(b.textContent.trim() + ": " + e.message, "P1"); });
+    else if (b.dataset.action === "dispatch") { b.disabled = false; return openDispatch(id, b.dataset.elevator); }
+    var action = b.textContent.trim();
+    done.then(function () { toast(_("{action}: done", { action: action })); reload(); })
+      .catch(function (e) { b.disabled = false; toast(_("{action} failed: {error}", { action: action, error: e.message }), "P1"); });
   });
   main.addEventListener("submit", function (ev) {
     var form = ev.target.closest("form[data-search]");
@@ -181,7 +269,7 @@
     document.getElementById("complete-error").textContent = "";
     select.innerHTML = "";
     (RESULTS[type] || RESULTS.maintenance).forEach(function (r) {
-      var o = document.createElement("option"); o.value = o.textContent = r; select.appendChild(o);
+      var o = document.createElement("option"); o.value = r; o.textContent = RESULT_LABELS[r] || r; select.appendChild(o);
     });
     items.innerHTML = "";
     if (!RESULTS[type]) {
@@ -193,7 +281,7 @@
           var s = document.createElement("select");
           s.dataset.item = it.code;
           ["ok", "adjusted", "replaced", "not_applicable"].forEach(function (v) {
-            var o = document.createElement("option"); o.value = o.textContent = v; s.appendChild(o);
+            var o = document.createElement("option"); o.value = v; o.textContent = ITEM_LABELS[v]; s.appendChild(o);
           });
           label.appendChild(s);
           items.appendChild(label);
@@ -219,12 +307,36 @@
         if (Object.keys(results).length) body.items = results;
         return api("POST", "/api/v1/tickets/" + id + "/transitions", body);
       }).then(function () {
-        dialog.close(); toast("Ticket #" + id + " completed"); reload();
+        dialog.close(); toast(_("Ticket #{id} completed", { id: id })); reload();
       }).catch(function (e) {
         document.getElementById("complete-error").textContent = e.message;
       }).then(function () { submit.disabled = false; });
     };
     document.getElementById("complete-cancel").onclick = function () { dialog.close(); };
+    dialog.showModal();
+  }
+
+  // A ticket without a firm (its elevator has none on record) is dispatched to a firm the
+  // supervisor picks: the lifecycle takes `firm_id` with the `dispatched` step.
+  function openDispatch(id, elevator) {
+    var dialog = document.getElementById("dispatch-dialog");
+    if (!dialog) return toast(_("No maintenance firm is registered: register one before dispatching."), "P1");
+    var form = document.getElementById("dispatch-form");
+    document.getElementById("dispatch-id").textContent = "#" + id;
+    document.getElementById("dispatch-elevator").textContent = elevator || "";
+    document.getElementById("dispatch-error").textContent = "";
+    form.onsubmit = function (ev) {
+      ev.preventDefault();
+      var submit = document.getElementById("dispatch-submit");
+      var firm = document.getElementById("dispatch-firm").value;
+      submit.disabled = true;
+      api("POST", "/api/v1/tickets/" + id + "/transitions", { to: "dispatched", firm_id: firm }).then(function () {
+        dialog.close(); toast(_("Ticket #{id} dispatched to {firm}", { id: id, firm: firm })); reload();
+      }).catch(function (e) {
+        document.getElementById("dispatch-error").textContent = e.message;
+      }).then(function () { submit.disabled = false; });
+    };
+    document.getElementById("dispatch-cancel").onclick = function () { dialog.close(); };
     dialog.showModal();
   }
 
@@ -271,7 +383,7 @@
   var refreshPending = null;
   function onAlert(a) {
     if (a.action === "fired" || a.action === "reopened") {
-      toast(a.severity + " " + a.code + " · " + a.device_id + (a.summary ? " — " + a.summary : ""), a.severity);
+      toast(a.severity + " " + a.code + " · " + a.device_id + " · " + showTime(a.at) + (a.summary ? " — " + a.summary : ""), a.severity);
     }
     if (main.querySelector('[data-view="alerts"]') && !refreshPending) {
       refreshPending = setTimeout(function () {
@@ -288,6 +400,9 @@
   // ---------------------------------------------------------------- review queue
   // kitchens.md: the picture with boxes and the rule, one key to decide, the next item
   // preloaded; the console measures each decision (shown, then sent as elapsed_ms).
+  // A key acts only on the item on screen: skipped and decided items never come back in
+  // the same pass (a refill that was under way when they were skipped would return them),
+  // and a held key (auto-repeat) does not run on into items the reviewer has not seen.
   var rv = null;
   function stopReview() {
     if (rv) document.removeEventListener("keydown", rv.onKey);
@@ -295,15 +410,17 @@
   }
   function startReview() {
     stopReview();
-    rv = { items: [], shownAt: 0, times: [], count: 0, busy: false, after: null, preloaded: {}, total: null };
+    rv = { items: [], shownAt: 0, times: [], count: 0, busy: false, after: null, preloaded: {},
+           skipped: {}, decided: {}, fetchSeq: 0, currentId: null, failed: false };
     rv.onKey = function (ev) {
-      if (ev.target.tagName === "INPUT" || ev.target.tagName === "TEXTAREA" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      if (ev.target.tagName === "INPUT" || ev.target.tagName === "TEXTAREA" || ev.target.tagName === "SELECT" ||
+          ev.ctrlKey || ev.metaKey || ev.altKey) return;
       var k = ev.key.toLowerCase();
-      if (k === "c") decide("confirm");
-      else if (k === "d") decide("dismiss");
-      else if (k === "s") decide("skip");
-      else return;
+      var decision = { c: "confirm", d: "dismiss", s: "skip" }[k];
+      if (!decision) return;
       ev.preventDefault();
+      if (ev.repeat) return;
+      decide(decision);
     };
     document.addEventListener("keydown", rv.onKey);
     main.querySelectorAll("button[data-review]").forEach(function (b) {
@@ -324,35 +441,53 @@
       return r.blob();
     }).then(function (b) { return URL.createObjectURL(b); }).catch(function () { return null; });
   }
+  function fresh(item) { return item && !rv.skipped[item.id] && !rv.decided[item.id]; }
   function fetchQueue() {
     var url = "/api/v1/reviews?state=pending&limit=20" + (rv.after ? "&after_id=" + rv.after : "");
-    var mine = rv;
+    var mine = rv, seq = ++rv.fetchSeq;
     api("GET", url).then(function (page) {
-      if (rv !== mine) return;
-      rv.items = (page.items || []).slice();
-      if (page.next) rv.items.push(page.next);
+      if (rv !== mine || seq !== rv.fetchSeq) return;  // an older refill: a newer one is on its way
+      var current = rv.items[0];
+      var items = (page.items || []).slice();
+      if (page.next) items.push(page.next);
+      items = items.filter(fresh);
+      // the item on screen stays first while it is undecided
+      if (fresh(current)) items = [current].concat(items.filter(function (i) { return i.id !== current.id; }));
+      rv.items = items;
       rv.items.forEach(preload);
+      rv.failed = false;
       show();
     }).catch(function (e) {
       if (rv !== mine) return;
+      rv.failed = true;
       document.getElementById("rv-empty").hidden = false;
-      document.getElementById("rv-empty").textContent = "The review queue is not available: " + e.message;
+      document.getElementById("rv-empty").textContent = _("The review queue is not available: {error}", { error: e.message });
     });
   }
   function show() {
     var item = rv.items[0];
+    var skipped = Object.keys(rv.skipped).length;
     document.getElementById("rv-left").textContent = rv.items.length + (rv.items.length >= 20 ? "+" : "");
     document.getElementById("rv-item").hidden = !item;
-    document.getElementById("rv-empty").hidden = !!item;
-    if (!item) { rv.currentId = null; return; }
+    var empty = document.getElementById("rv-empty");
+    empty.hidden = !!item;
+    if (!item) {
+      rv.currentId = null;
+      empty.textContent = skipped ? _("The queue is empty; {n} skipped (open the review queue again to see them).", { n: skipped })
+                                  : _("The queue is empty.");
+      document.getElementById("rv-img").removeAttribute("src");
+      document.getElementById("rv-img").removeAttribute("data-review");
+      return;
+    }
     if (rv.currentId === item.id) return;  // a refill of the queue: the same item stays up
     rv.currentId = item.id;
     document.getElementById("rv-tier").textContent = item.tier || item.severity || "";
     document.getElementById("rv-tier").className = "pill tier-" + (item.tier || "");
     document.getElementById("rv-code").textContent = item.code;
-    document.getElementById("rv-name").textContent = item.name_zh || "";
-    document.getElementById("rv-where").textContent = (item.site_id || "") + " / " + (item.camera_id || "") + " · " + (item.detected_at || "").replace("T", " ").slice(0, 19);
-    document.getElementById("rv-rule").textContent = item.rule || "rule not recorded";
+    document.getElementById("rv-name").textContent = I18N.locale === "zh-CN" ? item.name_zh || "" : "";
+    document.getElementById("rv-where").textContent = (item.site_id || "") + " / " + (item.camera_id || "") + " · " +
+      _("detected at {at}", { at: showTime(item.detected_at) });
+    document.getElementById("rv-rule").textContent = item.rule || _("rule not recorded");
     document.getElementById("rv-summary").textContent = item.summary || "";
     document.getElementById("rv-error").textContent = "";
     var img = document.getElementById("rv-img");
@@ -361,7 +496,7 @@
     preload(item);
     (url ? rv.preloaded[url] : Promise.resolve(null)).then(function (src) {
       if (rv && rv.items[0] === item) {
-        if (src) img.src = src; else img.alt = "no evidence picture";
+        if (src) img.src = src; else img.alt = _("no evidence picture");
         rv.shownAt = performance.now();
       }
     });
@@ -372,8 +507,10 @@
   function decide(decision) {
     if (!rv || rv.busy || !rv.items.length) return;
     var item = rv.items[0];
+    if (rv.currentId !== item.id || document.getElementById("rv-item").hidden) return;  // not on screen
     var elapsed = Math.max(0, Math.round(performance.now() - rv.shownAt));
     if (decision === "skip") {
+      rv.skipped[item.id] = true;
       rv.items.shift();
       rv.after = item.id;
       show();
@@ -382,6 +519,7 @@
     }
     rv.busy = true;
     api("POST", "/api/v1/reviews/" + item.id, { decision: decision, elapsed_ms: elapsed }).then(function () {
+      rv.decided[item.id] = true;
       rv.count += 1;
       rv.times.push(elapsed / 1000);
       var sorted = rv.times.slice().sort(function (a, b) { return a - b; });
@@ -389,11 +527,11 @@
       var median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
       document.getElementById("rv-count").textContent = rv.count;
       document.getElementById("rv-median").textContent = median.toFixed(1);
-      rv.items.shift();
+      if (rv.items[0] === item) rv.items.shift();
       show();  // the next one is already here (preloaded); refill behind it
       if (rv.items.length < 3) fetchQueue();
     }).catch(function (e) {
-      document.getElementById("rv-error").textContent = decision + " failed: " + e.message;
+      document.getElementById("rv-error").textContent = _("{decision} failed: {error}", { decision: DECISIONS[decision] || decision, error: e.message });
     }).then(function () { if (rv) rv.busy = false; });
   }
 
