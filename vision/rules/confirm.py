@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from brightwatch.i18n import DEFAULT_LOCALE, translator
 from brightwatch.vision.rules.assess import Hit
 from brightwatch.vision.rules.config import ConfirmRule
 from brightwatch.vision.rules.observations import EvidenceRef
@@ -26,18 +27,23 @@ class Outcome:
     end: bool = False  # an episode that had fired has ended
 
 
-def describe(code: str, rule: ConfirmRule, night: bool) -> str:
+def describe(code: str, rule: ConfirmRule, night: bool, locale: str = DEFAULT_LOCALE) -> str:
+    """The rule that raised, as a reviewer reads it (in `locale`; the code verbatim)."""
+    _ = translator(locale)
     bar = rule.median_score * (rule.night_score_factor if night else 1.0)
-    parts = [f"{code}: N={rule.n} of M={rule.m} frames", f"min {rule.min_duration_s:g} s"]
+    parts = [
+        _("%(code)s: N=%(n)s of M=%(m)s frames", code=code, n=rule.n, m=rule.m),
+        _("min %(s)s s", s=f"{rule.min_duration_s:g}"),
+    ]
     if bar > 0:
-        parts.append(
-            f"median score >= {bar:.2f}"
-            + (" (night)" if night and rule.night_score_factor < 1 else "")
-        )
+        if night and rule.night_score_factor < 1:
+            parts.append(_("median score >= %(bar)s (night)", bar=f"{bar:.2f}"))
+        else:
+            parts.append(_("median score >= %(bar)s", bar=f"{bar:.2f}"))
     if rule.require_motion:
-        parts.append(f"motion >= {rule.min_motion:g}")
-    parts.append(f"re-alarm after {rule.realarm_s:g} s")
-    return ", ".join(parts)
+        parts.append(_("motion >= %(m)s", m=f"{rule.min_motion:g}"))
+    parts.append(_("re-alarm after %(s)s s", s=f"{rule.realarm_s:g}"))
+    return _(", ").join(parts)
 
 
 def ready(c: Candidate, rule: ConfirmRule, now: int, night: bool) -> bool:

@@ -71,7 +71,7 @@ def _raise(
         rule.tier(c.code, cfg.work_area),
         _summary(c.code, cfg, zone),
         zone,
-        describe(c.code, rule, night),
+        describe(c.code, rule, night, cfg.locale),
         evidence,
         {"since": c.since, "frames_held": sum(c.window), **extra},
     )

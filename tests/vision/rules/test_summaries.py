@@ -36,3 +36,16 @@ def test_offline_in_english() -> None:
     cfg = CameraConfig("K1", "cam1", locale="en")
     _, (down,) = step(new_state(), AvailabilitySeen(T0, online=False), cfg)
     assert down.summary == "CAMERA_OFFLINE at K1/cam1: the camera reports itself offline"
+
+
+def test_the_rule_that_raised_reads_in_the_deployment_language() -> None:
+    from brightwatch.vision.rules.config import ConfirmRule
+    from brightwatch.vision.rules.confirm import describe
+
+    rule = ConfirmRule(n=3, m=5, min_duration_s=3, median_score=0.5, realarm_s=300)
+    assert describe("PHONE", rule, False, "en") == (
+        "PHONE: N=3 of M=5 frames, min 3 s, median score >= 0.50, re-alarm after 300 s"
+    )
+    assert describe("PHONE", rule, False, "zh-CN") == (
+        "PHONE：近 M=5 帧中 N=3 帧命中，持续至少 3 秒，置信度中位数 ≥ 0.50，300 秒后可再次告警"
+    )

@@ -173,7 +173,8 @@ def test_phone_in_view_past_the_window_raises_phone_once(
     phone = alerts(db, "PHONE")
     assert len(phone) == 1 and phone[0]["count"] == 1, phone
     rows = check_evidence(settings, phone[0]["id"], "cell phone")
-    assert rows[-1]["rule"].startswith("PHONE: N=3 of M=5 frames, min 3 s")
+    # the rule as the reviewer reads it, in the deployment's language (BW_LOCALE, zh-CN)
+    assert rows[-1]["rule"].startswith("PHONE：近 M=5 帧中 N=3 帧命中，持续至少 3 秒"), rows[-1]
 
 
 def test_single_frame_phone_flicker_raises_nothing(settings: Settings, camera: Camera) -> None:
