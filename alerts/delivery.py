@@ -30,7 +30,13 @@ import psycopg
 from prometheus_client import Counter
 from psycopg.types.json import Jsonb
 
-from brightwatch.alerts.channels import CHANNELS, Channel, ChannelContext, DeliveryError
+from brightwatch.alerts.channels import (
+    CHANNELS,
+    Channel,
+    ChannelContext,
+    DeliveryDeferred,
+    DeliveryError,
+)
 
 if TYPE_CHECKING:
     from brightwatch.alerts.routing.notification import Notification
@@ -178,6 +184,17 @@ class DeliveryWorker:
                 if isinstance(exc, DeliveryError)
                 else f"{type(exc).__name__}: {exc}"[:500]
             )
+            if isinstance(exc, DeliveryDeferred):
+                # held on purpose (a robot's rate limit; it rides in a later batch to the same
+                # target): not a failed attempt, so a long storm cannot use the attempts up
+                next_at = now + timedelta(seconds=exc.retry_after_s)
+                conn.execute(
+                    "UPDATE delivery SET last_error = %s, next_attempt_at = %s WHERE id = %s",
+                    (error, next_at, delivery_id),
+                )
+                DELIVERIES.labels(channel, "deferred").inc()
+                self._report(conn, outcome("retry", row[1], error, next_at, now))
+                continue
             if attempts >= self.backoff.max_attempts:
                 conn.execute(
                     "UPDATE delivery SET state = 'failed', attempts = %s, last_error = %s WHERE id = %s",

@@ -32,6 +32,7 @@ from brightwatch.api.parts import AppParts
 from brightwatch.api.routes import (
     alert_history,
     alerts,
+    districts,
     elevators,
     evidence,
     health,
@@ -41,6 +42,7 @@ from brightwatch.api.routes import (
     silences,
     stats,
     tickets,
+    tokens,
 )
 from brightwatch.api.transactions import is_conflict
 from brightwatch.db.connect import make_pool
@@ -187,6 +189,8 @@ def create_app(parts: AppParts, pool: ConnectionPool | None = None) -> FastAPI:
         stats,
         tickets,
         evidence,
+        tokens,
+        districts,
     ):
         app.include_router(module.router)
     web.install(app)  # console, firm portal, public kitchen pages, static files

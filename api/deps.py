@@ -32,12 +32,22 @@ def caller_if_any(request: Request) -> Principal | None:
     connection of its own, returned at once: a request never holds a pooled connection
     while it waits for a second one, which under load would starve the pool (every
     connection held by a request waiting for another).
+
+    A district supervisor's request that names something outside its district is marked
+    here, on the same connection, and answered 404 by `principal` (api/scope.py decides).
     """
     token = _bearer_token(request)
     if token is None:
         return None
     with request.app.state.pool.connection() as conn:
-        return authenticate(conn, token)
+        who = authenticate(conn, token)
+        if who is not None:
+            from brightwatch.api.scope import outside_district  # the room imports deps
+
+            request.state.outside_district = outside_district(
+                conn, who, request.path_params, request.query_params.get("district")
+            )
+        return who
 
 
 def connection(
@@ -71,6 +81,8 @@ def principal(
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     if who is None:
         raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    if getattr(request.state, "outside_district", False):
+        raise not_found()
     request.state.principal = who
     return who
 

@@ -110,6 +110,7 @@ def serve(components: str) -> None:
 
 from brightwatch.commands import (  # noqa: E402  (command modules attach to `main`)
     alerts_export,
+    audit,
     broker_config,
     dashboards,
     demo,
@@ -126,6 +127,7 @@ from brightwatch.commands import (  # noqa: E402  (command modules attach to `ma
 
 __all__ = [
     "alerts_export",
+    "audit",
     "broker_config",
     "dashboards",
     "demo",

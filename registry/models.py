@@ -101,8 +101,43 @@ class FirmRecord(Record):
     contact: dict[str, Any] = Field(default_factory=dict)
 
 
+KitchenType = Literal[
+    "restaurant", "delivery_only", "school_canteen", "canteen", "central_kitchen", "other"
+]
+KITCHEN_TYPES: tuple[str, ...] = KitchenType.__args__  # type: ignore[attr-defined]
+# the licence register's Chinese names (食品经营许可证 主体业态) of each type
+KITCHEN_TYPE_NAMES_ZH = {
+    "restaurant": "餐馆",
+    "delivery_only": "网络餐饮(仅外卖)",
+    "school_canteen": "学校食堂",
+    "canteen": "单位食堂",
+    "central_kitchen": "中央厨房",
+    "other": "其他",
+}
+
+
+def kitchen_type_code(value: str) -> str:
+    """The code of a kitchen type given as its code or its Chinese name (full-width
+    brackets accepted), so that a licence register exported in Chinese imports as is."""
+    text = value.strip().replace("（", "(").replace("）", ")")
+    if text.lower() in KITCHEN_TYPES:
+        return text.lower()
+    for code, name in KITCHEN_TYPE_NAMES_ZH.items():
+        if text == name:
+            return code
+    raise ValueError(
+        "kitchen_type must be one of "
+        + ", ".join(f"{c} ({n})" for c, n in KITCHEN_TYPE_NAMES_ZH.items())
+    )
+
+
 class SiteRecord(Record):
     kind: Literal["kitchen", "building"] = "kitchen"
+    kitchen_type: KitchenType | None = Field(
+        None,
+        description="Kitchen type (kitchens only): restaurant 餐馆, delivery_only 网络餐饮(仅外卖), "
+        "school_canteen 学校食堂, canteen 单位食堂, central_kitchen 中央厨房, other 其他",
+    )
     name: str = Field("", max_length=200)
     operator: str = Field("", max_length=200)
     address: str = Field("", max_length=500)
@@ -121,6 +156,17 @@ class SiteRecord(Record):
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia", a name too long
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("kitchen_type", mode="before")
+    @classmethod
+    def _kitchen_type(cls, value: Any) -> Any:
+        return kitchen_type_code(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _type_of_kitchens(self) -> SiteRecord:
+        if self.kitchen_type is not None and self.kind != "kitchen":
+            raise ValueError("kitchen_type is for kitchens only")
+        return self
 
 
 class CameraRecord(Record):

@@ -56,10 +56,11 @@ def upsert_site(
     cur = conn.execute(
         """
         INSERT INTO site (site_id, kind, name, operator, address, district, timezone,
-                          operating_hours, night_hours, management_score, extra, registered_by)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                          operating_hours, night_hours, management_score, extra, registered_by,
+                          kitchen_type)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (site_id) DO UPDATE SET
-            kind = EXCLUDED.kind, name = EXCLUDED.name, operator = EXCLUDED.operator,
+            kind = EXCLUDED.kind, kitchen_type = EXCLUDED.kitchen_type, name = EXCLUDED.name, operator = EXCLUDED.operator,
             address = EXCLUDED.address, district = EXCLUDED.district, timezone = EXCLUDED.timezone,
             operating_hours = EXCLUDED.operating_hours, night_hours = EXCLUDED.night_hours,
             management_score = EXCLUDED.management_score, extra = EXCLUDED.extra, updated_at = now()
@@ -78,9 +79,40 @@ def upsert_site(
             rec.management_score,
             Jsonb(rec.extra),
             by,
+            rec.kitchen_type,
         ),
     )
     return _created(cur)
+
+
+def upsert_licensed_kitchen(
+    conn: psycopg.Connection[Any], site_id: str, rec: SiteRecord, by: str = "import"
+) -> bool:
+    """A kitchen from the licence register: only the register's fields (name, operator,
+    address, district, kitchen type) are written, so that re-importing the register keeps
+    what was registered otherwise (opening hours, time zone, cameras' settings)."""
+    try:
+        with conn.transaction():
+            cur = conn.execute(
+                """
+                INSERT INTO site (site_id, kind, kitchen_type, name, operator, address, district,
+                                  registered_by)
+                VALUES (%s, 'kitchen', %s, %s, %s, %s, %s, %s)
+                ON CONFLICT (site_id) DO UPDATE SET
+                    kitchen_type = EXCLUDED.kitchen_type, name = EXCLUDED.name,
+                    operator = EXCLUDED.operator, address = EXCLUDED.address,
+                    district = EXCLUDED.district, updated_at = now()
+                WHERE site.kind = 'kitchen'
+                RETURNING (xmax = 0)
+                """,
+                (site_id, rec.kitchen_type, rec.name, rec.operator, rec.address, rec.district, by),
+            )
+            row = cur.fetchone()
+    except psycopg.errors.CheckViolation:
+        raise RegistryError(f"site {site_id}: kitchen_type not accepted") from None
+    if row is None:
+        raise RegistryError(f"site {site_id} is registered, but not as a kitchen")
+    return bool(row[0])
 
 
 def upsert_camera(

@@ -4,8 +4,10 @@ schedules, work area, the site's time zone and hours) and `[vision.cameras."<sit
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from pydantic import ValidationError
 
 from brightwatch.i18n import DEFAULT_LOCALE
@@ -35,11 +37,42 @@ def _zones(raw: list[dict[str, Any]], where: str) -> dict[str, ZoneDef]:
     return out
 
 
+def registration_times(
+    conn: psycopg.Connection[Any], keys: Sequence[CameraKey]
+) -> dict[CameraKey, int]:
+    """When each camera was registered (ms since the epoch): the start of the silence of
+    a camera that never connects."""
+    rows = conn.execute(
+        "SELECT site_id, camera_id, (extract(epoch FROM created_at) * 1000)::bigint FROM camera"
+        " WHERE (site_id, camera_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+        ([k[0] for k in keys], [k[1] for k in keys]),
+    ).fetchall()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def unwatched_kitchen_cameras(
+    conn: psycopg.Connection[Any], known: Sequence[CameraKey], limit: int = 10_000
+) -> list[CameraKey]:
+    """Registered kitchen cameras with no rule state saved and not known to the worker:
+    those that never sent anything, to be watched for CAMERA_OFFLINE all the same."""
+    rows = conn.execute(
+        "SELECT c.site_id, c.camera_id FROM camera c JOIN site s USING (site_id)"
+        " WHERE s.kind = 'kitchen'"
+        " AND NOT EXISTS (SELECT 1 FROM vision_rule_state v"
+        "                 WHERE v.site_id = c.site_id AND v.camera_id = c.camera_id)"
+        " AND (c.site_id, c.camera_id) NOT IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        " ORDER BY c.created_at LIMIT %s",
+        ([k[0] for k in known], [k[1] for k in known], limit),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
 def build_config(
     settings: VisionSettings,
     key: CameraKey,
     row: CameraRow | None,
     locale: str = DEFAULT_LOCALE,
+    registered_at: int | None = None,
 ) -> CameraConfig:
     site_id, camera_id = key
     where = f"camera {site_id}/{camera_id}"
@@ -78,4 +111,5 @@ def build_config(
         district=row.district if row else "",
         input=(override.input if override and override.input else None) or settings.input,
         locale=locale,
+        registered_at=registered_at,
     )

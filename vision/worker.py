@@ -68,7 +68,11 @@ from brightwatch.i18n import DEFAULT_LOCALE
 from brightwatch.mqttlink.consumer import Inbound, Rejected
 from brightwatch.registry.auto import register_cameras
 from brightwatch.vision import health, jpeg, metrics, snapshots
-from brightwatch.vision.cameras import build_config
+from brightwatch.vision.cameras import (
+    build_config,
+    registration_times,
+    unwatched_kitchen_cameras,
+)
 from brightwatch.vision.inference import Inference
 from brightwatch.vision.rules.config import CameraConfig
 from brightwatch.vision.rules.engine import next_due, step, tick
@@ -186,6 +190,7 @@ class VisionWorker:
         self.decode_size = inference.decode_size if inference is not None else None
         self.lock = threading.Lock()
         self.stats = Stats()
+        self.watched_at = 0.0  # when registered cameras never heard from were last looked up
 
     # ------------------------------------------------------------ decoding
 
@@ -539,8 +544,23 @@ class VisionWorker:
 
     # ------------------------------------------------------------ timers
 
+    def watch_registered(self) -> int:
+        """Load the registered kitchen cameras never heard from, so that their silence
+        since registration raises CAMERA_OFFLINE (issue 15: a kitchen that registers but
+        never streams). Returns how many were added."""
+        self.watched_at = self.now()
+        with self.lock:
+            with self.pool.connection() as conn:
+                keys = unwatched_kitchen_cameras(conn, list(self.cache))
+            if keys:
+                self._transaction(keys, lambda entries, conn: None)
+        return len(keys)
+
     def tick_due(self) -> int:
-        """Time-only rules of every known camera whose deadline has come."""
+        """Time-only rules of every known camera whose deadline has come (looking up
+        the registered cameras never heard from once per registry_ttl_s)."""
+        if self.now() - self.watched_at >= max(self.settings.registry_ttl_s, 1.0):
+            self.watch_registered()
         with self.lock:
             now_ms = round(self.now() * 1000)
             due = []
@@ -571,7 +591,7 @@ class VisionWorker:
         if keys:
             with self.lock:
                 self._transaction(keys, lambda entries, conn: None)
-        return len(keys)
+        return len(keys) + self.watch_registered()
 
     # ------------------------------------------------------------ clock offsets
 
@@ -613,13 +633,16 @@ class VisionWorker:
         missing = [k for k in keys if k not in self.cache]
         stale = [k for k in keys if k in self.cache and now - self.cache[k].registry_at > ttl]
         rows = load_cameras(conn, missing + stale) if missing or stale else {}
+        registered = registration_times(conn, missing + stale) if missing or stale else {}
         if self.unknown_devices == "accept":
             unknown = [k for k in missing if k not in rows]
             if unknown:
                 register_cameras(conn, unknown)
                 rows.update(load_cameras(conn, unknown))
         for k in stale:
-            self.cache[k].cfg = build_config(self.settings, k, rows.get(k), self.locale)
+            self.cache[k].cfg = build_config(
+                self.settings, k, rows.get(k), self.locale, registered.get(k)
+            )
             self.cache[k].registry_at = now
         if missing:
             stored = load_states(conn, missing)
@@ -633,7 +656,7 @@ class VisionWorker:
                 saved = stored.get(k)
                 self.cache[k] = Entry(
                     state=saved.state if saved else new_state(),
-                    cfg=build_config(self.settings, k, rows.get(k), self.locale),
+                    cfg=build_config(self.settings, k, rows.get(k), self.locale, registered.get(k)),
                     registry_at=now,
                     offset_ms=saved.clock_offset_ms if saved else None,
                     offset_at=now,

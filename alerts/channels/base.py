@@ -20,6 +20,17 @@ class DeliveryError(RuntimeError):
     """The receiver could not be reached or refused the message; retry later."""
 
 
+class DeliveryDeferred(DeliveryError):
+    """Not sent yet on purpose (a robot's rate limit): retry after `retry_after_s`.
+
+    The message is held for the next batch to that target, so nothing is lost; a delivery
+    worker that knows this class may reschedule without counting an attempt."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class Channel(Protocol):
     key: str
 

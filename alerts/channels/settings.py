@@ -117,6 +117,163 @@ class SmsSettings(BaseModel):
         return value
 
 
+class RobotSettings(BaseModel):
+    """What every group robot channel has: the vendor's address, timeouts, rate limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(
+        "", title="Base URL", description="The vendor's API address (tests, private clouds)."
+    )
+    timeout_s: float = Field(
+        10.0, gt=0, le=120, title="Timeout", description="Seconds per request."
+    )
+    per_minute: int = Field(
+        20,
+        ge=1,
+        le=600,
+        title="Messages a minute",
+        description="Most messages one robot is sent in any 60 s (the vendor's limit); more are batched, never dropped.",
+    )
+    burst: int = Field(
+        5,
+        ge=1,
+        le=600,
+        title="Burst",
+        description="Messages sent at once before the rest of the minute's allowance is spread out.",
+    )
+    max_bytes: int = Field(
+        3800,
+        ge=500,
+        le=20000,
+        title="Longest message",
+        description="UTF-8 bytes of one message (a batch stops growing here).",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class WecomRobot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: SecretStr = Field(..., title="Key", description="The `key` of the robot's webhook URL.")
+
+
+class WecomSettings(RobotSettings):
+    base_url: str = Field("https://qyapi.weixin.qq.com", title="Base URL")
+    robots: dict[str, WecomRobot] = Field(
+        default_factory=dict,
+        title="Robots",
+        description="Robot name (the receiver's target) -> its key.",
+    )
+
+
+class SignedRobot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    secret: SecretStr | None = Field(
+        None,
+        title="Signing secret",
+        description="The robot's signing secret (SEC...); unsigned when unset.",
+    )
+
+
+class DingtalkRobot(SignedRobot):
+    access_token: SecretStr = Field(..., title="Access token", description="From the robot's URL.")
+
+
+class DingtalkSettings(RobotSettings):
+    base_url: str = Field("https://oapi.dingtalk.com", title="Base URL")
+    robots: dict[str, DingtalkRobot] = Field(
+        default_factory=dict,
+        title="Robots",
+        description="Robot name (the receiver's target) -> access token and signing secret.",
+    )
+
+
+class FeishuRobot(SignedRobot):
+    hook: SecretStr = Field(
+        ..., title="Hook id", description="The last part of the bot's webhook URL."
+    )
+
+
+class FeishuSettings(RobotSettings):
+    base_url: str = Field(
+        "https://open.feishu.cn", title="Base URL", description="Lark: https://open.larksuite.com."
+    )
+    per_minute: int = Field(100, ge=1, le=600, title="Messages a minute")
+    robots: dict[str, FeishuRobot] = Field(
+        default_factory=dict,
+        title="Robots",
+        description="Robot name (the receiver's target) -> hook id and signing secret.",
+    )
+
+
+class TemplateSmsSettings(BaseModel):
+    """Mainland SMS: only templates approved in advance, per tier, kind and language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field("", title="Base URL", description="The vendor's API address.")
+    sign_name: str = Field("", title="Sign name", description="The approved signature (签名).")
+    templates: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        title="Templates",
+        description=(
+            "Language (zh-CN, en) -> key -> approved template id. Keys: a kind of"
+            " alerts.channels.sms_templates (alert, resolved, escalation, rectification,"
+            " plan_overdue, card, on_demand_withdrawn), a tier (P1..P4, INFO, T1..T3: an"
+            " alert of that tier) or kind.tier; the most specific wins."
+        ),
+    )
+    fallback_locale: str = Field(
+        "zh-CN", title="Fallback language", description="Templates used when a language has none."
+    )
+    timeout_s: float = Field(
+        10.0, gt=0, le=120, title="Timeout", description="Seconds per request."
+    )
+
+    @field_validator("templates")
+    @classmethod
+    def _check_keys(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        from brightwatch.alerts.channels.sms_templates import check_template_key
+
+        for table in value.values():
+            for key in table:
+                check_template_key(key)
+        return value
+
+
+class AliyunSmsSettings(TemplateSmsSettings):
+    base_url: str = Field("https://dysmsapi.aliyuncs.com", title="Base URL")
+    access_key_id: str = Field("", title="AccessKey ID")
+    access_key_secret: SecretStr = Field(SecretStr(""), title="AccessKey secret")
+    region: str = Field("cn-hangzhou", title="Region")
+
+
+class TencentSmsSettings(TemplateSmsSettings):
+    base_url: str = Field("https://sms.tencentcloudapi.com", title="Base URL")
+    secret_id: str = Field("", title="SecretId")
+    secret_key: SecretStr = Field(SecretStr(""), title="SecretKey")
+    region: str = Field("ap-guangzhou", title="Region")
+    sdk_app_id: str = Field(
+        "", title="SmsSdkAppId", description="The SMS application's id (1400...)."
+    )
+    params: dict[str, list[str]] = Field(
+        default_factory=dict,
+        title="Parameter order",
+        description=(
+            "Template id -> names of its {1}, {2}, ... parameters (Tencent's are positional);"
+            " default: the kind's parameters in alerts.channels.sms_templates order."
+        ),
+    )
+
+
 class ChannelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -124,3 +281,10 @@ class ChannelSettings(BaseModel):
     mqtt: MqttChannelSettings = Field(default_factory=MqttChannelSettings, title="MQTT")
     email: EmailSettings = Field(default_factory=EmailSettings, title="E-mail (SMTP)")
     sms: SmsSettings = Field(default_factory=SmsSettings, title="SMS gateway (HTTP)")
+    wecom: WecomSettings = Field(default_factory=WecomSettings, title="WeCom group robots")
+    dingtalk: DingtalkSettings = Field(default_factory=DingtalkSettings, title="DingTalk robots")
+    feishu: FeishuSettings = Field(default_factory=FeishuSettings, title="Feishu / Lark bots")
+    aliyun_sms: AliyunSmsSettings = Field(default_factory=AliyunSmsSettings, title="Aliyun SMS")
+    tencent_sms: TencentSmsSettings = Field(
+        default_factory=TencentSmsSettings, title="Tencent Cloud SMS"
+    )

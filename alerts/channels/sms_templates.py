@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from brightwatch.alerts.routing.notification import AlertView, Notification
+from brightwatch.alerts.words import code_name
 from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
 from brightwatch.i18n import local
 
@@ -54,6 +55,14 @@ def kind_of(n: Notification) -> str:
     return "alert" if n.status == "firing" else "resolved"
 
 
+def _name(code: str, name_zh: str, locale: str) -> str:
+    """The code's name in the template's language: Chinese, else the catalogue's English
+    name where it has one (else the code itself)."""
+    if locale.lower().startswith("zh"):
+        return name_zh
+    return code_name(code, locale)
+
+
 def _values(n: Notification, a: AlertView) -> dict[str, str]:
     """Everything a template may ask for, about the first alert of the notification."""
     code = a.labels.get("code", "")
@@ -64,7 +73,7 @@ def _values(n: Notification, a: AlertView) -> dict[str, str]:
         due = a.annotations.get("plan_due_at") or due
     return {
         "code": code,
-        "name": entry.name_zh if entry else code,
+        "name": _name(code, entry.name_zh if entry else code, n.locale),
         "severity": a.labels.get("severity", ""),
         "device": a.labels.get("elevator_id") or a.labels.get("device_id", ""),
         "site": a.labels.get("site_id", ""),
@@ -93,3 +102,52 @@ def template_of(n: Notification) -> SmsTemplate:
     return SmsTemplate(
         kind, {name: values.get(name, "")[:MAX_VALUE] for name in TEMPLATE_PARAMS[kind]}
     )
+
+
+# tiers a template may be approved for: elevator severities and kitchen tiers
+TIERS = ("P1", "P2", "P3", "P4", "INFO", "T1", "T2", "T3")
+
+
+def check_template_key(key: str) -> str:
+    """`kind`, `tier` (an alert of that tier) or `kind.tier`, e.g. `alert.P1`."""
+    kind, _, tier = key.partition(".")
+    if key in TIERS or (kind in TEMPLATE_PARAMS and (not tier or tier in TIERS)):
+        return key
+    raise ValueError(
+        f"{key!r} is not a template key: kind ({', '.join(TEMPLATE_PARAMS)}), "
+        f"tier ({', '.join(TIERS)}) or kind.tier"
+    )
+
+
+def template_keys(kind: str, tier: str) -> list[str]:
+    """Where a kind's template is looked up, most specific first."""
+    keys = [f"{kind}.{tier}"] if tier else []
+    if kind == "alert" and tier:
+        keys.append(tier)
+    return [*keys, kind]
+
+
+def pick_template(
+    templates: dict[str, dict[str, str]], kind: str, tier: str, locale: str, fallback: str
+) -> str | None:
+    """The approved template id for this kind, tier and language (else the fallback
+    language's), or None when the bureau has none for it."""
+    for lang in dict.fromkeys([locale, fallback]):
+        table = templates.get(lang) or {}
+        for key in template_keys(kind, tier):
+            if table.get(key):
+                return table[key]
+    return None
+
+
+def sms_payload(n: Notification) -> dict[str, object]:
+    """The delivery payload of a template SMS channel (Aliyun, Tencent Cloud)."""
+    template = template_of(n)
+    tier = n.alerts[0].labels.get("severity", "") if n.alerts else ""
+    return {
+        "text": n.short_text(),
+        "template": template.kind,
+        "tier": tier,
+        "locale": n.locale,
+        "params": template.params,
+    }

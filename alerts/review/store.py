@@ -66,6 +66,14 @@ CARD_NAMES = {
 ACCEPTED = ("image/jpeg", "image/png", "application/pdf", "video/mp4")
 
 
+# a district supervisor's queue and cases: the kitchens whose site is in its district
+# (api/scope.py decides who is bound to a district; this only filters); NULL: every one
+IN_DISTRICT = (
+    " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM site ds"
+    " WHERE ds.site_id = r.site_id AND ds.district = %s))"
+)
+
+
 class ReviewNotFound(LookupError):
     """No such review, or not one this caller may see (HTTP 404)."""
 
@@ -329,11 +337,13 @@ class ReviewDesk:
         after_id: int | None = None,
         *,
         present: bool = True,
+        district: str | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Pending reviews, oldest first, with evidence; and the next one for preloading.
-        The first item is marked as shown, so the decision time can be measured."""
-        where = "r.state = 'pending_review'"
-        params: list[Any] = []
+        The first item is marked as shown, so the decision time can be measured.
+        `district`: only the kitchens of that district (a district supervisor's queue)."""
+        where = "r.state = 'pending_review'" + IN_DISTRICT
+        params: list[Any] = [district, district]
         if after_id is not None:
             where += " AND (r.created_at, r.id) > (SELECT created_at, id FROM review WHERE id = %s)"
             params.append(after_id)
@@ -611,13 +621,17 @@ class ReviewDesk:
         *,
         before_id: int | None,
         limit: int,
+        district: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Cases in these states, newest first, with their evidence, rectifications and history."""
+        """Cases in these states, newest first, with their evidence, rectifications and
+        history; `district`: only the kitchens of that district."""
         with conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 SELECT_CASE
-                + " WHERE state = ANY(%s) AND (%s::bigint IS NULL OR id < %s) ORDER BY id DESC LIMIT %s",
-                (list(states), before_id, before_id, limit),
+                + " r WHERE state = ANY(%s) AND (%s::bigint IS NULL OR id < %s)"
+                + IN_DISTRICT
+                + " ORDER BY id DESC LIMIT %s",
+                (list(states), before_id, before_id, district, district, limit),
             ).fetchall()
         return self.views(conn, [Case.from_row(r) for r in rows])
 

@@ -19,6 +19,11 @@ Definitions, for a window [since, until), with time measures up to min(until, no
 - mean time to close: mean hours from confirmation to closing, over the cases with a
   rectification notice closed in the window.
 - coverage: the share of registered kitchens with any camera online time in the window.
+- bright-kitchen coverage (GET /api/v1/stats/kitchens/coverage): a kitchen is covered
+  when it streamed in the window and its camera online rate is at least
+  `coverage_min_online_rate`; counted in all, per `kitchen_type` and per district.
+- a camera's expected hours start at its registration or its first message, whichever
+  is earlier: a camera registered yesterday is not expected to have streamed a month.
 
 Hygiene score (0-100), per kitchen:
 
@@ -35,8 +40,13 @@ the current day from its provisional row while that is at most 15 minutes old (s
 figure "up to now" may lag by that much), and computes anything else (a window starting
 or ending inside a day, a day not rolled up yet) live with the same SQL functions.
 
+A kitchen with fewer camera-hours than `min_observed_hours` has no score ("no data",
+null): never a grade it has not earned; the public page, the console and the lists all
+read this one score (`queries.kitchen_score`).
+
 All weights are settings (`[alerts.stats]`). A district's or the city's score is the mean
-of its kitchens' scores; its rates are computed from summed counts and hours.
+of its scored kitchens' scores; its rates are computed from summed counts and hours;
+counts are integers.
 
 Red/black list (红黑榜): the red (honour) list holds kitchens with a score >= 90, an
 online rate >= 95 %, no confirmed T1 or T2 violation and no open card; the black list

@@ -22,7 +22,7 @@ OPEN_CASES = sorted(state.value for state in OPEN_CASE)
 # one row per kitchen: the counts and hours everything else is made of
 KITCHENS = """
 k AS (
-    SELECT s.site_id, s.name, s.district
+    SELECT s.site_id, s.name, s.district, COALESCE(s.kitchen_type, 'other') AS kitchen_type
     FROM site s
     WHERE s.kind = 'kitchen' AND {where}
 )"""
@@ -36,9 +36,18 @@ KITCHEN_BASE = (
     FROM generate_series(date_trunc('day', %(since)s::timestamptz, 'UTC'), %(horizon)s::timestamptz,
                          interval '1 day') AS d
 ), camera_days AS (
-    SELECT c.site_id, c.camera_id, s.operating_hours, s.timezone, days.*
-    FROM camera c JOIN k USING (site_id) JOIN site s USING (site_id) CROSS JOIN days
-    WHERE days.a < days.b
+    -- from the camera's registration or its first message, whichever is earlier: the
+    -- hours before it existed are not expected of it
+    SELECT c.site_id, c.camera_id, s.operating_hours, s.timezone, days.day, days.day_start,
+           GREATEST(days.a, reg.at) AS a, days.b
+    FROM camera c JOIN k USING (site_id) JOIN site s USING (site_id)
+    CROSS JOIN LATERAL (
+        SELECT LEAST(c.created_at, (SELECT min(received_at) FROM availability_log
+                                    WHERE device_kind = 'camera'
+                                      AND device_key = c.site_id || '/' || c.camera_id)) AS at
+    ) reg
+    CROSS JOIN days
+    WHERE GREATEST(days.a, reg.at) < days.b
 ), cams AS (
     SELECT cd.site_id, cd.camera_id,
            sum(COALESCE(r.online_h, (live.h).online_h)) AS online_h,
@@ -91,7 +100,7 @@ KITCHEN_BASE = (
       AND e.at >= %(since)s AND e.at < %(until)s
     GROUP BY r.site_id
 ), base AS (
-    SELECT k.site_id, k.name, k.district, cam.cameras, cam.camera_hours, cam.online_hours, cam.expected_hours,
+    SELECT k.site_id, k.name, k.district, k.kitchen_type, cam.cameras, cam.camera_hours, cam.online_hours, cam.expected_hours,
            COALESCE(rv.confirmed, 0) AS confirmed, COALESCE(rv.confirmed_t1, 0) AS confirmed_t1,
            COALESCE(rv.confirmed_t2, 0) AS confirmed_t2, COALESCE(rv.confirmed_t3, 0) AS confirmed_t3,
            COALESCE(rv.decided, 0) AS decided, COALESCE(rv.dismissed, 0) AS dismissed,
@@ -108,13 +117,14 @@ KITCHEN_BASE = (
            CASE WHEN closed > 0 THEN close_hours / closed END AS mean_hours_to_close,
            CASE WHEN expected_hours > 0 THEN camera_hours / expected_hours END AS online_rate,
            online_hours > 0 AS streaming,
-           round((100 * (
+           camera_hours >= %(min_observed)s AS graded,
+           CASE WHEN camera_hours >= %(min_observed)s THEN round((100 * (
                %(w_v)s * CASE WHEN camera_hours > 0 THEN GREATEST(0, 1 - (
                    (%(t1)s * confirmed_t1 + %(t2)s * confirmed_t2 + %(t3)s * confirmed_t3) * 1000.0 / camera_hours
                ) / %(saturation)s) ELSE 0 END
              + %(w_r)s * CASE WHEN rectification_due > 0 THEN rectified_on_time::float / rectification_due ELSE 1 END
              + %(w_a)s * CASE WHEN expected_hours > 0 THEN camera_hours / expected_hours ELSE 0 END
-           ))::numeric, 1)::float AS hygiene_score
+           ))::numeric, 1)::float END AS hygiene_score
     FROM base
 )
 """
@@ -122,9 +132,10 @@ KITCHEN_BASE = (
 
 KITCHEN_SELECT = """
 SELECT scored.*,
-       (hygiene_score >= %(red_score)s AND COALESCE(online_rate, 0) >= %(red_online)s
-        AND confirmed_t1 = 0 AND confirmed_t2 = 0 AND open_cards = 0) AS red_list,
-       (hygiene_score < %(black_score)s OR red_cards > 0 OR NOT streaming) AS black_list
+       COALESCE(hygiene_score >= %(red_score)s AND COALESCE(online_rate, 0) >= %(red_online)s
+        AND confirmed_t1 = 0 AND confirmed_t2 = 0 AND open_cards = 0, false) AS red_list,
+       COALESCE(hygiene_score < %(black_score)s, false) OR red_cards > 0 OR NOT streaming
+           AS black_list
 FROM scored ORDER BY site_id
 """
 
@@ -133,21 +144,23 @@ SELECT {key},
        count(*) AS kitchens,
        count(*) FILTER (WHERE streaming) AS kitchens_streaming,
        count(*) FILTER (WHERE streaming)::float / count(*) AS coverage,
-       sum(cameras) AS cameras,
-       sum(camera_hours) AS camera_hours,
-       sum(expected_hours) AS expected_hours,
+       count(*) FILTER (WHERE graded) AS kitchens_graded,
+       sum(cameras)::bigint AS cameras,
+       sum(camera_hours)::float AS camera_hours,
+       sum(expected_hours)::float AS expected_hours,
        CASE WHEN sum(expected_hours) > 0 THEN sum(camera_hours) / sum(expected_hours) END AS online_rate,
-       sum(confirmed) AS confirmed,
-       sum(confirmed_t1) AS confirmed_t1, sum(confirmed_t2) AS confirmed_t2, sum(confirmed_t3) AS confirmed_t3,
+       sum(confirmed)::bigint AS confirmed, sum(confirmed_t1)::bigint AS confirmed_t1,
+       sum(confirmed_t2)::bigint AS confirmed_t2, sum(confirmed_t3)::bigint AS confirmed_t3,
        CASE WHEN sum(camera_hours) > 0 THEN sum(confirmed) * 1000.0 / sum(camera_hours) END AS violations_per_1000h,
-       sum(decided) AS decided, sum(dismissed) AS dismissed,
+       sum(decided)::bigint AS decided, sum(dismissed)::bigint AS dismissed,
        CASE WHEN sum(decided) > 0 THEN sum(dismissed)::float / sum(decided) END AS false_positive_rate,
-       sum(rectification_due) AS rectification_due, sum(rectified_on_time) AS rectified_on_time,
+       sum(rectification_due)::bigint AS rectification_due,
+       sum(rectified_on_time)::bigint AS rectified_on_time,
        CASE WHEN sum(rectification_due) > 0 THEN sum(rectified_on_time)::float / sum(rectification_due) END AS on_time_rate,
-       sum(closed) AS closed,
+       sum(closed)::bigint AS closed,
        CASE WHEN sum(closed) > 0 THEN sum(close_hours) / sum(closed) END AS mean_hours_to_close,
        round(avg(hygiene_score)::numeric, 1)::float AS hygiene_score,
-       sum(red_cards) AS red_cards
+       sum(red_cards)::bigint AS red_cards
 FROM scored {group}
 """
 
@@ -189,6 +202,8 @@ def _params(window: Window, settings: StatsSettings, extra: Mapping[str, Any]) -
         "red_score": settings.red_list_min_score,
         "red_online": settings.red_list_min_online_rate,
         "black_score": settings.black_list_max_score,
+        "min_observed": settings.min_observed_hours,
+        "covered_online": settings.coverage_min_online_rate,
         **extra,
     }
 
@@ -267,13 +282,93 @@ def kitchen_stats(
     return rows
 
 
+COVERAGE_SELECT = """
+SELECT {key} count(*) AS registered,
+       count(*) FILTER (WHERE streaming AND COALESCE(online_rate, 0) >= %(covered_online)s) AS covered
+FROM scored {group}
+"""
+KITCHEN_TYPE_ORDER = (
+    "restaurant",
+    "delivery_only",
+    "school_canteen",
+    "canteen",
+    "central_kitchen",
+    "other",
+)
+
+
+def _rated(row: Mapping[str, Any]) -> dict[str, Any]:
+    """registered, covered and their share (None without registered kitchens)."""
+    registered, covered = int(row["registered"]), int(row["covered"])
+    return {
+        "registered": registered,
+        "covered": covered,
+        "coverage_rate": covered / registered if registered else None,
+    }
+
+
+def kitchen_coverage(
+    conn: psycopg.Connection[Any],
+    window: Window,
+    settings: StatsSettings,
+    *,
+    district: str | None = None,
+) -> dict[str, Any]:
+    """Bright-kitchen coverage: registered kitchens, and those covered (streamed in the
+    window with an online rate in operating hours of at least
+    `coverage_min_online_rate`), in all, per kitchen type and per district."""
+    where, extra = _filters(None, district, None)
+    params = _params(window, settings, extra)
+    cte = "WITH " + KITCHEN_BASE.format(where=where)
+    with conn.cursor(row_factory=dict_row) as cur:
+        total = cur.execute(cte + COVERAGE_SELECT.format(key="", group=""), params).fetchone()
+        by_type = cur.execute(
+            cte + COVERAGE_SELECT.format(key="kitchen_type,", group="GROUP BY kitchen_type"),
+            params,
+        ).fetchall()
+        by_district = cur.execute(
+            cte
+            + COVERAGE_SELECT.format(key="district,", group="GROUP BY district ORDER BY district"),
+            params,
+        ).fetchall()
+    assert total is not None
+    types = {r["kitchen_type"]: _rated(r) for r in by_type}
+    return {
+        **_rated(total),
+        "by_type": {
+            t: types.get(t, {"registered": 0, "covered": 0, "coverage_rate": None})
+            for t in KITCHEN_TYPE_ORDER
+        },
+        "by_district": [{"district": r["district"], **_rated(r)} for r in by_district],
+    }
+
+
+def default_window(now: datetime, settings: StatsSettings) -> Window:
+    """The window a request without `since` gets: whole UTC days (served from the daily
+    rollup) up to now. The public page and the lists use the same, so they agree."""
+    start = now - timedelta(days=settings.window_days)
+    since = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return Window(since, now, now)
+
+
+def kitchen_score(
+    conn: psycopg.Connection[Any], site_id: str, now: datetime, settings: StatsSettings
+) -> dict[str, Any] | None:
+    """The one hygiene score of a kitchen (the formula in alerts.stats.__doc__) over the
+    default window, as every page and list shows it: `hygiene_score` is None ("no data")
+    below `min_observed_hours` of observed camera time. None: not a kitchen."""
+    rows = kitchen_stats(conn, default_window(now, settings), settings, site_id=site_id)
+    return rows[0] if rows else None
+
+
 def _black_reasons(row: Mapping[str, Any], settings: StatsSettings) -> list[str]:
     if not row["black_list"]:
         return []
     reasons = []
     if not row["streaming"]:
         reasons.append("not streaming")
-    if row["hygiene_score"] < settings.black_list_max_score:
+    score = row["hygiene_score"]
+    if score is not None and score < settings.black_list_max_score:
         reasons.append(f"hygiene score below {settings.black_list_max_score:g}")
     if row["red_cards"]:
         reasons.append("red card or on-site inspection")

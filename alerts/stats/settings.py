@@ -62,6 +62,27 @@ class StatsSettings(BaseModel):
         description="Kitchens scoring below this are black-listed.",
     )
 
+    min_observed_hours: float = Field(
+        8.0,
+        ge=0,
+        title="Observed time for a grade",
+        description=(
+            "Camera-hours within operating hours a kitchen needs in the window to get a"
+            ' hygiene score and grade; below it the kitchen shows "no data", never a grade'
+            " it has not earned."
+        ),
+    )
+    coverage_min_online_rate: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        title="Coverage online share",
+        description=(
+            "A kitchen counts as covered (bright-kitchen coverage) when it streamed in the"
+            " window and its camera online rate in operating hours is at least this share."
+        ),
+    )
+
     @model_validator(mode="after")
     def _weights(self) -> StatsSettings:
         total = self.weight_violations + self.weight_rectification + self.weight_online

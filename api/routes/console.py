@@ -227,7 +227,9 @@ def kitchen_view(request: Request, site_id: IdPath, conn: Conn, who: Caller) -> 
         request,
         "views/kitchen.html",
         k=k,
-        record=hygiene_record(conn, site_id, _now(request)),
+        record=hygiene_record(
+            conn, site_id, _now(request), request.app.state.parts.settings.alerts.stats
+        ),
         public_url=public_url(request, site_id),
         filter_ready=public_pictures_ready(request),
     )

@@ -168,7 +168,9 @@ def kitchen_page(request: Request, site_id: IdPath, conn: Conn) -> Response:
             "hours": hours_text(locale, site["operating_hours"], zone, now),
             "cameras": cameras,
             "pictures_ready": public_pictures_ready(request) if cameras else True,
-            "record": hygiene_record(conn, site_id, now),
+            "record": hygiene_record(
+                conn, site_id, now, request.app.state.parts.settings.alerts.stats
+            ),
             "refresh_s": int(request.app.state.parts.settings.api.public_refresh_s),
             "page_url": public_url(request, site_id),
         },

@@ -29,7 +29,7 @@ from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
 from brightwatch.api.inputs import NO_NUL, Body
 from brightwatch.api.responses import Served
 from brightwatch.api.routes.evidence import Evidence
-from brightwatch.api.scope import site_of_operator
+from brightwatch.api.scope import district_of, site_of_operator
 from brightwatch.api.transactions import in_transaction
 from brightwatch.contract.limits import unstorable
 
@@ -240,10 +240,13 @@ def list_reviews(
     and `next`, the item after the page, to preload. Other states: cases, newest first."""
     if state in ("pending", "pending_review"):
         # showing the first item marks it presented (the decision timer): a write
-        items, following = in_transaction(conn, lambda: d.queue(conn, limit, after_id))
+        items, following = in_transaction(
+            conn, lambda: d.queue(conn, limit, after_id, district=district_of(who))
+        )
         return {"items": items, "next": following}
     states = [s.value for s in OPEN_CASE] if state == "open" else [state]
-    return {"items": d.cases(conn, states, before_id=after_id, limit=limit), "next": None}
+    cases = d.cases(conn, states, before_id=after_id, limit=limit, district=district_of(who))
+    return {"items": cases, "next": None}
 
 
 @router.get("/{review_id}", response_model=ReviewCase)

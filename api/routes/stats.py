@@ -6,10 +6,11 @@ kitchen's figures only."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import Field
 
 from brightwatch.alerts.stats import elevators as elevator_queries
 from brightwatch.alerts.stats import queries
@@ -18,7 +19,7 @@ from brightwatch.api.deps import Conn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED, errors
 from brightwatch.api.inputs import NO_NUL
 from brightwatch.api.responses import Served
-from brightwatch.api.scope import elevator_stats_firm, kitchen_stats_site
+from brightwatch.api.scope import elevator_stats_firm, kitchen_stats_site, stats_district
 from brightwatch.contract.ids import ID_PATTERN
 
 router = APIRouter(
@@ -30,8 +31,9 @@ LONGEST = timedelta(days=400)
 
 
 class Figures(Served):
-    """Figures as alerts.stats computes them (definitions there); sums over several
-    kitchens are PostgreSQL numerics, served as decimal strings."""
+    """Figures as alerts.stats computes them (definitions there); counts are JSON
+    integers, hours and rates JSON numbers. `hygiene_score` is null ("no data") for a
+    kitchen observed less than the `min_observed_hours` setting."""
 
     false_positive_rate_by_code: dict[str, Any]
 
@@ -40,6 +42,9 @@ class KitchenFigures(Figures):
     site_id: str
     name: str
     district: str
+    kitchen_type: str
+    hygiene_score: float | None
+    graded: bool
     streaming: bool
     red_list: bool
     black_list: bool
@@ -67,6 +72,7 @@ class ListedKitchen(Served):
     site_id: str
     name: str
     district: str
+    hygiene_score: float | None
 
 
 class BlackListed(ListedKitchen):
@@ -78,6 +84,30 @@ class KitchenLists(Served):
     until: datetime
     red_list: list[ListedKitchen]
     black_list: list[BlackListed]
+
+
+class Coverage(Served):
+    registered: int
+    covered: int
+    coverage_rate: float | None = Field(description="covered / registered; null without kitchens")
+
+
+class DistrictCoverage(Coverage):
+    district: str
+
+
+class KitchenCoverage(Coverage):
+    """Bright-kitchen coverage: registered kitchens, and those covered (streamed in the
+    window with a camera online rate in operating hours of at least the
+    `coverage_min_online_rate` setting); per kitchen type (all six types, a kitchen
+    without one counted as `other`) and per district."""
+
+    since: datetime
+    until: datetime
+    district: str | None
+    min_online_rate: float
+    by_type: dict[str, Coverage]
+    by_district: list[DistrictCoverage]
 
 
 class ReviewSpeed(Served):
@@ -113,12 +143,11 @@ def _window(request: Request, since: datetime | None, until: datetime | None) ->
     if since is None:
         # whole UTC days by default: they come from the daily rollup
         try:
-            start = until - timedelta(days=parts.settings.alerts.stats.window_days)
+            since = queries.default_window(until, parts.settings.alerts.stats).since
         except OverflowError:
             raise HTTPException(
                 422, "until is too early for a default window; give since"
             ) from None
-        since = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if since >= until:
         raise HTTPException(422, "since must be before until")
     if until - since > LONGEST:
@@ -144,6 +173,7 @@ def kitchen_stats(
     window = _window(request, since, until)
     settings = request.app.state.parts.settings.alerts.stats
     site_id = kitchen_stats_site(who, level, site_id)
+    district = stats_district(who, district)
     items = queries.kitchen_stats(conn, window, settings, level, site_id=site_id, district=district)
     if site_id is not None and not items:
         raise not_found()
@@ -162,13 +192,16 @@ def kitchen_lists(
     """The red (honour, 红榜) and black (黑榜) lists, best and worst first."""
     window = _window(request, since, until)
     settings = request.app.state.parts.settings.alerts.stats
+    district = stats_district(who, district)
     rows = queries.kitchen_stats(conn, window, settings, "kitchen", district=district)
     keep = ("site_id", "name", "district", "hygiene_score", "online_rate", "confirmed", "red_cards")
     red = sorted(
         (r for r in rows if r["red_list"]), key=lambda r: (-r["hygiene_score"], r["site_id"])
     )
+    # worst first; kitchens without a score ("no data") after the scored ones
     black = sorted(
-        (r for r in rows if r["black_list"]), key=lambda r: (r["hygiene_score"], r["site_id"])
+        (r for r in rows if r["black_list"]),
+        key=lambda r: (r["hygiene_score"] is None, r["hygiene_score"] or 0, r["site_id"]),
     )
     return {
         "since": window.since,
@@ -177,6 +210,31 @@ def kitchen_lists(
         "black_list": [
             {**{k: r[k] for k in keep}, "reasons": r["black_list_reasons"]} for r in black
         ],
+    }
+
+
+@router.get("/kitchens/coverage", response_model=KitchenCoverage)
+def kitchen_coverage(
+    request: Request,
+    conn: Conn,
+    who: Supervisor,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    district: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+) -> dict[str, Any]:
+    """Bright-kitchen coverage (the bureau's target: >= 90 % of kitchens; every school
+    canteen): registered kitchens, covered ones and the rate, in all, per kitchen type
+    and per district."""
+    window = _window(request, since, until)
+    settings = request.app.state.parts.settings.alerts.stats
+    district = stats_district(who, district)
+    figures = queries.kitchen_coverage(conn, window, settings, district=district)
+    return {
+        "since": window.since,
+        "until": window.until,
+        "district": district,
+        "min_online_rate": settings.coverage_min_online_rate,
+        **figures,
     }
 
 
@@ -211,6 +269,7 @@ def elevator_stats(
     alerts.stats.elevators module. A firm token sees its own elevators and tickets."""
     window = _window(request, since, until)
     firm_id = elevator_stats_firm(who, firm_id)
+    district = stats_district(who, district)
     tickets = request.app.state.parts.settings.alerts.tickets
     items = elevator_queries.elevator_stats(
         conn,

@@ -67,6 +67,90 @@ WHERE s.kind = 'kitchen' AND {DISTRICT_OF_SITE} IN ($district)
     description=N_("Coverage (kitchens.md, Statistics): kitchens with at least one camera online."),
 )
 
+# Bright-kitchen coverage as GET /api/v1/stats/kitchens/coverage computes it
+# (alerts.stats.queries.kitchen_coverage): a kitchen is covered when a camera streamed in
+# the range and its cameras' online rate in operating hours (counted from each camera's
+# registration) is at least 50 % (the default of [alerts.stats] coverage_min_online_rate)
+COVERED_KITCHENS = f"""
+WITH k AS (
+    SELECT s.site_id, {DISTRICT_OF_SITE} AS district,
+           coalesce(s.kitchen_type, 'other') AS kitchen_type, s.operating_hours, s.timezone
+    FROM site s
+    WHERE s.kind = 'kitchen' AND {DISTRICT_OF_SITE} IN ($district)
+), cams AS (
+    SELECT c.site_id, h.online_h, h.operating_online_h, h.operating_h
+    FROM k JOIN camera c ON c.site_id = k.site_id
+    CROSS JOIN LATERAL (
+        SELECT greatest($__timeFrom()::timestamptz, least(c.created_at,
+                   (SELECT min(l.received_at) FROM availability_log l
+                    WHERE l.device_kind = 'camera'
+                      AND l.device_key = c.site_id || '/' || c.camera_id))) AS a,
+               least($__timeTo()::timestamptz, now()) AS b
+    ) w
+    CROSS JOIN LATERAL bw_camera_hours(c.site_id, c.camera_id, k.operating_hours, k.timezone,
+                                       w.a, w.b) h
+    WHERE w.a < w.b
+), per_kitchen AS (
+    SELECT k.site_id, k.district, k.kitchen_type,
+           coalesce(sum(cams.online_h), 0) > 0 AND coalesce(sum(cams.operating_h), 0) > 0
+           AND sum(cams.operating_online_h) / sum(cams.operating_h) >= 0.5 AS covered
+    FROM k LEFT JOIN cams ON cams.site_id = k.site_id
+    GROUP BY k.site_id, k.district, k.kitchen_type
+)"""
+
+KITCHEN_COVERAGE = Panel(
+    N_("Bright-kitchen coverage"),
+    "stat",
+    COVERED_KITCHENS
+    + """
+SELECT round(100.0 * count(*) FILTER (WHERE covered) / greatest(count(*), 1), 1) AS coverage_pct,
+       count(*) FILTER (WHERE covered) AS covered,
+       count(*) AS registered
+FROM per_kitchen
+""",
+    cols("coverage_pct:number, covered:number, registered:number"),
+    width=6,
+    height=5,
+    thresholds=((None, "red"), (80, "orange"), (90, "green")),
+    description=N_(
+        "Kitchens covered of those registered: a camera streamed in the range with an online"
+        " rate in operating hours of at least 50 %. The bureau's target: 90 %."
+    ),
+)
+
+COVERAGE_BY_TYPE = Panel(
+    N_("Coverage by kitchen type"),
+    "table",
+    COVERED_KITCHENS
+    + """
+SELECT kitchen_type, count(*) AS registered, count(*) FILTER (WHERE covered) AS covered,
+       round(100.0 * count(*) FILTER (WHERE covered) / count(*), 1) AS coverage_pct
+FROM per_kitchen GROUP BY kitchen_type ORDER BY kitchen_type
+""",
+    cols("kitchen_type:text, registered:number, covered:number, coverage_pct:number"),
+    width=9,
+    height=8,
+    description=N_(
+        "restaurant, delivery_only, school_canteen, canteen, central_kitchen, other"
+        " (a kitchen without a type counts as other). Every school canteen covered is a target."
+    ),
+)
+
+COVERAGE_BY_DISTRICT = Panel(
+    N_("Coverage by district"),
+    "table",
+    COVERED_KITCHENS
+    + """
+SELECT district, count(*) AS registered, count(*) FILTER (WHERE covered) AS covered,
+       round(100.0 * count(*) FILTER (WHERE covered) / count(*), 1) AS coverage_pct
+FROM per_kitchen GROUP BY district ORDER BY coverage_pct, district
+""",
+    cols("district:text, registered:number, covered:number, coverage_pct:number"),
+    width=9,
+    height=8,
+    description=N_("Lowest coverage first."),
+)
+
 OPEN_ALERTS_TABLE = Panel(
     N_("Open P1 / P2 alerts"),
     "table",
@@ -227,11 +311,11 @@ ORDER BY per_1000_camera_hours DESC, v.district, v.code
 )
 
 HYGIENE_SCORES = Panel(
-    N_("Hygiene scores, worst first (last 90 days)"),
+    N_("Violation points, most first (last 90 days)"),
     "table",
     f"""
 SELECT s.site_id AS kitchen, s.name, {DISTRICT_OF_SITE} AS district,
-       greatest(0, 100 - coalesce({HYGIENE_POINTS}, 0))::int AS score,
+       coalesce({HYGIENE_POINTS}, 0)::int AS points,
        count(a.id) FILTER (WHERE a.state <> 'resolved') AS open_violations,
        count(a.id) AS violations
 FROM site s
@@ -239,17 +323,17 @@ LEFT JOIN alert a ON a.site_id = s.site_id AND a.kind = 'kitchen'
      AND a.started_at >= now() - interval '90 days' AND a.code NOT IN {NOT_HYGIENE} AND {NOT_DISMISSED}
 WHERE s.kind = 'kitchen' AND {DISTRICT_OF_SITE} IN ($district)
 GROUP BY s.site_id, s.name, s.district
-ORDER BY score, open_violations DESC, kitchen
+ORDER BY points DESC, open_violations DESC, kitchen
 LIMIT 200
 """,
     cols(
-        "kitchen:text, name:text, district:text, score:number, open_violations:number,"
+        "kitchen:text, name:text, district:text, points:number, open_violations:number,"
         " violations:number"
     ),
-    thresholds=((None, "red"), (60, "orange"), (75, "yellow"), (90, "green")),
+    thresholds=((None, "green"), (10, "yellow"), (25, "orange"), (40, "red")),
     description=N_(
-        "100 minus T1 10 / T2 5 / T3 1 points per violation (Fuzhou credit-point practice);"
-        " red/black list at the top."
+        "T1 10 / T2 5 / T3 1 points per violation not dismissed (Fuzhou credit-point"
+        " practice). The hygiene score and the red/black list are the statistics' (API)."
     ),
 )
 
@@ -258,12 +342,16 @@ DASHBOARD = Dashboard(
     title=N_("brightwatch · City overview"),
     description=N_(
         "Elevators online, open P1/P2 alerts, rescue times against the 30-min SLA,"
-        " maintenance due and overdue by firm, kitchens streaming, violation rates and hygiene scores."
+        " maintenance due and overdue by firm, kitchens streaming, bright-kitchen coverage,"
+        " violation rates and violation points."
     ),
     panels=(
         ELEVATORS_ONLINE,
         OPEN_P1_P2,
         KITCHENS_STREAMING,
+        KITCHEN_COVERAGE,
+        COVERAGE_BY_TYPE,
+        COVERAGE_BY_DISTRICT,
         OPEN_ALERTS_TABLE,
         ALERTS_PER_HOUR,
         TRAPPED_RELEASE,

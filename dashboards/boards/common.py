@@ -23,5 +23,6 @@ DISTRICT = Variable(
 NOT_HYGIENE = "(" + ", ".join(f"'{c}'" for c in sorted(CAMERA_HEALTH, reverse=True)) + ")"
 NOT_DISMISSED = "coalesce(a.labels->>'review', '') <> 'dismissed'"
 
-# api/web/hygiene.py: 100 minus points per violation over 90 days (T1 10, T2 5, T3 1)
+# violation points (T1 10, T2 5, T3 1; Fuzhou practice): shown as points, not as a score
+# (the one hygiene score is alerts.stats')
 HYGIENE_POINTS = "sum(CASE a.severity WHEN 'T1' THEN 10 WHEN 'T2' THEN 5 ELSE 1 END)"

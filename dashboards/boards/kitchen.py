@@ -8,19 +8,25 @@ from brightwatch.i18n import N_
 
 SITE = Variable("site", N_("Kitchen"), "SELECT site_id FROM site WHERE kind = 'kitchen' ORDER BY 1")
 
+# violation points, not a score: the one hygiene score is the statistics' (issue 15:
+# every page and list shows the same one; GET /api/v1/stats/kitchens)
 SCORE = Panel(
-    N_("Hygiene score (90 days)"),
+    N_("Violation points (90 days)"),
     "stat",
     f"""
-SELECT greatest(0, 100 - coalesce({HYGIENE_POINTS}, 0))::int AS score
+SELECT coalesce({HYGIENE_POINTS}, 0)::int AS points
 FROM alert a
 WHERE a.kind = 'kitchen' AND a.site_id = '$site' AND a.started_at >= now() - interval '90 days'
   AND a.code NOT IN {NOT_HYGIENE} AND {NOT_DISMISSED}
 """,
-    cols("score:number"),
+    cols("points:number"),
     width=6,
     height=6,
-    thresholds=((None, "red"), (60, "orange"), (75, "yellow"), (90, "green")),
+    thresholds=((None, "green"), (10, "yellow"), (25, "orange"), (40, "red")),
+    description=N_(
+        "T1 10, T2 5, T3 1 points per violation not dismissed. The hygiene score and grade"
+        " are the statistics' (red/black list, public page)."
+    ),
 )
 
 CAMERAS = Panel(
@@ -103,7 +109,7 @@ LIMIT 200
 DASHBOARD = Dashboard(
     uid="bw-kitchen",
     title=N_("brightwatch · Kitchen"),
-    description=N_("One kitchen: hygiene score, cameras, violations by code, rectification."),
+    description=N_("One kitchen: violation points, cameras, violations by code, rectification."),
     panels=(SCORE, CAMERAS, VIOLATIONS_PER_DAY, VIOLATIONS, RECTIFICATION),
     variables=(SITE,),
     time_from="now-30d",

@@ -39,7 +39,8 @@ def test_a_registered_channel_is_accepted_by_the_settings(pager: str) -> None:
 def test_an_unknown_channel_is_refused_naming_the_registered_ones(pager: str) -> None:
     with pytest.raises(ValidationError) as err:
         Integration(channel="pigeon", target="roof")
-    assert "unknown channel 'pigeon'; known: email, mqtt, pager, sms, webhook" in str(err.value)
+    known = "aliyun_sms, dingtalk, email, feishu, mqtt, pager, sms, tencent_sms, webhook, wecom"
+    assert f"unknown channel 'pigeon'; known: {known}" in str(err.value)
 
 
 def test_the_delivery_worker_knows_every_builtin_channel() -> None:
@@ -47,7 +48,8 @@ def test_the_delivery_worker_knows_every_builtin_channel() -> None:
     code = (
         "from alerts.delivery import CHANNELS\n"
         "from alerts.channels.webhook import WebhookChannel\n"
-        "assert sorted(CHANNELS) == ['email', 'mqtt', 'sms', 'webhook'], sorted(CHANNELS)\n"
+        "assert sorted(CHANNELS) == ['aliyun_sms', 'dingtalk', 'email', 'feishu', 'mqtt',"
+        " 'sms', 'tencent_sms', 'webhook', 'wecom'], sorted(CHANNELS)\n"
         "assert CHANNELS['webhook'] is WebhookChannel\n"
     )
     run_fresh(code)

@@ -74,7 +74,7 @@ from tests.review.support import add_evidence, jpeg, raise_violation
 # (random valid and invalid inputs; random valid inputs on the seeded objects), plus the
 # document's coverage cases (a fixed set per operation). About 4,200 requests per role.
 EXAMPLES_PER_OPERATION = 25
-ROLES = ("admin", "supervisor", "firm", "operator", "anonymous")
+ROLES = ("admin", "supervisor", "district_supervisor", "firm", "operator", "anonymous")
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -95,6 +95,8 @@ class Fuzzed:
     client: Any
     headers: dict[str, dict[str, str]]
     seeded: dict[str, Any]
+    db_url: str = ""
+    role_tokens: list[int] = field(default_factory=list)
     requests: int = 0
     failures: list[str] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
@@ -198,24 +200,39 @@ def fuzzed(
     runtime.health["mqtt"] = publisher.connected.is_set
     seeded = _seed(db_url, runtime, data_dir)
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
+    role_tokens = []
     with psycopg.connect(db_url) as conn:
-        for role, firm, site in (
-            ("admin", None, None),
-            ("supervisor", None, None),
-            ("firm", "F1", None),
-            ("operator", None, "K1"),
+        for name, role, firm, site, district in (
+            ("admin", "admin", None, None, None),
+            ("supervisor", "supervisor", None, None, None),
+            ("district_supervisor", "supervisor", None, None, "Futian"),
+            ("firm", "firm", "F1", None, None),
+            ("operator", "operator", None, "K1", None),
         ):
-            _, token = create_token(conn, role, firm, site)
-            headers[role] = {"Authorization": f"Bearer {token}"}
+            token_id, token = create_token(conn, role, firm, site, district=district)
+            headers[name] = {"Authorization": f"Bearer {token}"}
+            role_tokens.append(token_id)
+        # a token the revoke route may revoke, on the seeded path
+        seeded["token_id"], _ = create_token(conn, "supervisor", name="revocable")
+    seeded["district"] = "Futian"
     pool = make_pool(db_url, max_size=4, name="schemathesis")
     app = create_app(runtime, pool=pool)
     try:
         with asgi.get_client(app) as client:
             _seed_through_api(client, headers["admin"], seeded)
-            yield Fuzzed(app, client, headers, seeded)
+            yield Fuzzed(app, client, headers, seeded, db_url, role_tokens)
     finally:
         pool.close()
         publisher.close()
+
+
+def _keep_role_tokens(fuzzed: Fuzzed) -> None:
+    """Undo a revocation of the roles' own tokens, so that every role keeps reaching every
+    operation after the admin's turn at the revoke route."""
+    with psycopg.connect(fuzzed.db_url) as conn:
+        conn.execute(
+            "UPDATE api_token SET revoked_at = NULL WHERE id = ANY(%s)", (fuzzed.role_tokens,)
+        )
 
 
 def _settings() -> settings:
@@ -244,6 +261,8 @@ def _exercise(fuzzed: Fuzzed, schema: Any, op: Any, role: str) -> None:
         request["timeout"] = STREAM_TIMEOUT_S if stream else None
         response = fuzzed.client.request(**request)
         fuzzed.statuses[response.status_code] += 1
+        if "/api/v1/tokens/" in case.formatted_path:
+            _keep_role_tokens(fuzzed)  # the admin revoking its own or another role's token
         body = "" if isinstance(case.body, NotSet) else f" body={case.body!r:.200}"
         where = f"{role}: {case.method} {case.formatted_path} query={case.query!r}{body}"
         problems = []

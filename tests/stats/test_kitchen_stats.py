@@ -186,7 +186,11 @@ def insert_rows(conn: psycopg.Connection[Any]) -> None:
             (site, f"Kitchen {site}", district, tz, Jsonb(hours)),
         )
         for cam in cams:
-            conn.execute("INSERT INTO camera (site_id, camera_id) VALUES (%s, %s)", (site, cam))
+            # registered before the window: its whole window is expected of it
+            conn.execute(
+                "INSERT INTO camera (site_id, camera_id, created_at) VALUES (%s, %s, %s)",
+                (site, cam, SINCE - 10 * D),
+            )
     conn.execute(
         "INSERT INTO site (site_id, kind, district) VALUES ('B1', 'building', 'Futian')"
     )  # not a kitchen
@@ -393,9 +397,13 @@ def expected(site: str, s: StatsSettings) -> dict[str, Any]:
         )
         if closed
         else None,
+        # too little observed time: no score ("no data"), never a grade not earned
         "hygiene_score": round(
             100 * (s.weight_violations * v + s.weight_rectification * r_ + s.weight_online * a), 1
-        ),
+        )
+        if cam_hours >= s.min_observed_hours
+        else None,
+        "graded": cam_hours >= s.min_observed_hours,
         "false_positive_rate_by_code": fp,
         "red_cards": red_cards,
         "confirmed_t1": tiers["T1"],
@@ -495,10 +503,27 @@ def test_district_and_city_figures_sum_their_kitchens(client: TestClient, make_t
                 item["mean_hours_to_close"],
                 sum(m["close_hours"] for m in members) / closed if closed else None,
             )
+            # the mean over the kitchens with a score ("no data" ones do not count)
+            scores = [m["hygiene_score"] for m in members if m["hygiene_score"] is not None]
             assert close(
-                item["hygiene_score"],
-                round(sum(m["hygiene_score"] for m in members) / len(members), 1),
+                item["hygiene_score"], round(sum(scores) / len(scores), 1) if scores else None
             )
+            assert item["kitchens_graded"] == len(scores)
+            # counts are JSON integers, not decimal strings
+            for key in (
+                "kitchens",
+                "cameras",
+                "confirmed",
+                "decided",
+                "dismissed",
+                "closed",
+                "rectification_due",
+                "rectified_on_time",
+                "red_cards",
+                "confirmed_t1",
+            ):
+                assert type(item[key]) is int, (key, item[key])
+            assert item["confirmed"] == confirmed and item["decided"] == decided
     city = get(client, sup, level="city")[0]
     assert city["coverage"] == 0.6  # K1, K2 and K5 stream; K3 and K4 do not
     fp = city["false_positive_rate_by_code"]
@@ -509,7 +534,9 @@ def test_lists_scopes_and_review_speed(client: TestClient, make_token: Any, db_u
     sup, op1 = make_token("supervisor"), make_token("operator", site_id="K1")
     window = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}
     lists = client.get("/api/v1/stats/kitchen-lists", params=window, headers=sup).json()
-    assert [k["site_id"] for k in lists["black_list"]] == ["K1", "K3", "K4", "K2"]  # worst first
+    # worst score first; K3 and K4 (never streamed: no data, no score) after the scored ones
+    assert [k["site_id"] for k in lists["black_list"]] == ["K1", "K2", "K3", "K4"]
+    assert [k["hygiene_score"] for k in lists["black_list"]][2:] == [None, None]
     assert [k["site_id"] for k in lists["red_list"]] == ["K5"]
     # an operator sees its own kitchen and nothing else
     assert [i["site_id"] for i in get(client, op1)] == ["K1"]

@@ -285,6 +285,8 @@ class CameraConfig:
     district: str = ""
     input: str = "auto"  # vision.tiles.InputPolicy: how the detectors see its frames
     locale: str = DEFAULT_LOCALE  # the language of the summaries people read (BW_LOCALE)
+    # when the camera was registered (ms): a camera never heard from is silent since then
+    registered_at: int | None = None
 
     def class_rule(self, model: str, label: str) -> ClassRule | None:
         name = model.split("@", 1)[0]

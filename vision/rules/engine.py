@@ -3,7 +3,8 @@
 CAMERA_OFFLINE (kitchens.md): raised when the camera's availability says `offline`, or
 when no frame (nor edge detections) came for `offline_after_s` during operating hours
 (a site with no registered hours is watched round the clock); cleared by the next frame,
-or by availability `online` when that was the reason.
+or by availability `online` when that was the reason. A registered camera that never
+connects is silent from its registration (`CameraConfig.registered_at`).
 """
 
 from __future__ import annotations
@@ -111,7 +112,12 @@ def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
         KITCHEN_CATALOGUE[CAMERA_OFFLINE].severity.value,
         _("%(what)s: %(why)s", what=_summary(CAMERA_OFFLINE, cfg, ""), why=said),
         rule=f"{CAMERA_OFFLINE}: {text}",
-        details={"reason": reason, "last_seen": st.last_seen},
+        details={
+            "reason": reason,
+            "last_seen": st.last_seen,
+            # never heard from since its registration (issue 15)
+            **({"never_connected": True} if st.last_seen is None else {}),
+        },
     )
 
 
@@ -220,14 +226,21 @@ def step(st: CameraState, obs: Observation, cfg: CameraConfig) -> tuple[CameraSt
     return st, events
 
 
+def _heard_since(st: CameraState, cfg: CameraConfig) -> int | None:
+    """Where silence is counted from: the latest sign of life, or, for a camera never
+    heard from, its registration (so that a camera that never connects is reported)."""
+    return st.last_seen if st.last_seen is not None else cfg.registered_at
+
+
 def tick(st: CameraState, cfg: CameraConfig, now: int) -> tuple[CameraState, list[Event]]:
     """Time alone: CAMERA_OFFLINE after silence; a long rule whose latest frame still
     holds (the edge sends no frame while nothing moves, so the scene is taken to stay
     as last seen while the camera is online)."""
     events: list[Event] = []
-    if st.last_seen is None:
+    since = _heard_since(st, cfg)
+    if since is None:
         return st, events
-    silent = now - st.last_seen >= cfg.offline_after_s * 1000
+    silent = now - since >= cfg.offline_after_s * 1000
     if st.offline is None and silent and operating(cfg, now):
         events.append(_offline(cfg, st, now, "silence"))
     if st.offline is not None or silent:
@@ -245,9 +258,10 @@ def next_due(st: CameraState, cfg: CameraConfig, now: int) -> int | None:
     """When `tick` may next have something to do (capture-time ms), or None: the silence
     deadline (re-checked once a minute while the kitchen is closed), and the end of the
     minimum duration of conditions that wait for nothing else."""
-    if st.last_seen is None or st.offline is not None:
+    since = _heard_since(st, cfg)
+    if since is None or st.offline is not None:
         return None
-    silence = st.last_seen + round(cfg.offline_after_s * 1000)
+    silence = since + round(cfg.offline_after_s * 1000)
     dues = [silence if silence > now or operating(cfg, now) else now + CLOSED_RECHECK_MS]
     night = is_night(cfg, now)
     for c in st.candidates.values():
