@@ -5,7 +5,8 @@ receivers, inhibition and escalation (alerts.routing.settings), `[alerts.channel
 webhook / MQTT / e-mail / SMS (alerts.channels.settings), `[alerts.review]` the kitchen
 review and rectification loop (alerts.review.settings), `[alerts.stats]` kitchen
 statistics (alerts.stats.settings), `[alerts.tickets]` tickets and SLA clocks
-(alerts.tickets.settings).
+(alerts.tickets.settings), `[alerts.upstream]` upstream reporting
+(alerts.upstream.settings).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from brightwatch.alerts.review.settings import ReviewSettings
 from brightwatch.alerts.routing.settings import NotifySettings
 from brightwatch.alerts.stats.settings import StatsSettings
 from brightwatch.alerts.tickets.settings import TicketSettings
+from brightwatch.alerts.upstream.settings import UpstreamSettings
 
 
 class AlertSettings(BaseModel):
@@ -43,4 +45,9 @@ class AlertSettings(BaseModel):
     stats: StatsSettings = Field(default_factory=StatsSettings, title="Kitchen statistics")
     tickets: TicketSettings = Field(
         default_factory=TicketSettings, title="Tickets", description="Tickets and SLA clocks."
+    )
+    upstream: UpstreamSettings = Field(
+        default_factory=UpstreamSettings,
+        title="Upstream reporting",
+        description="Export windows pushed to an upstream platform's HTTP endpoint.",
     )
