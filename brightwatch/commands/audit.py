@@ -3,7 +3,8 @@
 The rows come from the trails that already exist, none copied: alert history
 (alert_event; its rows about a kitchen case are the `review` source), review decisions
 and rectifications (review, rectification), ticket history (ticket_event), and the audit
-log (audit_log: registry changes through the API, standby firms, silences, tokens).
+log (audit_log: registry changes through the API and `registry import`, standby firms,
+silences, tokens).
 Ordered by time, then source, then the row's id, so two exports of one window are equal.
 """
 
@@ -25,7 +26,7 @@ from brightwatch.cli import main, settings_from_env
 from brightwatch.commands import iso_time
 
 FIELDS = ("at", "source", "actor", "action", "object_type", "object_id", "details")
-REGISTRY_OBJECTS = ("firm", "site", "camera", "elevator", "district_standby_firms")
+REGISTRY_OBJECTS = ("firm", "site", "camera", "elevator", "district_standby_firms", "registry")
 
 # one SELECT per trail, each within the window since <= at < until
 TRAILS = """

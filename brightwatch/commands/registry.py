@@ -21,12 +21,25 @@ def import_(file: Path) -> None:
     """Load firms, sites, cameras and elevators from a TOML or CSV file (all or nothing)."""
     import psycopg
 
+    from brightwatch.api.auth import record_audit
     from brightwatch.registry.importer import ImportError_, import_file
 
     settings = settings_from_env()
     try:
-        with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+        with (
+            psycopg.connect(settings.database_url.get_secret_value()) as conn,
+            conn.transaction(),
+        ):
             result = import_file(conn, file)
+            # the audit trail (brightwatch audit export) records the import with the change
+            record_audit(
+                conn,
+                "cli:registry-import",
+                "registry.import",
+                "registry",
+                file.name,
+                {"file": str(file), "created": result.created, "updated": result.updated},
+            )
     except ImportError_ as exc:
         click.echo(f"import failed, nothing stored: {exc}", err=True)
         sys.exit(2)

@@ -142,3 +142,27 @@ def test_window_is_checked() -> None:
         main, ["audit", "export", "--since", UNTIL.isoformat(), "--until", SINCE.isoformat()]
     )
     assert done.exit_code == 2 and "--until" in done.output
+
+
+def test_a_registry_import_is_in_the_trail(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BW_DATABASE_URL", db_url)
+    registry = tmp_path / "audit-registry.toml"
+    registry.write_text('[[firms]]\nfirm_id = "F-AUDIT"\nname = "审计维保公司"\n', encoding="utf-8")
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    done = CliRunner().invoke(main, ["registry", "import", str(registry)])
+    assert done.exit_code == 0, done.output
+    done = CliRunner().invoke(
+        main,
+        [
+            "audit", "export", "--since", before.isoformat(),
+            "--until", (datetime.now(UTC) + timedelta(seconds=1)).isoformat(), "--format", "jsonl",
+        ],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    mine = [r for r in rows if r["action"] == "registry.import"]
+    assert len(mine) == 1, rows
+    assert mine[0]["source"] == "registry" and mine[0]["object_id"] == "audit-registry.toml"
+    assert mine[0]["details"]["created"]["firm"] == 1
