@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# how long a claimed delivery is left to its worker before another may try it: longer
+# than any channel's request timeout (seconds), short enough to survive a lost replica
+CLAIM_LEASE = timedelta(minutes=2)
+
 DELIVERIES = Counter(
     "brightwatch_deliveries_total",
     "Delivery attempts by channel and outcome",
@@ -227,12 +231,21 @@ class DeliveryWorker:
         """Finish completed attempts and start due ones; returns how many were started."""
         self._finish(conn)
         busy = list(self._in_flight) or [0]
+        now = self.clock()
+        # claimed, not only read: the due rows are leased (next_attempt_at moved past the
+        # attempt's longest run) in one statement that skips rows another replica holds,
+        # so two delivery workers never send one delivery twice; the attempt's outcome
+        # (_finish) replaces the lease, and a replica that dies mid-attempt leaves a lease
+        # that runs out, after which another replica tries again
         rows = conn.execute(
-            "SELECT id, channel, target, payload, subject FROM delivery"
+            "UPDATE delivery SET next_attempt_at = %s WHERE id IN ("
+            " SELECT id FROM delivery"
             " WHERE state = 'pending' AND next_attempt_at <= %s AND id <> ALL(%s)"
-            " ORDER BY next_attempt_at, id LIMIT %s",
-            (self.clock(), busy, self.batch),
+            " ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
+            " RETURNING id, channel, target, payload, subject",
+            (now + CLAIM_LEASE, now, busy, self.batch),
         ).fetchall()
+        rows.sort(key=lambda r: r[0])
         for delivery_id, channel_key, target, payload, subject in rows:
             if channel_key not in CHANNELS:
                 conn.execute(

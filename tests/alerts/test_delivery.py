@@ -78,3 +78,38 @@ def test_unknown_channel_refused(db_url: str) -> None:
         pytest.raises(ValueError, match="unknown delivery channel"),
     ):
         enqueue(conn, "pigeon", "x", {}, at=datetime.now(UTC))
+
+
+def test_two_workers_never_send_one_delivery_twice(db_url: str, receiver: str) -> None:
+    """Replicas of the alerts component: each claims its rows (leased, SKIP LOCKED)."""
+    clock = Clock()
+    workers = [DeliveryWorker(db_url, clock, Backoff(), batch=7) for _ in range(2)]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        ids = [
+            enqueue(conn, "webhook", receiver, {"n": i}, subject=f"t:{i}", at=clock.now)
+            for i in range(30)
+        ]
+        for _ in range(10):  # bounded: each pass both workers claim, then record
+            started = [w.step(conn) for w in workers]
+            for w in workers:
+                w.drain(conn)
+            if not any(started):
+                break
+        assert sorted(r["n"] for r in Receiver.received) == list(range(30))
+        states = conn.execute(
+            "SELECT count(*) FILTER (WHERE state = 'delivered'), max(attempts) FROM delivery"
+            " WHERE id = ANY(%s)",
+            (ids,),
+        ).fetchone()
+        assert states == (30, 1)
+        # a claim held by a worker that went away runs out, and another worker sends it
+        lost = enqueue(conn, "webhook", receiver, {"n": "lost"}, subject="t:lost", at=clock.now)
+        conn.execute(
+            "UPDATE delivery SET next_attempt_at = %s WHERE id = %s",
+            (clock.now + timedelta(minutes=2), lost),
+        )
+        assert workers[1].step(conn) == 0
+        clock.now += timedelta(minutes=3)
+        assert workers[1].step(conn) == 1
+        workers[1].drain(conn)
+        assert {"n": "lost"} in Receiver.received
