@@ -134,7 +134,7 @@ def check_raised(settings: Settings, found: list[dict]) -> None:
     rows = evidence(settings.database_url.get_secret_value(), fire[0]["id"])
     assert rows and any(b["label"] == "fire" for r in rows for b in r["boxes"]), rows
     assert rows[-1]["model"].startswith("fire@")
-    assert "min 60 s" in rows[-1]["rule"], rows[-1]["rule"]
+    assert "持续至少 60 秒" in rows[-1]["rule"], rows[-1]["rule"]  # the rule, in BW_LOCALE (zh-CN)
 
 
 def test_the_same_flames_with_a_cook_at_the_hobs_raise_nothing(
