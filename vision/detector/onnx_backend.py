@@ -65,7 +65,30 @@ def to_detections(raw: Raw, box: Letterbox, names: Sequence[str]) -> list[Detect
     return out
 
 
-class OnnxDetector:
+class ThresholdDetector:
+    """What the exported-model backends share: one image is a batch of one, and the
+    per-class minimum scores come from the loaded table unless a call names its own
+    `conf`. Subclasses set `names`, `class_scores`, `_min_scores` and `detect_batch`."""
+
+    names: Sequence[str]
+    class_scores: dict[str, float]
+    _min_scores: np.ndarray
+
+    def detect_batch(
+        self, images: Sequence[np.ndarray], conf: float | None = None
+    ) -> list[list[Detection]]:
+        raise NotImplementedError
+
+    def _thresholds(self, conf: float | None) -> np.ndarray:
+        if conf is None:
+            return self._min_scores
+        return min_score_table(self.names, conf, self.class_scores)
+
+    def detect(self, image: np.ndarray, conf: float | None = None) -> list[Detection]:
+        return self.detect_batch([image], conf)[0]
+
+
+class OnnxDetector(ThresholdDetector):
     """Letterbox -> ONNX Runtime -> decode -> class-aware NMS -> image pixels."""
 
     def __init__(
@@ -138,14 +161,6 @@ class OnnxDetector:
 
     def __repr__(self) -> str:
         return f"OnnxDetector({self.name}@{self.version}, {self.input_size}, {self.providers[0]})"
-
-    def _thresholds(self, conf: float | None) -> np.ndarray:
-        if conf is None:
-            return self._min_scores
-        return min_score_table(self.names, conf, self.class_scores)
-
-    def detect(self, image: np.ndarray, conf: float | None = None) -> list[Detection]:
-        return self.detect_batch([image], conf)[0]
 
     def detect_batch(
         self, images: Sequence[np.ndarray], conf: float | None = None

@@ -31,7 +31,12 @@ from brightwatch.vision.detector.metadata import (
     parse_metadata,
     sidecar_names,
 )
-from brightwatch.vision.detector.onnx_backend import DEFAULT_IMGSZ, min_score_table, to_detections
+from brightwatch.vision.detector.onnx_backend import (
+    DEFAULT_IMGSZ,
+    ThresholdDetector,
+    min_score_table,
+    to_detections,
+)
 from brightwatch.vision.detector.postprocess import decode, guess_layout
 from brightwatch.vision.detector.preprocess import letterbox
 
@@ -106,7 +111,7 @@ def with_preprocessing(model: Any) -> Any:
     return steps.build()
 
 
-class OpenVinoDetector:
+class OpenVinoDetector(ThresholdDetector):
     """Letterbox -> OpenVINO Runtime (CPU) -> decode -> class-aware NMS -> image pixels."""
 
     cache_key = "openvino"  # the loader passes data_dir/cache/<cache_key> as cache_dir
@@ -216,14 +221,6 @@ class OpenVinoDetector:
         if request is None:
             request = self._requests.request = self.compiled.create_infer_request()
         return request
-
-    def _thresholds(self, conf: float | None) -> np.ndarray:
-        if conf is None:
-            return self._min_scores
-        return min_score_table(self.names, conf, self.class_scores)
-
-    def detect(self, image: np.ndarray, conf: float | None = None) -> list[Detection]:
-        return self.detect_batch([image], conf)[0]
 
     def detect_batch(
         self, images: Sequence[np.ndarray], conf: float | None = None
