@@ -25,18 +25,16 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
-from brightwatch.alerts.model import AlertSignal
 from brightwatch.db import heartbeat
 from brightwatch.embedded import free_port
 from brightwatch.settings import Settings
-from brightwatch.wiring import build_alert_store
+from tests.support.alerts import fire_trapped
 
 REPO = Path(__file__).resolve().parents[2]
 WORKERS = 2
@@ -304,21 +302,7 @@ def _server_pid(client_port: int, server_port: int, pids: list[int]) -> int | No
 
 
 def _fire(settings: Settings, device: str) -> None:
-    alerts = build_alert_store(settings)
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn, conn.transaction():
-        change = alerts.apply_signal(
-            conn,
-            AlertSignal(
-                kind="elevator",
-                code="TRAPPED_OUT_ZONE",
-                severity="P1",
-                device_id=device,
-                active=True,
-                at=datetime.now(UTC),
-                summary=f"trapped on {device}",
-            ),
-        )
-    assert change is not None
+    fire_trapped(settings, device, summary=f"trapped on {device}")
 
 
 @pytest.mark.timeout(240)

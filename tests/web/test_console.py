@@ -17,6 +17,7 @@ from brightwatch.registry import store
 from brightwatch.registry.models import ElevatorRecord, FirmRecord
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
+from tests.support.alerts import fire_trapped
 from tests.web.conftest import register_kitchen
 
 
@@ -246,22 +247,7 @@ def test_catalogue_strings_cannot_break_out_of_the_embedded_json(
 
 
 def _fire_at(settings: Settings, at: datetime, device: str = "EA1") -> int:
-    alerts = build_alert_store(settings)
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn, conn.transaction():
-        change = alerts.apply_signal(
-            conn,
-            AlertSignal(
-                kind="elevator",
-                code="TRAPPED_OUT_ZONE",
-                severity="P1",
-                device_id=device,
-                active=True,
-                at=at,
-                summary="困人",
-            ),
-        )
-    assert change is not None
-    return change.alert.id
+    return fire_trapped(settings, device, at)
 
 
 def test_alert_times_are_local_with_the_offset(
