@@ -219,10 +219,19 @@ def _templates() -> list[str]:
 
 
 def background_load(
-    port: int, root: str, elevators: int, rate: float, seconds: float, start_at: float, result: Any
+    port: int,
+    root: str,
+    elevators: int,
+    rate: float,
+    seconds: float,
+    start_at: float,
+    result: Any,
+    idle_only: bool = False,
 ) -> None:
     """Publish `rate` status messages per second for `seconds`, round-robin over the
-    elevators, each elevator walking through PHASES; runs in its own process."""
+    elevators, each elevator walking through PHASES (or, `idle_only`, standing closed at
+    its floor: a fleet whose samples are tens of seconds apart would otherwise hold a door
+    'opening' for that long); runs in its own process."""
     sock = _connect(port)
     acked = [0]
 
@@ -239,7 +248,7 @@ def background_load(
 
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    templates = _templates()
+    templates = _templates()[-1:] if idle_only else _templates()
     topics = [f"{root}/elevators/BG{i:06d}/status".encode() for i in range(elevators)]
     seqs = [0] * elevators
     floors = [1 + i % 10 for i in range(elevators)]
@@ -262,7 +271,7 @@ def background_load(
         for _ in range(target - sent):
             e = sent % elevators
             phase = seqs[e] % len(templates)
-            if phase == 7:  # a trip of one floor, up to 10 and back down to 1
+            if phase == 7 and not idle_only:  # a trip of one floor, up to 10 and back down to 1
                 floors[e] = (
                     floors[e] + 1
                     if (floors[e] + seqs[e] // 20) % 20 < 10
@@ -476,11 +485,8 @@ def _start_servers(
     return pg, broker, db_url, mqtt_url
 
 
-def _start_service(
-    components: str, work: Path, db_url: str, mqtt_url: str, root: str
-) -> list[subprocess.Popen[bytes]]:
-    """The service as production runs it: migrated, then one `serve` process per
-    '/'-separated group of components, each with its own client ids and log file."""
+def service_env(work: Path, db_url: str, mqtt_url: str, root: str) -> dict[str, str]:
+    """The database migrated, and the environment of the benchmarks' `serve` processes."""
     subprocess.run(
         [sys.executable, "-m", "brightwatch", "migrate"],
         cwd=REPO,
@@ -488,16 +494,24 @@ def _start_service(
         env={**os.environ, "BW_DATABASE_URL": db_url},
         capture_output=True,
     )
-    env = {
+    return {
         **os.environ,
         "BW_DATABASE_URL": db_url,
         "BW_MQTT_URL": mqtt_url,
         "BW_TOPIC_ROOT": root,
         "BW_UNKNOWN_DEVICES": "accept",
-        "BW_INSTANCE": f"bench-{uuid.uuid4().hex[:6]}",
         "BW_DATA_DIR": str(work / "data"),
         "BW_LOG_LEVEL": "WARNING",
     }
+
+
+def _start_service(
+    components: str, work: Path, db_url: str, mqtt_url: str, root: str
+) -> list[subprocess.Popen[bytes]]:
+    """The service as production runs it: migrated, then one `serve` process per
+    '/'-separated group of components, each with its own client ids and log file."""
+    env = service_env(work, db_url, mqtt_url, root)
+    env["BW_INSTANCE"] = f"bench-{uuid.uuid4().hex[:6]}"
     return [
         subprocess.Popen(
             [sys.executable, "-m", "brightwatch", "serve", "--components", group],

@@ -399,6 +399,41 @@ class ElevatorSettings(Thresholds):
         description="Elevators whose rule state stays in memory; others are read from the database when they speak.",
     )
 
+    partitions: int = Field(
+        0,
+        ge=0,
+        le=4096,
+        title="Elevator partitions of the rules replicas",
+        description=(
+            "0: this rules worker handles every elevator (one replica). N: the elevators fall "
+            "into N partitions owned through leases in PostgreSQL, shared out among the "
+            "running rules replicas, each on its own persistent session without a shared "
+            "group (db/partitions.py). Every replica must use the same N; a few per "
+            "replica you may run (e.g. 32 for up to 8 replicas)."
+        ),
+    )
+    lease_ttl_s: float = Field(
+        10,
+        ge=2,
+        le=300,
+        title="Partition lease time",
+        description=(
+            "A rules replica renews its partitions' leases every third of this; a replica "
+            "silent for two lease times loses them to the others (failover within about "
+            "2 × this + this / 3)."
+        ),
+    )
+    standby_max_messages: int = Field(
+        1_000_000,
+        ge=1000,
+        le=100_000_000,
+        title="Standby messages kept",
+        description=(
+            "Messages of partitions owned by other replicas kept for a takeover (for "
+            "3 × lease_ttl_s + 10 s), at most this many (about 600 bytes each)."
+        ),
+    )
+
     maintenance: MaintenanceSettings = Field(
         default_factory=MaintenanceSettings,
         title="On-demand maintenance planner",

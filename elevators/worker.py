@@ -14,13 +14,15 @@ carries its next deadline in device time; the worker keeps an estimate of each
 terminal's clock offset (server receive time minus `ts`, the smallest seen, allowed to
 drift up slowly) to know when that deadline comes on the server's clock.
 
-Scaling: with BW_SHARE_GROUP several rules workers share the traffic, but an elevator's
-messages must all reach the same worker, in order. Mosquitto hands shared-subscription
-messages round-robin per message, which would split an elevator across workers: run one
-rules worker per broker (the default, exact), or use a broker that dispatches shared
-subscriptions by topic hash (EMQX `shared_subscription_strategy = hash_topic`), or give
-each worker its own partition of elevators. The rules group is `<group>-rules`, distinct
-from the ingest workers' group, so the rules see every message once.
+Replicas: an elevator's messages must all reach one worker, in order, and its state and
+timers must move with it when that worker dies. With `[elevators] partitions` set, the
+elevators fall into that many partitions owned through leases in PostgreSQL
+(`db.partitions`: a fencing epoch checked in every transaction here, a standby buffer of
+the others' recent messages replayed on takeover, the deadlines of a new partition
+loaded from the table); every replica subscribes to every elevator in its own
+persistent session and handles the partitions it owns (`adopt`, `give_up`). Without
+partitions one worker handles every elevator (the default); a shared group
+(BW_SHARE_GROUP) is then only exact on a broker that dispatches by topic hash.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -49,6 +52,7 @@ from brightwatch.contract.payloads import (
     decode_availability,
 )
 from brightwatch.contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from brightwatch.db.partitions import Fenced, Ownership
 from brightwatch.elevators import metrics
 from brightwatch.elevators.config import RuleConfig
 from brightwatch.elevators.engine import new_state, step, tick
@@ -68,6 +72,9 @@ from brightwatch.mqttlink.consumer import Inbound
 log = logging.getLogger(__name__)
 
 SOURCE = "elevators"
+
+# a message of a partition owned elsewhere, kept as it came for a takeover
+Parked = Inbound
 
 
 def to_signal(elevator_id: str, site_id: str | None, event: RuleEvent) -> AlertSignal:
@@ -142,8 +149,10 @@ class RulesWorker:
         max_age: timedelta | None = None,
         now: Callable[[], float] = time.time,
         locale: str = DEFAULT_LOCALE,
+        ownership: Ownership[Parked] | None = None,
     ) -> None:
         self.settings = settings
+        self.ownership = ownership  # None: this worker handles every elevator
         self.locale = locale  # BW_LOCALE: the summaries people read
         self.alert_store = alert_store
         self.pool = pool
@@ -153,7 +162,7 @@ class RulesWorker:
         self.max_age = max_age  # the raw retention: what ingest cannot store, no rule sees
         self.now = now
         self.cache: OrderedDict[str, Entry] = OrderedDict()
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self._dues: dict[str, int] = {}  # elevator -> server ms of its next deadline
         self._heap: list[tuple[int, str]] = []
         self.stats = Stats()
@@ -210,19 +219,76 @@ class RulesWorker:
 
     def handle(self, batch: list[Inbound]) -> None:
         """The consumer's handler: returns after the commit, or raises (nothing acked)."""
+        with self.lock:
+            self._handle(batch)
+
+    def _handle(self, batch: list[Inbound]) -> None:
+        """Step the messages of the partitions this worker handles (under the lock); keep
+        the others' as they came, for a takeover (decoded only if one replays them). A
+        partition found lost in the fence is given up and the rest stepped again: its new
+        owner has the same messages in its standby buffer."""
+        own = self.ownership
         grouped: dict[str, list[tuple[Message, int]]] = {}
         for item in batch:
+            if own is not None:
+                known = self._topic(item.topic)
+                if known is not None and not own.handles(known[0]):
+                    own.park(known[0], item)
+                    continue
             decoded = self.decode(item)
-            if decoded is None:
-                continue
-            eid, msg = decoded
-            grouped.setdefault(eid, []).append((msg, to_ms(item.received_at)))
-        if not grouped:
-            return
-        with self.lock:
-            self._transaction(list(grouped), lambda entries: self._step_all(grouped, entries))
+            if decoded is not None:
+                eid, msg = decoded
+                grouped.setdefault(eid, []).append((msg, to_ms(item.received_at)))
+        for _ in range(3):
+            if not grouped:
+                return
+            try:
+                self._transaction(list(grouped), partial(self._step_all, grouped))
+                break
+            except Fenced as lost:
+                self.give_up(lost.partitions, lost=True)
+                grouped = {e: m for e, m in grouped.items() if own is None or own.handles(e)}
         self.stats.messages += sum(len(v) for v in grouped.values())
         self.stats.batches += 1
+
+    # ------------------------------------------------------------ partitions
+
+    def adopt(self, partitions: frozenset[int]) -> int:
+        """Start handling partitions this replica just took: their messages kept in the
+        standby buffer first (in arrival order; what the old owner had saved is dropped by
+        seq), then their pending deadlines from the table. Returns the messages replayed."""
+        own = self.ownership
+        if own is None or not partitions:
+            return 0
+        with self.lock:
+            backlog = own.activate(partitions)
+            if backlog:
+                self._handle(backlog)
+            with self.pool.connection() as conn:
+                dues = load_dues(conn)
+            for eid, at in dues:
+                if own.partition(eid) in partitions:
+                    self._schedule(eid, at)
+        return len(backlog)
+
+    def give_up(self, partitions: frozenset[int], lost: bool = False) -> int:
+        """Stop handling partitions: their states are saved first unless `lost` (another
+        replica owns them now and the fence would refuse), then forgotten here."""
+        own = self.ownership
+        if own is None or not partitions:
+            return 0
+        with self.lock:
+            ids = [eid for eid in self.cache if own.partition(eid) in partitions]
+            if not lost:
+                dirty = [eid for eid in ids if self.cache[eid].dirty]
+                if dirty:
+                    self._transaction(dirty, lambda entries: [], force_save=True)
+            own.deactivate(partitions)
+            for eid in ids:
+                self.cache.pop(eid, None)
+            for eid in [e for e in self._dues if own.partition(e) in partitions]:
+                del self._dues[eid]
+        return len(ids)
 
     def _step_all(
         self, grouped: dict[str, list[tuple[Message, int]]], entries: dict[str, Entry]
@@ -277,6 +343,13 @@ class RulesWorker:
 
             try:
                 self._transaction(due, fire)
+            except Fenced as lost:
+                self.give_up(lost.partitions, lost=True)
+                own = self.ownership
+                for eid in due:  # the others: at the next tick
+                    if own is None or own.handles(eid):
+                        self._schedule(eid, now_ms)
+                return 0
             except Exception:
                 for eid in due:  # try again at the next tick
                     self._schedule(eid, now_ms)
@@ -290,10 +363,18 @@ class RulesWorker:
             dirty = [eid for eid, e in self.cache.items() if e.dirty]
             if not dirty:
                 return 0
-            self._transaction(dirty, lambda entries: [], force_save=True)
+            try:
+                self._transaction(dirty, lambda entries: [], force_save=True)
+            except Fenced as lost:  # their new owner replays what they had not saved
+                self.give_up(lost.partitions, lost=True)
+                return 0
             return len(dirty)
 
     def load_dues(self) -> int:
+        """Every pending deadline (one worker for every elevator; with partitions,
+        `adopt` loads those of each partition taken)."""
+        if self.ownership is not None:
+            return 0
         with self.pool.connection() as conn:
             dues = load_dues(conn)
         with self.lock:
@@ -338,6 +419,8 @@ class RulesWorker:
     ) -> None:
         try:
             with self.pool.connection() as conn, conn.transaction():
+                if self.ownership is not None:
+                    self.ownership.fence(conn, ids)  # held FOR SHARE until the commit
                 entries = self._entries(conn, ids)
                 signals = work(entries)
                 for signal in signals:
@@ -425,8 +508,11 @@ class RulesWorker:
                 entry.dirty = True
         # keep memory bounded: the least recently heard elevators leave the cache, saved
         saved = {r.elevator_id for r in rows}
+        evicted: list[StateRow] = []
         while len(self.cache) > self.settings.state_cache_size:
             eid, old = self.cache.popitem(last=False)
             if old.dirty and eid not in saved:
-                rows.append(StateRow(eid, old.state, self._server_due(old), old.offset_ms))
-        return save_states(conn, rows)
+                evicted.append(StateRow(eid, old.state, self._server_due(old), old.offset_ms))
+        if evicted and self.ownership is not None:
+            self.ownership.fence(conn, [r.elevator_id for r in evicted])
+        return save_states(conn, rows + evicted)

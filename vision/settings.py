@@ -244,6 +244,35 @@ class VisionSettings(BaseModel):
         title="Tick interval (ms)",
         description="How often time-only rules (offline, long durations) are evaluated.",
     )
+    partitions: int = Field(
+        0,
+        ge=0,
+        le=4096,
+        title="Camera partitions of the vision replicas",
+        description=(
+            "0: this vision worker handles every camera. N: the cameras fall into N "
+            "partitions owned through leases in PostgreSQL, shared out among the running "
+            "vision replicas (db/partitions.py); every replica receives every frame, so "
+            "the broker's outgoing frame traffic grows with the replicas."
+        ),
+    )
+    lease_ttl_s: float = Field(
+        10,
+        ge=2,
+        le=300,
+        title="Partition lease time",
+        description="Renewed every third of this; a replica silent for two lease times loses its cameras.",
+    )
+    standby_max_messages: int = Field(
+        300,
+        ge=0,
+        le=100_000,
+        title="Standby frames kept",
+        description=(
+            "Frames and detections of cameras owned by other replicas kept for a takeover "
+            "(for 3 × lease_ttl_s + 10 s), at most this many (a frame is about 100 KB)."
+        ),
+    )
     registry_ttl_s: float = Field(
         60.0,
         ge=0,

@@ -29,6 +29,13 @@ retention.
 Timers (CAMERA_OFFLINE after silence, long rules whose scene holds) fire through `tick`,
 run by the component's ticker; the camera's clock offset (receive time minus capture
 time, the smallest seen, allowed to rise slowly) turns server time into capture time.
+
+Replicas: with `[vision] partitions` the cameras (`site/camera`) fall into partitions
+owned through leases, as the elevators do (db/partitions.py): every transaction is
+fenced, a taken partition's states are loaded at once (`adopt`), and the frames of
+cameras owned elsewhere are kept, undecoded, in a small standby buffer (a camera's
+state is saved in every transaction, so only what the old owner had not committed is
+replayed; a frame stream loses at most the standby's bound during a takeover).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +72,7 @@ from brightwatch.contract.payloads import (
     decode_availability,
 )
 from brightwatch.contract.topics import Channel, DeviceKind, TopicError, parse_device_topic
+from brightwatch.db.partitions import Fenced, Ownership
 from brightwatch.i18n import DEFAULT_LOCALE
 from brightwatch.mqttlink.consumer import Inbound, Rejected
 from brightwatch.registry.auto import register_cameras
@@ -153,6 +162,11 @@ class Stats:
     last_error: str = ""
 
 
+def device_name(key: CameraKey) -> str:
+    """The camera as its partition is computed: `site/camera`."""
+    return f"{key[0]}/{key[1]}"
+
+
 def _is_person(cfg: CameraConfig, obj: Obj) -> bool:
     rule = cfg.class_rule(obj.model, obj.label)
     return rule.person if rule is not None else obj.label == "person"
@@ -173,8 +187,10 @@ class VisionWorker:
         max_future: timedelta = timedelta(days=1),
         now: Callable[[], float] = time.time,
         locale: str = DEFAULT_LOCALE,
+        ownership: Ownership[Inbound] | None = None,
     ) -> None:
         self.settings = settings
+        self.ownership = ownership  # None: this worker handles every camera
         self.locale = locale  # BW_LOCALE: the summaries people read
         self.alert_store = alert_store
         self.pool = pool
@@ -188,7 +204,7 @@ class VisionWorker:
         self.cache: dict[CameraKey, Entry] = {}
         self.quarantined: dict[CameraKey, float] = {}  # unknown cameras: when last looked up
         self.decode_size = inference.decode_size if inference is not None else None
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.stats = Stats()
         self.watched_at = 0.0  # when registered cameras never heard from were last looked up
 
@@ -251,7 +267,12 @@ class VisionWorker:
 
     def handle(self, batch: list[Inbound]) -> list[Rejected]:
         """The consumer's handler: returns after the commit (with the frames and detections
-        that cannot be used, for the dead letters), or raises (nothing acked)."""
+        that cannot be used, for the dead letters), or raises (nothing acked). With
+        partitions, what belongs to cameras owned elsewhere is kept, undecoded, for a
+        takeover (under the lock, so a partition being adopted misses nothing)."""
+        if self.ownership is not None:
+            with self.lock:
+                batch = self._keep_foreign(batch, self.ownership)
         grouped: dict[CameraKey, list[Decoded]] = {}
         rejected: list[Rejected] = []
         for item in batch:
@@ -266,15 +287,70 @@ class VisionWorker:
         with self.lock:
             self._route(grouped)
             self._infer([(k, d) for k, msgs in grouped.items() for d in msgs if d.infer])
-            latest = self._transaction(
-                list(grouped), lambda entries, conn: self._step_all(grouped, entries, conn)
-            )
+            latest: dict[CameraKey, Decoded] = {}
+            for _ in range(3):
+                try:
+                    latest = self._transaction(list(grouped), partial(self._step_all, grouped))
+                    break
+                except Fenced as lost:  # the new owner has these messages in its standby
+                    self.give_up(lost.partitions, lost=True)
+                    grouped = {k: m for k, m in grouped.items() if self._handles(k)}
+                    if not grouped:
+                        break
         self.stats.batches += 1
         for key, d in latest.items():
             self._after_commit(key, d)
         for key, msgs in grouped.items():
             self._describe_snapshot(key, msgs)
         return rejected
+
+    # ------------------------------------------------------------ partitions
+
+    def _handles(self, key: CameraKey) -> bool:
+        return self.ownership is None or self.ownership.handles(device_name(key))
+
+    def _keep_foreign(self, batch: list[Inbound], own: Ownership[Inbound]) -> list[Inbound]:
+        mine = []
+        for item in batch:
+            try:
+                topic = parse_device_topic(self.topic_root, item.topic)
+            except TopicError:
+                mine.append(item)  # refused by _decode, with its reason
+                continue
+            name = f"{topic.site_id}/{topic.device_id}"
+            if topic.kind == DeviceKind.CAMERA and not own.handles(name):
+                own.park(name, item)
+            else:
+                mine.append(item)
+        return mine
+
+    def adopt(self, partitions: frozenset[int]) -> int:
+        """Start handling partitions this replica just took: their kept messages first, in
+        arrival order, then every saved camera state of theirs (silences count from them)."""
+        own = self.ownership
+        if own is None or not partitions:
+            return 0
+        with self.lock:
+            backlog = own.activate(partitions)
+            if backlog:
+                self.handle(backlog)
+            with self.pool.connection() as conn:
+                keys = [k for k in load_states(conn) if own.partition(device_name(k)) in partitions]
+            if keys:
+                self._transaction(keys, lambda entries, conn: None)
+        return len(backlog)
+
+    def give_up(self, partitions: frozenset[int], lost: bool = False) -> int:
+        """Stop handling partitions (every transaction saved their states already)."""
+        own = self.ownership
+        if own is None or not partitions:
+            return 0
+        with self.lock:
+            own.deactivate(partitions)
+            keys = [k for k in self.cache if own.partition(device_name(k)) in partitions]
+            for k in keys:
+                del self.cache[k]
+        return len(keys)
 
     def _route(self, grouped: dict[CameraKey, list[Decoded]]) -> None:
         """Which frames are inferred here: not those of cameras sending edge detections."""
@@ -552,8 +628,9 @@ class VisionWorker:
         with self.lock:
             with self.pool.connection() as conn:
                 keys = unwatched_kitchen_cameras(conn, list(self.cache))
+            keys = [k for k in keys if self._handles(k)]
             if keys:
-                self._transaction(keys, lambda entries, conn: None)
+                self._fenced(keys, lambda entries, conn: None)
         return len(keys)
 
     def tick_due(self) -> int:
@@ -581,11 +658,22 @@ class VisionWorker:
                     self._emit(conn, key, entry, events)
                     self._fulfil(conn, key, entry)
 
-            self._transaction(due, fire)
+            self._fenced(due, fire)
             return len(due)
 
+    def _fenced(self, keys: list[CameraKey], work: Callable[..., Any]) -> None:
+        """A transaction of the ticker: a partition found lost is given up (its new owner
+        ticks it), the rest waits for the next tick."""
+        try:
+            self._transaction(keys, work)
+        except Fenced as lost:
+            self.give_up(lost.partitions, lost=True)
+
     def load_all(self) -> int:
-        """Every camera with a saved state, so silence while the worker was down counts."""
+        """Every camera with a saved state, so silence while the worker was down counts
+        (with partitions, `adopt` loads those of each partition taken)."""
+        if self.ownership is not None:
+            return self.watch_registered()
         with self.pool.connection() as conn:
             keys = list(load_states(conn))
         if keys:
@@ -608,6 +696,8 @@ class VisionWorker:
         saved_pending = {k: list(e.pending) for k, e in snapshot.items()}
         try:
             with self.pool.connection() as conn, conn.transaction():
+                if self.ownership is not None:  # held FOR SHARE until the commit
+                    self.ownership.fence(conn, [device_name(k) for k in keys])
                 entries = self._entries(conn, keys)
                 result = work(entries, conn)
                 save_states(

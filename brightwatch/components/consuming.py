@@ -53,18 +53,21 @@ def worker_consumer(
     filters: Sequence[str],
     handler: Handler,
     section: WorkerSettings,
+    shared: bool = True,
 ) -> Consumer:
     """The consumer of a rules or vision worker: its own persistent session (`session`),
-    through `$share/<group>-<session>/...` when BW_SHARE_GROUP is set."""
+    through `$share/<group>-<session>/...` when BW_SHARE_GROUP is set and `shared` (a
+    partitioned worker sees every device and handles its own partitions: not shared)."""
     settings = runtime.settings
     client = runtime.client_id(session)
+    group = f"{settings.share_group}-{session}" if settings.share_group and shared else None
     return make_consumer(
         section.mqtt_client,
         runtime.broker,
         client,
         filters,
         observe_lag(component, handler),
-        share_group=f"{settings.share_group}-{session}" if settings.share_group else None,
+        share_group=group,
         batch_size=section.batch_size,
         batch_wait_s=section.batch_wait_ms / 1000,
         receive_maximum=section.receive_maximum,

@@ -2,8 +2,10 @@
 
 Its own persistent MQTT session (client id `<instance>-rules-0`) on
 `bw/elevators/+/{status,event,stats,availability}`, acknowledged after each batch's
-commit; with BW_SHARE_GROUP through `$share/<group>-rules/...` (see elevators.worker
-for what sharing requires). A ticker thread fires due timers every
+commit. With `[elevators] partitions` the replicas share the elevators through leases
+(a lease thread, progress `elevators.leases`; see elevators.worker and db.partitions),
+each on its own session without a shared group; otherwise, with BW_SHARE_GROUP, through
+`$share/<group>-rules/...`. A ticker thread fires due timers every
 `tick_interval_ms`. Health: `mqtt-rules`; progress: `elevators` (the consumer),
 `elevators.ticker`. A third thread runs the on-demand
 maintenance scheduler (elevators.maintenance.scheduler) when `[elevators.maintenance]`
@@ -18,6 +20,7 @@ import time
 from datetime import timedelta
 
 from brightwatch.components.consuming import worker_consumer
+from brightwatch.components.leasing import lease_thread, ownership
 from brightwatch.contract.topics import elevator_filters
 from brightwatch.db.connect import make_pool
 from brightwatch.elevators.worker import RulesWorker
@@ -41,9 +44,16 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
         max_age=timedelta(days=settings.ingest.raw_retention_days),
         locale=settings.locale,
+        ownership=ownership("elevators", rules, settings.instance),
     )
     consumer = worker_consumer(
-        runtime, "elevators", "rules", elevator_filters(settings.topic_root), worker.handle, rules
+        runtime,
+        "elevators",
+        "rules",
+        elevator_filters(settings.topic_root),
+        worker.handle,
+        rules,
+        shared=worker.ownership is None,
     )
     runtime.health["mqtt-rules"] = lambda: consumer.connected and consumer.subscribed.is_set()
     runtime.progress["elevators"] = loop_progress(consumer)
@@ -62,10 +72,13 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         daemon=True,
     )
     planner = _maintenance_thread(runtime, stop)
+    leasing = lease_thread(runtime, "elevators", worker.ownership, worker, consumer, stop)
     try:
         pending = worker.load_dues()
         log.info("rules worker: %d elevator(s) with a pending deadline", pending)
         ticker.start()
+        if leasing is not None:
+            leasing.start()
         if planner is not None:
             planner.start()
         consumer.run(stop)
@@ -73,6 +86,8 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         stop.set()
         if ticker.is_alive():
             ticker.join(10)
+        if leasing is not None and leasing.is_alive():
+            leasing.join(15)
         if planner is not None and planner.is_alive():
             planner.join(10)
         pool.close()

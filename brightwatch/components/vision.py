@@ -3,10 +3,12 @@ retention sweep.
 
 Its own persistent MQTT session (client id `<instance>-vision-0`) on
 `bw/kitchens/+/cameras/+/{frame,detections,availability}` with QoS 1, acknowledged after
-each batch's commit; with BW_SHARE_GROUP through `$share/<group>-vision/...`. As for the
-elevator rules, a camera's messages must all reach one worker in order: run one vision
-worker per broker, or a broker that dispatches shared subscriptions by topic hash (see
-elevators.worker). Health: `mqtt-vision`; progress: `vision` (the consumer), `vision.ticker`.
+each batch's commit. As for the elevator rules, a camera's messages must all reach one
+worker in order: with `[vision] partitions` the replicas share the cameras through leases
+(a lease thread, progress `vision.leases`; see vision.worker and db.partitions), each on
+its own session without a shared group; otherwise one vision worker takes every camera
+(BW_SHARE_GROUP: `$share/<group>-vision/...`, exact only on a broker that dispatches by
+topic hash). Health: `mqtt-vision`; progress: `vision` (the consumer), `vision.ticker`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from brightwatch.alerts.evidence import retention
 from brightwatch.components.consuming import worker_consumer
+from brightwatch.components.leasing import lease_thread, ownership
 from brightwatch.contract.topics import camera_filters
 from brightwatch.db.connect import make_pool
 from brightwatch.mqttlink.factory import Consumer
@@ -51,6 +54,7 @@ def make_worker(runtime: Runtime) -> VisionWorker:
         review_codes=settings.alerts.review.codes,
         max_future=timedelta(seconds=settings.ingest.max_future_skew_s),
         locale=settings.locale,
+        ownership=ownership("vision", vs, settings.instance),
     )
 
 
@@ -59,7 +63,13 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
     vs = settings.vision
     worker = make_worker(runtime)
     consumer = worker_consumer(
-        runtime, "vision", "vision", camera_filters(settings.topic_root), worker.handle, vs
+        runtime,
+        "vision",
+        "vision",
+        camera_filters(settings.topic_root),
+        worker.handle,
+        vs,
+        shared=worker.ownership is None,
     )
     runtime.health["mqtt-vision"] = lambda: consumer.connected and consumer.subscribed.is_set()
     runtime.progress["vision"] = loop_progress(consumer)
@@ -70,15 +80,20 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         name="bw-vision-ticker",
         daemon=True,
     )
+    leasing = lease_thread(runtime, "vision", worker.ownership, worker, consumer, stop)
     try:
         known = worker.load_all()
         log.info("vision worker: %d camera(s) with a saved rule state", known)
         ticker.start()
+        if leasing is not None:
+            leasing.start()
         consumer.run(stop)
     finally:
         stop.set()
         if ticker.is_alive():
             ticker.join(10)
+        if leasing is not None and leasing.is_alive():
+            leasing.join(15)
         worker.pool.close()
 
 
