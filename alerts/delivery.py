@@ -6,6 +6,13 @@ hands each to its channel plugin on that channel's own thread pool (a dead SMTP 
 or a slow webhook delays only its own channel), records the outcome and reschedules
 failures with exponential backoff until `max_attempts`.
 
+Replicas: a due row is leased (`CLAIM_LEASE`) in the statement that picks it, skipping
+rows another replica holds, so without crashes every delivery is sent once. A replica
+that dies between sending and recording leaves a lease that runs out, and the row is
+sent again (at-least-once); channels that can (`send_keyed`: webhook, sms, email) hand
+the receiver the same idempotency key on every attempt (`idempotency_key`), so it can
+drop the repeat.
+
 The channels are the plugins of `alerts.channels` (webhook, mqtt, email, sms), each built
 once with the worker's `ChannelContext` (channel settings, broker address); importing
 this module registers them. The worker reports every outcome to an optional `on_outcome`
@@ -36,6 +43,7 @@ from brightwatch.alerts.channels import (
     ChannelContext,
     DeliveryDeferred,
     DeliveryError,
+    idempotency_key,
 )
 
 if TYPE_CHECKING:
@@ -255,7 +263,12 @@ class DeliveryWorker:
                 DELIVERIES.labels(channel_key, "failed").inc()
                 continue
             channel, pool = self._channel(channel_key)
-            self._in_flight[delivery_id] = pool.submit(channel.send, target, payload, subject)
+            keyed = getattr(channel, "send_keyed", None)
+            if keyed is not None:
+                key = idempotency_key(delivery_id)
+                self._in_flight[delivery_id] = pool.submit(keyed, target, payload, subject, key)
+            else:
+                self._in_flight[delivery_id] = pool.submit(channel.send, target, payload, subject)
         return len(rows)
 
     def _went_through(self) -> None:

@@ -9,6 +9,14 @@ A row that cannot be sent must not hold back the rows behind it. A broker that i
 is waited for without limit (nothing is counted against the rows); a batch that fails
 while the broker is there is sent again row by row, and a row that fails on its own
 `max_attempts` times is set aside (`dead_at`) with a dead letter (topic kind `outbox`).
+
+Replicas: each batch is published inside one transaction that holds a transaction-level
+advisory lock (`LOCK_KEY`) as well as the rows (FOR UPDATE), and the rows are marked
+published before it commits. Two relays therefore never publish one row twice, and only
+one relay publishes at a time: SKIP LOCKED alone would let a second relay publish the
+rows behind a batch in flight (or behind a row that keeps failing) before it, out of
+order. A relay that finds the lock taken does nothing this pass and tries again at the
+next NOTIFY or poll; when the holder dies its transaction ends and the lock with it.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ def enqueue(
 
 Row = tuple[int, str, bytes, int, bool, int]  # id, topic, payload, qos, retain, attempts
 
+LOCK_KEY = "bw_outbox_relay"
+
 
 class OutboxRelay:
     def __init__(
@@ -63,8 +73,14 @@ class OutboxRelay:
 
     def relay_once(self, conn: psycopg.Connection[Any]) -> int:
         """Publish one batch of pending messages; returns how many rows were settled
-        (published, or set aside as dead letters)."""
+        (published, or set aside as dead letters); 0 as well when another relay is
+        publishing (the lock is taken)."""
         with conn.transaction():
+            got = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s))", (LOCK_KEY,)
+            ).fetchone()
+            if not (got and got[0]):
+                return 0
             rows: list[Row] = [
                 (i, t, bytes(p), q, r, a)
                 for i, t, p, q, r, a in conn.execute(

@@ -1,6 +1,11 @@
 """Upkeep of the time-series store, run by the ingest component in its own thread:
 daily partitions kept ready ahead, the hourly rollup refreshed from the hours ingest
 marked dirty, raw telemetry and dead letters past their retention dropped once a day.
+
+Replicas: every ingest process runs this loop, one at a time: a pass runs under a
+session-level advisory lock (`LOCK_KEY`), and a replica that finds it taken skips the
+pass and tries at its next tick, so two replicas never create the same partition or
+drop the same one at once (concurrent DDL on one table fails or deadlocks).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from brightwatch.ingest.settings import IngestSettings
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY = timedelta(days=1)
+LOCK_KEY = "bw_ingest_upkeep"
 
 
 @dataclass
@@ -35,7 +41,24 @@ def run_due(
     conn: psycopg.Connection[Any], settings: IngestSettings, due: Due, now: datetime
 ) -> list[str]:
     """Run the jobs whose time has come; returns their names. Each advances its deadline
-    only when it succeeded, so a failed job is tried again at the next tick."""
+    only when it succeeded, so a failed job is tried again at the next tick. Nothing
+    runs (and nothing advances) while another replica holds the upkeep lock; `conn`
+    must be in autocommit mode (the lock is the session's)."""
+    if not (now >= due.partitions or now >= due.rollups or now >= due.retention):
+        return []
+    got = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (LOCK_KEY,)).fetchone()
+    if not (got and got[0]):
+        return []
+    try:
+        return _run_due(conn, settings, due, now)
+    finally:
+        if not conn.broken:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (LOCK_KEY,))
+
+
+def _run_due(
+    conn: psycopg.Connection[Any], settings: IngestSettings, due: Due, now: datetime
+) -> list[str]:
     ran: list[str] = []
     if now >= due.partitions:
         with conn.transaction():

@@ -495,7 +495,11 @@ class BatchWriter:
                 status = newest_status.get(key)
                 if status is not None and (status_at is None or status.ts >= status_at):
                     status_doc, status_at = status_document(status), status.ts
-                for a in reports.get(key, ()):
+                for a in sorted(reports.get(key, ()), key=lambda r: r.received_at):
+                    if state_at is not None and a.received_at < state_at:
+                        # older than the state stored (another ingest replica wrote a
+                        # newer report first): the newer state stays
+                        continue
                     if a.availability != state:  # the log records transitions, not repeats
                         log_rows.append(
                             (key[0], key[1], devices[key][1], a.availability, a.received_at)

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from brightwatch.contract.topics import shared
 from brightwatch.mqttlink import metrics
@@ -305,6 +306,11 @@ class BatchConsumer(BatchLoop):
         with self._wake:
             self._generation += 1
         self.connected = True
+        self._connected(client, flags)
+
+    def _connected(self, client: Any, flags: Any) -> None:
+        """What a (re)connection does once accepted: subscribe (mqttlink.retire instead
+        unsubscribes a session it drains)."""
         client.subscribe([(f, 1) for f in self.filters])
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):

@@ -35,6 +35,8 @@ from brightwatch.alerts.channels.base import (
     ChannelContext,
     DeliveryDeferred,
     DeliveryError,
+    KeyedChannel,
+    idempotency_key,
     register_channel,
 )
 
@@ -46,8 +48,10 @@ __all__ = [
     "DeliveryError",
     "aliyun_sms",
     "dingtalk",
+    "KeyedChannel",
     "email",
     "feishu",
+    "idempotency_key",
     "mqtt",
     "register_channel",
     "sms",

@@ -39,6 +39,25 @@ class Channel(Protocol):
         ...
 
 
+class KeyedChannel(Channel, Protocol):
+    """A channel that can hand the receiver an idempotency key (optional extension).
+
+    The delivery worker calls `send_keyed` instead of `send` where a channel has it, with
+    `idempotency_key(delivery id)`: the same key on every attempt of one delivery, on any
+    replica. A worker that dies after sending and before recording the outcome leaves
+    the delivery to be sent again once its lease runs out (at-least-once); a receiver
+    that remembers the keys it has seen drops that repeat."""
+
+    def send_keyed(
+        self, target: str, payload: dict[str, Any], subject: str | None, key: str
+    ) -> None: ...
+
+
+def idempotency_key(delivery_id: int) -> str:
+    """The key of one delivery row: stable across attempts, replicas and restarts."""
+    return f"bw-delivery-{delivery_id}"
+
+
 @dataclass
 class ChannelContext:
     """What channel plugins are built with: their settings and the broker address."""

@@ -34,6 +34,13 @@ class EmailChannel:
         return ctx
 
     def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
+        self.send_keyed(target, payload, subject, None)
+
+    def send_keyed(
+        self, target: str, payload: dict[str, Any], subject: str | None, key: str | None
+    ) -> None:
+        """With `key`, the Message-ID is stable across attempts (`<key@brightwatch>`), so
+        a mail system that drops duplicate Message-IDs drops the repeat after a crash."""
         s = self.settings
         recipients = [a.strip() for a in target.split(",") if a.strip()]
         if not recipients or any("@" not in a for a in recipients):
@@ -43,7 +50,7 @@ class EmailChannel:
         msg["To"] = ", ".join(recipients)
         msg["Subject"] = str(payload.get("subject") or subject or "brightwatch notification")
         msg["Date"] = formatdate(localtime=False, usegmt=True)
-        msg["Message-ID"] = make_msgid(domain="brightwatch")
+        msg["Message-ID"] = f"<{key}@brightwatch>" if key else make_msgid(domain="brightwatch")
         msg.set_content(str(payload.get("text", "")))
         try:
             if s.security == "ssl":

@@ -48,6 +48,13 @@ class SmsChannel:
         }
 
     def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
+        self.send_keyed(target, payload, subject, None)
+
+    def send_keyed(
+        self, target: str, payload: dict[str, Any], subject: str | None, key: str | None
+    ) -> None:
+        """`key` goes out as the Idempotency-Key header (gateways that honour it drop
+        the repeat after a crash between sending and recording)."""
         s = self.settings
         if not s.url:
             raise DeliveryError("no SMS gateway configured (alerts.channels.sms.url)")
@@ -58,6 +65,8 @@ class SmsChannel:
         url = s.url.replace("{to}", quote(to)).replace("{text}", quote(text))
         body = {k: v.replace("{to}", to).replace("{text}", text) for k, v in s.body.items()}
         headers = {"User-Agent": "brightwatch", **s.headers}
+        if key is not None:
+            headers["Idempotency-Key"] = key
         if s.auth_header is not None:
             headers["Authorization"] = s.auth_header.get_secret_value()
         kwargs: dict[str, Any] = {"headers": headers}

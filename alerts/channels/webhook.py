@@ -3,6 +3,10 @@
 Alert notifications are rendered as Alertmanager's webhook payload (version 4), so
 receivers written for Alertmanager work unchanged. Firms' ticket webhooks
 (`firm.webhook_url`) go out through this channel too.
+
+Every request carries `Idempotency-Key: bw-delivery-<delivery id>`, the same on every
+attempt of one delivery: a receiver that keeps the keys it has seen (a day is plenty)
+drops the repeat that follows a crash between sending and recording (at-least-once).
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from typing import Any
 
 import httpx
 
-from brightwatch.alerts.channels.base import ChannelContext, DeliveryError, register_channel
+from brightwatch.alerts.channels.base import (
+    ChannelContext,
+    DeliveryError,
+    register_channel,
+)
 from brightwatch.alerts.routing.notification import Notification
 
 
@@ -31,8 +39,16 @@ class WebhookChannel:
         return notification.alertmanager()
 
     def send(self, target: str, payload: dict[str, Any], subject: str | None) -> None:
+        self._post(target, payload, self.headers)
+
+    def send_keyed(
+        self, target: str, payload: dict[str, Any], subject: str | None, key: str
+    ) -> None:
+        self._post(target, payload, {**self.headers, "Idempotency-Key": key})
+
+    def _post(self, target: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
         try:
-            r = self.client.post(target, json=payload, headers=self.headers)
+            r = self.client.post(target, json=payload, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         if not 200 <= r.status_code < 300:

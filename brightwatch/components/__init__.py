@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
-from brightwatch.health import ProcessHealth
+import psycopg
+
+from brightwatch.health import HOST, ProcessHealth
 from brightwatch.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -29,8 +34,8 @@ COMPONENTS: dict[str, str] = {
 # component (compose and the demo included), and stops the process when it fails, as a
 # component does.
 UPKEEP: dict[str, tuple[str, str]] = {
-    # the city dashboard's per-district hourly rollup
-    "fleet_rollup": ("alerts", "brightwatch.dashboards.rollup:loop"),
+    # the city dashboard's per-district hourly rollup, in one replica at a time
+    "fleet_rollup": ("alerts", "brightwatch.components.alerts:fleet_rollup_loop"),
 }
 
 
@@ -50,6 +55,46 @@ def runs(names: Sequence[str]) -> dict[str, ComponentRun]:
     found = {n: resolve(n) for n in names}
     beside_them = {u: _imported(t) for u, (beside, t) in UPKEEP.items() if beside in found}
     return found | beside_them
+
+
+TWIN_QUERY = """
+SELECT component, host, pid, updated_at FROM component_heartbeat
+WHERE replica = %s AND (host, pid) <> (%s, %s)
+  AND updated_at > now() - make_interval(secs => %s)
+  AND (component = ANY(%s) OR split_part(component, '.', 1) = ANY(%s))
+"""
+
+
+def live_twin(runtime: Runtime, names: Sequence[str], stop: threading.Event) -> str | None:
+    """Another process that runs one of `names` under this process's BW_INSTANCE and is
+    alive ("host pid"), or None.
+
+    Two processes with one instance share their MQTT client ids: the broker takes the
+    session from one to give it to the other, over and over. A heartbeat row of this
+    instance written by another host or pid that is refreshed within two heartbeat
+    intervals is such a twin; a row that stays still is a predecessor that died (a
+    restart), which is no reason to wait longer. A database that cannot be reached is
+    no reason to refuse either: the components wait for it as usual."""
+    s = runtime.settings
+    interval = s.health.heartbeat_interval_s
+    params = (s.instance, HOST, os.getpid(), s.health.heartbeat_stale_s, list(names), list(names))
+
+    def rows(conn: psycopg.Connection[Any]) -> dict[tuple[str, str, int], datetime]:
+        return {(r[0], r[1], int(r[2])): r[3] for r in conn.execute(TWIN_QUERY, params)}
+
+    try:
+        with psycopg.connect(runtime.database_url, autocommit=True, connect_timeout=5) as conn:
+            before = rows(conn)
+            if not before or stop.wait(2 * interval + 0.5):
+                return None
+            after = rows(conn)
+    except psycopg.Error as exc:
+        log.warning("could not check for another process with BW_INSTANCE=%s: %s", s.instance, exc)
+        return None
+    for key, at in after.items():
+        if key in before and at > before[key]:
+            return f"{key[1]} pid {key[2]}"
+    return None
 
 
 class ComponentSet:
@@ -81,7 +126,20 @@ class ComponentSet:
 
     def start(self) -> None:
         """Start the health server (OSError when BW_METRICS_ADDR is taken), then the
-        components."""
+        components. A live process with the same BW_INSTANCE running one of them
+        (`live_twin`) stops this one before anything starts (failed: "instance")."""
+        twin = live_twin(self.runtime, self.names, self.stop)
+        if twin is not None:
+            log.error(
+                "BW_INSTANCE=%s already runs %s on %s: give each replica its own stable"
+                " instance (ingest-0, ingest-1, ...; never the host name); not starting",
+                self.runtime.settings.instance,
+                ", ".join(self.names),
+                twin,
+            )
+            self.failed.append("instance")
+            self.stop.set()
+            return
         self.health.start()
         for name, run in self.runs.items():
             t = threading.Thread(

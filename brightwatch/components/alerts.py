@@ -8,6 +8,15 @@ its progress (`alerts.outbox`, `alerts.delivery`, `alerts.<clock>`) for /healthz
 A clock loop (`clock_loop`) calls its steps, each `step(conn) -> work done`, every tick
 on one autocommit connection; the steps read the time from the runtime's clock and keep
 their deadlines in the database, so a restart resumes where it stopped.
+
+Replicas (2-3 `alerts` processes, each with its own BW_INSTANCE) never do one piece of
+work twice: deliveries are leased with FOR UPDATE SKIP LOCKED (`alerts.delivery`), the
+outbox relay publishes under a transaction-level advisory lock (`alerts.outbox`), the
+clocks claim each due row FOR UPDATE SKIP LOCKED and re-check it is still due
+(`alerts.due.claim_due`), the camera-hours rollup runs each batch under a transaction-
+level advisory lock, and the fleet rollup beside this component runs in one replica at a
+time (`exclusive_loop`: a session-level advisory lock, taken over within `LEADER_RETRY_S`
+when its holder goes away).
 """
 
 from __future__ import annotations
@@ -28,6 +37,68 @@ from brightwatch.runtime import Runtime
 log = logging.getLogger(__name__)
 
 Loop = Callable[[Runtime, threading.Event], None]
+
+STATS_LOCK = "bw_camera_hours_rollup"
+FLEET_ROLLUP_LOCK = "bw_fleet_rollup"
+LEADER_RETRY_S = 5.0
+
+
+def try_xact_lock(conn: psycopg.Connection[Any], key: str) -> bool:
+    """A transaction-level advisory lock on `key`, if free (call inside a transaction)."""
+    got = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", (key,)).fetchone()
+    return bool(got and got[0])
+
+
+def exclusive_loop(
+    runtime: Runtime,
+    stop: threading.Event,
+    key: str,
+    loop: Loop,
+    retry_s: float = LEADER_RETRY_S,
+) -> None:
+    """Run `loop(runtime, inner_stop)` only while this process holds the session-level
+    advisory lock `key`, so one replica runs it at a time. The others try for the lock
+    every `retry_s`; the holder's lock goes with its connection (a crash, a lost
+    database), checked every `retry_s`, after which the loop is stopped and the lock
+    sought again. A loop that ends by itself fails the process, as upkeep does."""
+    while not stop.is_set():
+        try:
+            with psycopg.connect(
+                runtime.database_url, autocommit=True, application_name=f"brightwatch-{key}"
+            ) as conn:
+                while not stop.is_set():
+                    got = conn.execute(
+                        "SELECT pg_try_advisory_lock(hashtext(%s))", (key,)
+                    ).fetchone()
+                    if got and got[0]:
+                        break
+                    stop.wait(retry_s)
+                if stop.is_set():
+                    return
+                log.info("%s: this replica (%s) runs it", key, runtime.settings.instance)
+                inner = threading.Event()
+                thread = threading.Thread(
+                    target=loop, args=(runtime, inner), name=f"bw-{key}", daemon=True
+                )
+                thread.start()
+                try:
+                    while not stop.wait(retry_s):
+                        if not thread.is_alive():
+                            raise RuntimeError(f"{key}: the loop ended by itself")
+                        conn.execute("SELECT 1")  # the lock lives as long as this connection
+                finally:
+                    inner.set()
+                    thread.join(15)
+        except psycopg.Error as exc:
+            log.warning("%s: lock connection lost (%s); trying again", key, exc)
+            stop.wait(retry_s)
+
+
+def fleet_rollup_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """The dashboards' fleet rollup (`dashboards.rollup.loop`) in one replica at a time."""
+    from brightwatch.dashboards.rollup import loop
+
+    exclusive_loop(runtime, stop, FLEET_ROLLUP_LOCK, loop)
 
 
 class ReportingRelay(OutboxRelay):
@@ -113,20 +184,30 @@ def review_loop(runtime: Runtime, stop: threading.Event) -> None:
     clock_loop(runtime, stop, "review", runtime.settings.alerts.review.tick_s, [desk.clock_step])
 
 
-def stats_loop(runtime: Runtime, stop: threading.Event) -> None:
-    """Roll up camera hours of the days that are over, for the kitchen statistics."""
-    from brightwatch.alerts.stats.queries import rollup_camera_hours
+def camera_hours_step(runtime: Runtime, stop: threading.Event) -> Step:
+    """The stats loop's step: camera hours rolled up in batches, each under a transaction-
+    level advisory lock (a replica that finds it taken leaves the tick to the other)."""
+    from brightwatch.alerts.stats import queries
 
     def rollup(conn: psycopg.Connection[Any]) -> int:
         added = 0
         for _ in range(100):  # a backfill goes in batches; bounded per tick
-            batch = rollup_camera_hours(conn, runtime.clock())
+            with conn.transaction():
+                if not try_xact_lock(conn, STATS_LOCK):
+                    break  # another replica is rolling up
+                batch = queries.rollup_camera_hours(conn, runtime.clock())
             added += batch
             if batch == 0 or stop.is_set():
                 break
         return added
 
-    clock_loop(runtime, stop, "stats", runtime.settings.alerts.stats.rollup_every_s, [rollup])
+    return rollup
+
+
+def stats_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Roll up camera hours of the days that are over, for the kitchen statistics."""
+    step = camera_hours_step(runtime, stop)
+    clock_loop(runtime, stop, "stats", runtime.settings.alerts.stats.rollup_every_s, [step])
 
 
 def tickets_loop(runtime: Runtime, stop: threading.Event) -> None:

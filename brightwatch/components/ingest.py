@@ -4,6 +4,14 @@
 loop in a thread, and with `BW_INGEST__WORKERS` > 1 starts and watches that many more
 worker processes, which share the load through the `$share/<BW_SHARE_GROUP>/...`
 subscription (each has its own client id, hence its own persistent session).
+
+Replicas: each ingest process needs its own stable BW_INSTANCE (`ingest-0`, `ingest-1`:
+a replica number, never the host name, which changes with every container), so its
+client ids `<instance>-ingest-<n>` are unique in the group and a restarted replica
+resumes its persistent session and loses nothing. mosquitto keeps a departed member's
+share of the group in its session until it expires; a member removed for good is
+retired (`retire`, `brightwatch replicas retire`): its sessions are drained through the
+normal handler into the database and then ended.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from brightwatch.ingest.maintenance import maintenance_loop
 from brightwatch.ingest.worker import IngestWorker
 from brightwatch.mqttlink import factory
 from brightwatch.mqttlink.factory import Consumer
+from brightwatch.mqttlink.retire import Retired
+from brightwatch.mqttlink.retire import retire as retire_session
 from brightwatch.progress import loop_progress
 from brightwatch.runtime import Runtime, broker_of, utcnow
 from brightwatch.settings import Settings
@@ -163,3 +173,38 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
     finally:
         extra.stop()
         upkeep.join(15)
+
+
+def retire(
+    settings: Settings,
+    instance: str,
+    workers: int,
+    *,
+    quiet_s: float = 3.0,
+    max_s: float = 600.0,
+    stop: threading.Event | None = None,
+) -> list[Retired]:
+    """Retire the ingest sessions of the member BW_INSTANCE=`instance` (removed for good,
+    `workers` worker sessions): each is drained into the database by an ingest worker of
+    that name, then ended (mqttlink.retire)."""
+    gone = settings.model_copy(update={"instance": instance})
+    out: list[Retired] = []
+    for n in range(workers):
+        worker = make_worker(gone, n)
+        try:
+            out.append(
+                retire_session(
+                    broker_of(settings),
+                    client_id(gone, n),
+                    topic_filters(settings.topic_root),
+                    worker,
+                    share_group=settings.share_group,
+                    isolation=isolation(gone, "ingest", client_id(gone, n)),
+                    quiet_s=quiet_s,
+                    max_s=max_s,
+                    stop=stop,
+                )
+            )
+        finally:
+            worker.close()
+    return out

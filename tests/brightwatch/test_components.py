@@ -6,13 +6,14 @@ import ast
 from pathlib import Path
 
 from brightwatch.components import runs
-from brightwatch.dashboards import rollup
+from brightwatch.components.alerts import fleet_rollup_loop
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_fleet_rollup_runs_wherever_the_alerts_component_runs() -> None:
-    assert runs(["alerts"])["fleet_rollup"] is rollup.loop
+    # dashboards.rollup.loop, in one replica at a time (tests/brightwatch/test_replicas.py)
+    assert runs(["alerts"])["fleet_rollup"] is fleet_rollup_loop
     assert list(runs(["ingest", "alerts"])) == ["ingest", "alerts", "fleet_rollup"]
     assert "fleet_rollup" not in runs(["ingest"])
 
