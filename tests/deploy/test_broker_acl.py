@@ -21,6 +21,7 @@ from brightwatch.commands.broker_config import hash_password
 from brightwatch.embedded import BrokerAuth, EmbeddedBroker
 from brightwatch.registry import store
 from brightwatch.registry.models import CameraRecord, ElevatorRecord, SiteRecord
+from tests.support.tls import TlsBroker, client_context, dev_certs, install_broker_certs
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -60,8 +61,11 @@ def _credentials(out: Path) -> dict[str, str]:
 class Client:
     """An authenticated MQTT 5 client recording what it receives and its CONNACK."""
 
-    def __init__(self, port: int, username: str | None, password: str | None) -> None:
+    def __init__(
+        self, port: int, username: str | None, password: str | None, ca_file: Path | None = None
+    ) -> None:
         self.port = port
+        self.host = "localhost" if ca_file else "127.0.0.1"  # the name the certificate carries
         self.messages: list[tuple[str, bytes]] = []
         self.connack = threading.Event()
         self.reason: mqtt.ReasonCode | None = None
@@ -73,6 +77,8 @@ class Client:
         )
         if username is not None:
             self.c.username_pw_set(username, password)
+        if ca_file is not None:
+            self.c.tls_set_context(client_context(ca_file))
         self.c.on_connect = self._on_connect
         self.c.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
         self.c.on_subscribe = lambda c, u, mid, rcs, p=None: self.subscribed.set()
@@ -82,7 +88,7 @@ class Client:
         self.connack.set()
 
     def start(self) -> Client:
-        self.c.connect("127.0.0.1", self.port)
+        self.c.connect(self.host, self.port)
         self.c.loop_start()
         assert self.connack.wait(10), "no CONNACK"
         return self
@@ -224,55 +230,18 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path, topic_root: str) 
 def test_production_mosquitto_conf_runs_with_generated_files(
     db_url: str, topic_root: str, tmp_path: Path
 ) -> None:
-    """deploy/mosquitto/mosquitto.conf as compose mounts it, paths moved to a temp folder."""
-    import getpass
-    import shutil
-
-    from brightwatch.embedded import free_port, wait_for_port
-
+    """deploy/mosquitto/mosquitto.conf as compose runs it (TLS listener only, certificates
+    from `brightwatch certs dev` installed by deploy/mosquitto/start.sh), paths moved to a
+    temp folder and the listener to a free loopback port."""
     _register(db_url)
     auth = tmp_path / "auth"
     assert _broker_config(db_url, topic_root, auth, MQTT_HEALTH_PASSWORD="hp").returncode == 0
-    port = free_port()
-    conf = (REPO / "deploy/mosquitto/mosquitto.conf").read_text()
-    conf = conf.replace("/mosquitto/auth/", f"{auth}/").replace("/mosquitto/data/", f"{tmp_path}/")
-    conf = conf.replace("listener 1883", f"listener {port} 127.0.0.1")
-    conf += f"user {getpass.getuser()}\n"
-    (tmp_path / "m.conf").write_text(conf)
-    proc = subprocess.Popen(
-        [shutil.which("mosquitto") or "mosquitto", "-c", str(tmp_path / "m.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, 15)
-        anonymous = Client(port, None, None).start()
+    certs = dev_certs(tmp_path / "certs")
+    broker = TlsBroker(tmp_path / "mqtt", install_broker_certs(certs, tmp_path / "tls"), auth)
+    with broker.running():
+        anonymous = Client(broker.port, None, None, certs / "ca.crt").start()
         assert not anonymous.accepted
         anonymous.stop()
-        # what the compose health check does
-        done = subprocess.run(
-            [
-                "mosquitto_sub",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-u",
-                "service/health",
-                "-P",
-                "hp",
-                "-t",
-                "$SYS/broker/uptime",
-                "-C",
-                "1",
-                "-W",
-                "5",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        assert done.returncode == 0 and "seconds" in done.stdout, done.stderr
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        health = Client(broker.port, "service/health", "hp", certs / "ca.crt").start()
+        assert health.accepted
+        health.stop()
