@@ -29,6 +29,17 @@ def run_service(settings: Settings, names: Sequence[str]) -> int:
     if unknown or not names:
         log.error("unknown components %s; choose from %s", unknown, ", ".join(COMPONENTS))
         return 2
+    if "ingest" in names:
+        # a TimescaleDB older than 2.19 loses replayed rows (issue 16 (a)): refuse to start
+        from brightwatch.db.migrate import MigrationError, check_server
+
+        try:
+            check_server(settings.database_url.get_secret_value())
+        except MigrationError as exc:
+            log.error("%s", exc)
+            return 1
+        except Exception as exc:  # the database may be starting: the components wait for it
+            log.warning("database not checked at start: %s", type(exc).__name__)
     runtime = build_runtime(settings)
     components = ComponentSet(runtime, names)
     workers = api_workers(settings) if "api" in names else 1

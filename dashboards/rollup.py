@@ -2,7 +2,9 @@
 
 `loop` runs beside the alerts component (`brightwatch.components.UPKEEP`): once at start
 it fills the hours it has never seen (up to `BACKFILL_DAYS`), then every `PERIOD_S` it
-recomputes the last few hours, which the per-elevator hourly rollup may still be changing.
+recomputes the last few hours, which the per-elevator hourly rollup may still be changing,
+and every older hour the time-series upkeep marked in `fleet_rollup_dirty` after a late
+sample changed it (issue 16 (d): late data used to be ignored on both flavours).
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ def refresh(conn: psycopg.Connection[Any], since: datetime, until: datetime) -> 
     return int(row[0]) if row else 0
 
 
+def refresh_marked(conn: psycopg.Connection[Any]) -> int:
+    """Recompute every hour marked in `fleet_rollup_dirty`; the marks go with the same
+    transaction, so a failure leaves them for the next pass (and a second replica finds
+    them taken)."""
+    with conn.transaction():
+        buckets = [r[0] for r in conn.execute("DELETE FROM fleet_rollup_dirty RETURNING bucket")]
+        return sum(refresh(conn, b, b + timedelta(hours=1)) for b in sorted(buckets))
+
+
 def backfill_start(conn: psycopg.Connection[Any], now: datetime) -> datetime:
     """Where the rollup has nothing yet: its newest hour, or BACKFILL_DAYS ago."""
     row = conn.execute("SELECT max(bucket) FROM elevator_fleet_hourly").fetchone()
@@ -42,6 +53,7 @@ def loop(runtime: Any, stop: threading.Event) -> None:
                 since = backfill_start(conn, now) if first else now - RECENT
                 n = refresh(conn, since, now + timedelta(hours=1))
                 first = False
+                n += refresh_marked(conn)
                 log.debug("fleet rollup: %d rows since %s", n, since)
         except psycopg.Error as exc:
             # the database may be restarting: try again next period, never stop the loop
