@@ -75,11 +75,15 @@ def migrate(flavor: str) -> None:
     """Create or upgrade the database schema (idempotent)."""
     from brightwatch.db.migrate import MigrationError
     from brightwatch.db.migrate import migrate as run_migrations
+    from brightwatch.settings import timescale_plan
 
     settings = settings_from_env()
     try:
+        # on TimescaleDB: chunk interval and jobs for BW_FLEET__* (db/timescale.py)
         chosen, applied = run_migrations(
-            settings.database_url.get_secret_value(), want_flavor=flavor
+            settings.database_url.get_secret_value(),
+            want_flavor=flavor,
+            plan=timescale_plan(settings),
         )
     except MigrationError as exc:
         click.echo(f"migration failed: {exc}", err=True)
@@ -111,7 +115,9 @@ def serve(components: str) -> None:
 from brightwatch.commands import (  # noqa: E402  (command modules attach to `main`)
     alerts_export,
     audit,
+    backup,
     broker_config,
+    certs,
     dashboards,
     demo,
     edge_camera,
@@ -119,6 +125,7 @@ from brightwatch.commands import (  # noqa: E402  (command modules attach to `ma
     healthcheck,
     models,
     registry,
+    replicas,
     token,
     upstream,
     vision,
@@ -129,7 +136,9 @@ from brightwatch.commands import (  # noqa: E402  (command modules attach to `ma
 __all__ = [
     "alerts_export",
     "audit",
+    "backup",
     "broker_config",
+    "certs",
     "dashboards",
     "demo",
     "edge_camera",
@@ -138,6 +147,7 @@ __all__ = [
     "main",
     "models",
     "registry",
+    "replicas",
     "token",
     "upstream",
     "vision",

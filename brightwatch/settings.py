@@ -10,6 +10,7 @@ value stops start-up with a message naming the variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from pydantic_settings import (
 
 from brightwatch.alerts.settings import AlertSettings
 from brightwatch.api.settings import ApiSettings
+from brightwatch.db.timescale import Fleet, Plan, plan_for
 from brightwatch.edge.settings import EdgeSettings
 from brightwatch.elevators.settings import ElevatorSettings
 from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, LOCALES, check_zone, normalise
@@ -88,6 +90,59 @@ class HealthSettings(BaseModel):
     )
 
 
+# ---------------------------------------------------------------- fleet size (issue 16)
+
+
+class FleetSettings(BaseModel):
+    """The size of the fleet the database is sized for (section `[fleet]`,
+    `BW_FLEET__...`): `brightwatch migrate` derives TimescaleDB's chunk interval and
+    columnstore policy from it (db/timescale.py)."""
+
+    elevators: int = Field(
+        1000,
+        ge=1,
+        le=10_000_000,
+        title="Elevators",
+        description="Elevators the deployment is sized for; sets the TimescaleDB chunk interval (chunks of all telemetry tables together about 25 % of the database node's memory).",
+    )
+    cameras: int = Field(
+        100,
+        ge=0,
+        le=10_000_000,
+        title="Cameras",
+        description="Kitchen cameras the deployment is sized for (capacity planning; frames are not stored in the database).",
+    )
+    db_memory_gb: float = Field(
+        16.0,
+        gt=0,
+        le=65_536,
+        title="Database node memory (GiB)",
+        description="Main memory of the PostgreSQL/TimescaleDB node, which the chunk interval is sized against.",
+    )
+    compress_after_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        title="Compress after (days)",
+        description="Age at which TimescaleDB moves telemetry chunks to the columnstore (at least one chunk interval). Late samples into compressed chunks are accepted but cost more.",
+    )
+
+
+def timescale_plan(settings: Settings) -> Plan:
+    """The TimescaleDB chunk interval and jobs for the configured fleet."""
+    return plan_for(
+        Fleet(
+            elevators=settings.fleet.elevators,
+            db_memory_bytes=int(settings.fleet.db_memory_gb * 2**30),
+            raw_retention_days=settings.ingest.raw_retention_days,
+            compress_after=timedelta(days=settings.fleet.compress_after_days),
+        )
+    )
+
+
+# ---------------------------------------------------------------- end of fleet size
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -150,7 +205,12 @@ class Settings(BaseSettings):
     instance: str = Field(
         "bw",
         title="Instance name",
-        description="Prefix of MQTT client ids; give each worker of a group a distinct one.",
+        description=(
+            "The replica's stable name: prefix of its MQTT client ids, its name in the"
+            " heartbeat table and the owner of its partition leases. Give each replica its"
+            " own (ingest-0, ingest-1, ...; never the host name), so a restart resumes its"
+            " persistent session."
+        ),
     )
     locale: str = Field(
         DEFAULT_LOCALE,
@@ -176,6 +236,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings, title="HTTP app")
     edge: EdgeSettings = Field(default_factory=EdgeSettings, title="Edge agents")
     health: HealthSettings = Field(default_factory=HealthSettings, title="Health and heartbeats")
+    fleet: FleetSettings = Field(default_factory=FleetSettings, title="Fleet size (sizing)")
 
     @field_validator("database_url")
     @classmethod
