@@ -169,6 +169,22 @@ class Leases:
                 ).fetchall()
             )
             lost = frozenset(p for p, e in self._held.items() if mine.get(p) != e)
+            # leases under this member's name that this process does not know of: it
+            # restarted under the same instance before they ran out. Taken again with a
+            # new epoch (whatever the previous process might still write is fenced off)
+            # and adopted like any partition taken
+            unknown = sorted(p for p in mine if p not in self._held)
+            readopted: dict[int, int] = {}
+            if unknown:
+                readopted = dict(
+                    conn.execute(
+                        "UPDATE partition_lease SET epoch = epoch + 1, taken_at = now()"
+                        " WHERE component = %(c)s AND owner = %(m)s AND partition = ANY(%(p)s)"
+                        " RETURNING partition, epoch",
+                        self._params(p=unknown),
+                    ).fetchall()
+                )
+                mine.update(readopted)
             # free (released) partitions while below the share; orphans (an owner silent for
             # two lease times) whatever the share, so no partition is left without an owner
             free = conn.execute(
@@ -195,6 +211,7 @@ class Leases:
                     ).fetchall()
                 )
         held = {**mine, **gained}
+        gained.update(readopted)
         surplus = sorted(held)[share:] if len(held) > share else []
         self._held = held
         if gained:
@@ -310,17 +327,20 @@ class Standby(Generic[T]):
 
     def take(self, partitions: Iterable[int]) -> list[T]:
         """The kept messages of these partitions, oldest first per partition; forgotten here."""
-        now = self.clock()
-        out: list[T] = []
-        with self._lock:
-            for p in sorted(set(partitions)):
-                queue = self._parts.pop(p, None)
-                if queue is None:
-                    continue
-                self._count -= len(queue)
-                out += [item for at, item in queue if now - at <= self.keep_s]
-        STANDBY.labels(self.component).set(self._count)
+        out = self.peek(partitions)
+        self.forget(partitions)
         return out
+
+    def peek(self, partitions: Iterable[int]) -> list[T]:
+        """The kept messages of these partitions, oldest first per partition; still kept."""
+        now = self.clock()
+        with self._lock:
+            return [
+                item
+                for p in sorted(set(partitions))
+                for at, item in self._parts.get(p, ())
+                if now - at <= self.keep_s
+            ]
 
     def forget(self, partitions: Iterable[int]) -> None:
         with self._lock:
@@ -328,6 +348,7 @@ class Standby(Generic[T]):
                 queue = self._parts.pop(p, None)
                 if queue is not None:
                     self._count -= len(queue)
+        STANDBY.labels(self.component).set(self._count)
 
     def _expire(self, queue: deque[tuple[float, T]], now: float) -> None:
         while queue and now - queue[0][0] > self.keep_s:
@@ -373,10 +394,20 @@ class Ownership(Generic[T]):
         self.standby.add(self.partition(device_id), item)
 
     def activate(self, partitions: Iterable[int]) -> list[T]:
-        """Start handling these partitions; returns their kept messages to replay first."""
+        """Start handling these partitions; returns their kept messages to replay first.
+        They stay kept until `settle` (the replay went through): a replay that fails is
+        undone with `deactivate` and tried again with nothing lost."""
         parts = frozenset(partitions) & frozenset(self.leases.held)
         self.active = self.active | parts
-        return self.standby.take(parts)
+        return self.standby.peek(parts)
+
+    def settle(self, partitions: Iterable[int]) -> None:
+        """The replay of these partitions' kept messages went through: forget them."""
+        self.standby.forget(partitions)
+
+    def idle(self) -> frozenset[int]:
+        """Partitions held but not handled (their adoption failed): to adopt again."""
+        return frozenset(self.leases.held) - self.active
 
     def deactivate(self, partitions: Iterable[int]) -> None:
         self.active = self.active - frozenset(partitions)

@@ -262,10 +262,15 @@ class RulesWorker:
             return 0
         with self.lock:
             backlog = own.activate(partitions)
-            if backlog:
-                self._handle(backlog)
-            with self.pool.connection() as conn:
-                dues = load_dues(conn)
+            try:
+                if backlog:
+                    self._handle(backlog)
+                with self.pool.connection() as conn:
+                    dues = load_dues(conn)
+            except Exception:
+                self.give_up(partitions, lost=True)  # kept messages stay: adopted again later
+                raise
+            own.settle(partitions)
             for eid, at in dues:
                 if own.partition(eid) in partitions:
                     self._schedule(eid, at)

@@ -332,12 +332,19 @@ class VisionWorker:
             return 0
         with self.lock:
             backlog = own.activate(partitions)
-            if backlog:
-                self.handle(backlog)
-            with self.pool.connection() as conn:
-                keys = [k for k in load_states(conn) if own.partition(device_name(k)) in partitions]
-            if keys:
-                self._transaction(keys, lambda entries, conn: None)
+            try:
+                if backlog:
+                    self.handle(backlog)
+                with self.pool.connection() as conn:
+                    keys = [
+                        k for k in load_states(conn) if own.partition(device_name(k)) in partitions
+                    ]
+                if keys:
+                    self._transaction(keys, lambda entries, conn: None)
+            except Exception:
+                self.give_up(partitions, lost=True)  # kept frames stay: adopted again later
+                raise
+            own.settle(partitions)
         return len(backlog)
 
     def give_up(self, partitions: frozenset[int], lost: bool = False) -> int:

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 class Partitioned(Protocol):
     """What the lease loop asks of a worker."""
 
+    @property
+    def ownership(self) -> Ownership[Any] | None: ...
+
     def adopt(self, partitions: frozenset[int]) -> int: ...
 
     def give_up(self, partitions: frozenset[int], lost: bool = False) -> int: ...
@@ -126,12 +129,16 @@ def renew(leases: Leases, worker: Partitioned, conn: psycopg.Connection[Any]) ->
             "%s: partitions %s taken by another replica", leases.component, sorted(change.lost)
         )
         worker.give_up(change.lost, lost=True)
-    if change.gained:
-        replayed = worker.adopt(change.gained)
+    # taken now, and held ones whose adoption failed before (tried again)
+    own = worker.ownership
+    idle = own.idle() - change.surplus if own is not None else frozenset()
+    adopt = change.gained | idle
+    if adopt:
+        replayed = worker.adopt(adopt)
         log.info(
             "%s: took partitions %s (%d kept messages replayed)",
             leases.component,
-            sorted(change.gained),
+            sorted(adopt),
             replayed,
         )
     if change.surplus:

@@ -111,6 +111,24 @@ def test_leaving_hands_partitions_over_at_once(conns: list[psycopg.Connection[An
     assert change.gained and not change.lost
 
 
+def test_a_replica_restarted_under_its_name_adopts_its_leases_again(
+    conns: list[psycopg.Connection[Any]],
+) -> None:
+    """A restart before the leases ran out: the new process finds leases under its name
+    that it never took. It must adopt them (or nobody would handle those devices) with
+    a new epoch, so the previous process, were it still writing, is fenced off."""
+    (before,) = members(conns, 1, partitions=4)
+    before.renew(conns[0])
+    again = Leases("elevators", "rules-0", 4, TTL)  # same instance, new process
+    again.setup(conns[1])
+    change = again.renew(conns[1])
+    assert change.gained == frozenset(range(4))
+    assert all(again.held[p] == before.held[p] + 1 for p in range(4))
+    with pytest.raises(Fenced), conns[0].transaction():
+        before.fence(conns[0], [0])
+    assert again.renew(conns[1]).gained == frozenset()  # adopted once
+
+
 def test_the_partition_count_is_one_for_all_replicas(
     conns: list[psycopg.Connection[Any]],
 ) -> None:
@@ -164,5 +182,8 @@ def test_ownership_handles_only_what_the_worker_activated(
     assert not own.handles(device)  # held, not yet replayed by the worker
     assert own.activate({part}) == ["early"]
     assert own.handles(device)
-    own.deactivate({part})
-    assert not own.handles(device)
+    own.deactivate({part})  # the replay failed: nothing is lost, it is tried again
+    assert not own.handles(device) and part in own.idle()
+    assert own.activate({part}) == ["early"]
+    own.settle({part})  # the replay went through
+    assert part not in own.idle() and own.activate({part}) == []

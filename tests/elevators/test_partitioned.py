@@ -166,3 +166,36 @@ def test_a_partition_handed_over_on_rebalance_keeps_its_timer(
     b.worker.handle([as_elevator(trace, later, elevator)])
     assert a.worker.ownership is not None and len(a.worker.ownership.standby) == 1
     assert len(trapped(db_url)) == 1
+
+
+def test_a_takeover_whose_replay_fails_is_adopted_again_with_nothing_lost(
+    db_url: str, conns: list[psycopg.Connection[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = load(SCENARIOS / "hw_trapped_timer_fires_between_samples.jsonl")
+    clock = Clock(trace.t0 / 1000 - 1)
+    a = replica(db_url, clock, "rules-0", conns[0])
+    b = replica(db_url, clock, "rules-1", conns[1])
+    a.renew()
+    elevator = elevator_in(set(a.leases.held))
+    for i in until_stall(trace):  # a dies before it commits anything; b keeps them all
+        clock.t = trace.messages[i].ts_ms(trace.t0) / 1000 + 0.04
+        b.worker.handle([as_elevator(trace, i, elevator)])
+    time.sleep(3 * TTL + 0.3)
+    real = b.worker._transaction
+    calls = [0]
+
+    def down_once(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise psycopg.OperationalError("database restarting")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(b.worker, "_transaction", down_once)
+    with pytest.raises(psycopg.OperationalError):
+        b.renew()  # b took the partitions, the replay failed: none handled, none forgotten
+    assert b.worker.ownership is not None and not b.worker.ownership.handles(elevator)
+    b.renew()  # the next renewal adopts the held partitions again
+    assert b.worker.ownership.handles(elevator)
+    clock.t = trace.t0 / 1000 + STALL + 30.1
+    assert b.worker.tick_due() == 1
+    assert [r[:4] for r in trapped(db_url)] == [("TRAPPED_OUT_ZONE", "P1", "firing", 1)]
