@@ -406,8 +406,8 @@ def _markdown(result: dict[str, Any], ok: bool) -> str:
         "",
         f"`{result['command']}`: {result['elevators']:,} elevators at"
         f" {result['msg_per_elevator_s']} msg/s each; {result['machine']['cpus']} cores;"
-        f" load average at the end {result['machine']['load_avg'][0]:.1f} (other jobs shared"
-        f" the machine); verdict: {'pass' if ok else 'FAIL'}",
+        f" load average at the end {result['machine']['load_avg'][0]:.1f} (the benchmark's own"
+        f" processes included); verdict: {'pass' if ok else 'FAIL'}",
         "",
         "| run | processes | msg/s sent | status rows | faults | fired once | tickets once |"
         " late/missing | latency beyond window p50 / p99 / max (ms) | killed | failover (s) |"
