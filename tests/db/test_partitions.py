@@ -19,7 +19,7 @@ from brightwatch.db.partitions import (
     partition_of,
 )
 
-TTL = 0.5  # seconds: orphans are taken after two lease times
+TTL = 1.0  # seconds: orphans are taken after two lease times
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from brightwatch.elevators.worker import Parked, RulesWorker
 from brightwatch.mqttlink.consumer import Inbound
 from tests.elevators.test_worker import SCENARIOS, Clock, alerts, inbound, make_worker, ms
 
-TTL = 0.5
+TTL = 1.0
 PARTS = 4
 STALL = 10  # the car stops out of the door zone with someone inside at 10 s; P1 at 40 s
 
