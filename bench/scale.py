@@ -51,6 +51,8 @@ from bench.alert_latency import (
     WINDOW_S,
     AlertListener,
     _start_servers,
+    _stop_service,
+    _wait_ready,
     background_load,
     probe_status,
     service_env,
@@ -119,14 +121,7 @@ def start(
 
 
 def stop(procs: list[Proc]) -> None:
-    for p in procs:
-        if p.popen.poll() is None:
-            p.popen.terminate()
-    for p in procs:
-        try:
-            p.popen.wait(20)
-        except subprocess.TimeoutExpired:
-            p.popen.kill()
+    _stop_service([p.popen for p in procs if p.popen.poll() is None])
 
 
 def owners(db_url: str) -> dict[int, str]:
@@ -136,28 +131,17 @@ def owners(db_url: str) -> dict[int, str]:
 
 
 def wait_ready(db_url: str, client: mqtt.Client, root: str, rules: int, partitions: int) -> None:
-    """Every rules replica up: with partitions, all of them owned and shared out."""
-    deadline = time.time() + 120
-    eid = f"READY{uuid.uuid4().hex[:8]}"
-    seq = 0
-    while time.time() < deadline:
-        client.publish(
-            f"{root}/elevators/{eid}/status", probe_status(eid, seq, int(time.time() * 1000)), qos=1
-        )
-        seq += 1
-        time.sleep(1.0)
-        with psycopg.connect(db_url) as conn:
-            stored = conn.execute(
-                "SELECT 1 FROM elevator_rule_state WHERE elevator_id = %s", (eid,)
-            ).fetchone()
-        if not stored:
-            continue
-        if rules == 1:
-            return
+    """Every rules replica up: a first probe's state saved and, with partitions, all of
+    them owned and shared out."""
+    _wait_ready(client, root, db_url, timeout=120)
+    deadline = time.time() + 60
+    while rules > 1:
         held = owners(db_url)
         if len(held) == partitions and len(set(held.values())) == rules:
             return
-    raise TimeoutError("the rules replicas did not start (see the logs)")
+        if time.time() > deadline:
+            raise TimeoutError("the rules replicas did not share the partitions (see the logs)")
+        time.sleep(0.5)
 
 
 def inject(client: mqtt.Client, root: str, probe: Probe) -> None:

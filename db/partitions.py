@@ -310,6 +310,7 @@ class Standby(Generic[T]):
         self._count = 0
         self.dropped = 0  # removed by the count bound before their time (a takeover may miss them)
         self._lock = threading.Lock()
+        self._gauge = STANDBY.labels(component)  # set on every message parked: looked up once
 
     def __len__(self) -> int:
         return self._count
@@ -323,7 +324,7 @@ class Standby(Generic[T]):
             self._expire(queue, now)
             if self._count > self.max_items:
                 self._shed()
-        STANDBY.labels(self.component).set(self._count)
+        self._gauge.set(self._count)
 
     def take(self, partitions: Iterable[int]) -> list[T]:
         """The kept messages of these partitions, oldest first per partition; forgotten here."""
@@ -348,7 +349,7 @@ class Standby(Generic[T]):
                 queue = self._parts.pop(p, None)
                 if queue is not None:
                     self._count -= len(queue)
-        STANDBY.labels(self.component).set(self._count)
+        self._gauge.set(self._count)
 
     def _expire(self, queue: deque[tuple[float, T]], now: float) -> None:
         while queue and now - queue[0][0] > self.keep_s:

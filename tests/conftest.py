@@ -63,6 +63,14 @@ def db_url(pg_server: EmbeddedPostgres) -> str:
 
 
 @pytest.fixture
+def firms(db_url: str) -> list[str]:
+    """Three maintenance firms, F1 to F3, in the registry."""
+    with psycopg.connect(db_url) as conn:
+        conn.execute("INSERT INTO firm (firm_id) VALUES ('F1'), ('F2'), ('F3')")
+    return ["F1", "F2", "F3"]
+
+
+@pytest.fixture
 def topic_root() -> str:
     return f"t{uuid.uuid4().hex[:10]}"
 

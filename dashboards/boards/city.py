@@ -118,37 +118,37 @@ FROM per_kitchen
     ),
 )
 
-COVERAGE_BY_TYPE = Panel(
-    N_("Coverage by kitchen type"),
-    "table",
-    COVERED_KITCHENS
-    + """
-SELECT kitchen_type, count(*) AS registered, count(*) FILTER (WHERE covered) AS covered,
+
+def _coverage_by(title: str, key: str, order: str, description: str) -> Panel:
+    """Registered and covered kitchens, and the rate, per value of `key`."""
+    return Panel(
+        title,
+        "table",
+        COVERED_KITCHENS
+        + f"""
+SELECT {key}, count(*) AS registered, count(*) FILTER (WHERE covered) AS covered,
        round(100.0 * count(*) FILTER (WHERE covered) / count(*), 1) AS coverage_pct
-FROM per_kitchen GROUP BY kitchen_type ORDER BY kitchen_type
+FROM per_kitchen GROUP BY {key} ORDER BY {order}
 """,
-    cols("kitchen_type:text, registered:number, covered:number, coverage_pct:number"),
-    width=9,
-    height=8,
-    description=N_(
+        cols(f"{key}:text, registered:number, covered:number, coverage_pct:number"),
+        width=9,
+        height=8,
+        description=description,
+    )
+
+
+COVERAGE_BY_TYPE = _coverage_by(
+    N_("Coverage by kitchen type"),
+    "kitchen_type",
+    "kitchen_type",
+    N_(
         "restaurant, delivery_only, school_canteen, canteen, central_kitchen, other"
         " (a kitchen without a type counts as other). Every school canteen covered is a target."
     ),
 )
 
-COVERAGE_BY_DISTRICT = Panel(
-    N_("Coverage by district"),
-    "table",
-    COVERED_KITCHENS
-    + """
-SELECT district, count(*) AS registered, count(*) FILTER (WHERE covered) AS covered,
-       round(100.0 * count(*) FILTER (WHERE covered) / count(*), 1) AS coverage_pct
-FROM per_kitchen GROUP BY district ORDER BY coverage_pct, district
-""",
-    cols("district:text, registered:number, covered:number, coverage_pct:number"),
-    width=9,
-    height=8,
-    description=N_("Lowest coverage first."),
+COVERAGE_BY_DISTRICT = _coverage_by(
+    N_("Coverage by district"), "district", "coverage_pct, district", N_("Lowest coverage first.")
 )
 
 OPEN_ALERTS_TABLE = Panel(

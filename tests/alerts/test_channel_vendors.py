@@ -15,12 +15,11 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -38,6 +37,7 @@ from brightwatch.alerts.channels.signing import (
     tc3_string_to_sign,
 )
 from brightwatch.alerts.routing.notification import AlertView, Notification
+from tests.support.http import JsonServer
 
 T_ALERT = datetime(2026, 12, 5, 18, 14, tzinfo=UTC)  # 02:14 in Shanghai, next day
 
@@ -126,38 +126,22 @@ class Receiver:
     seen: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        outer = self
+        self.server = JsonServer(self._respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    status, answer = outer.check(self.path, headers, body)
-                except AssertionError as exc:  # a wrong request: refuse it and remember why
-                    status, answer = 400, {"errcode": 400, "error": str(exc)}
-                outer.seen.append({"path": self.path, "status": status, "answer": answer})
-                raw = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def _respond(self, path: str, headers: Message, body: bytes) -> tuple[int, Any]:
+        try:
+            status, answer = self.check(path, {k.lower(): v for k, v in headers.items()}, body)
+        except AssertionError as exc:  # a wrong request: refuse it and remember why
+            status, answer = 400, {"errcode": 400, "error": str(exc)}
+        self.seen.append({"path": path, "status": status, "answer": answer})
+        return status, answer
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.close()
 
 
 @pytest.fixture

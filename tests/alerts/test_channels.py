@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from brightwatch.alerts.settings import AlertSettings
 from brightwatch.embedded import EmbeddedBroker, free_port
 from brightwatch.mqttlink.client import parse_mqtt_url
 from tests.alerts.notify_support import Clock, Harness, notify_settings
+from tests.support.http import JsonServer
 from tests.support.mqtt import Collector
 from tests.support.waiting import wait_until
 
@@ -48,38 +49,22 @@ class HttpReceiver:
     hold: threading.Event | None = None
 
     def __post_init__(self) -> None:
-        outer = self
+        self.server = JsonServer(self._respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if outer.hold is not None:
-                    outer.hold.wait(30)
-                outer.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body.decode()}
-                )
-                data = json.dumps(outer.answer or {}).encode()
-                self.send_response(outer.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def _respond(self, path: str, headers: Message, body: bytes) -> tuple[int, Any]:
+        if self.hold is not None:
+            self.hold.wait(30)
+        self.requests.append({"path": path, "headers": dict(headers), "body": body.decode()})
+        return self.status, self.answer or {}
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.url
 
     def close(self) -> None:
         if self.hold is not None:
             self.hold.set()
-        self.server.shutdown()
+        self.server.close()
 
 
 class Mailbox:

@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from brightwatch.alerts.upstream.settings import UpstreamSettings
 from brightwatch.settings import Settings
 from tests.alerts.test_upstream import _fire
 from tests.brightwatch.test_cli import bw
+from tests.support.http import JsonServer
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 SECRET = "s3cret"
@@ -51,27 +51,11 @@ class Receiver:
 
 
 def serve(receiver: Receiver) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            status = receiver.answer(dict(self.headers), body)
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = JsonServer(lambda path, headers, body: (receiver.answer(dict(headers), body), {}))
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/ingest"
+        yield f"{server.url}/ingest"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.close()
 
 
 @pytest.fixture

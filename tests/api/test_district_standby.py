@@ -11,17 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from brightwatch.api.auth import create_token
+from tests.registry.test_standby import HOME, OTHER
 
 pytestmark = pytest.mark.timeout(120)
-
-HOME, OTHER = "福田区", "南山区"
-
-
-@pytest.fixture
-def firms(db_url: str) -> list[str]:
-    with psycopg.connect(db_url) as conn:
-        conn.execute("INSERT INTO firm (firm_id) VALUES ('F1'), ('F2'), ('F3')")
-    return ["F1", "F2", "F3"]
 
 
 def _headers(db_url: str, role: str, **bound: str) -> dict[str, str]:

@@ -15,13 +15,6 @@ pytestmark = pytest.mark.timeout(120)
 HOME, OTHER = "福田区", "南山区"
 
 
-@pytest.fixture
-def firms(db_url: str) -> list[str]:
-    with psycopg.connect(db_url) as conn:
-        conn.execute("INSERT INTO firm (firm_id) VALUES ('F1'), ('F2'), ('F3')")
-    return ["F1", "F2", "F3"]
-
-
 def test_registry_replaces_the_ranking(db_url: str, firms: list[str]) -> None:
     with psycopg.connect(db_url) as conn:
         assert set_standby_firms(conn, HOME, ["F2", "F1"]) == []

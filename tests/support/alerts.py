@@ -11,23 +11,38 @@ from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
 
 
-def fire_trapped(
-    settings: Settings, device: str, at: datetime | None = None, summary: str = "困人"
+def fire(
+    settings: Settings,
+    device: str,
+    code: str = "TRAPPED_OUT_ZONE",
+    kind: str = "elevator",
+    site: str | None = None,
+    severity: str = "P1",
+    at: datetime | None = None,
+    summary: str | None = None,
 ) -> int:
-    """A TRAPPED_OUT_ZONE (P1) on `device` at `at` (now); the alert's id."""
+    """An active `code` alert on `device` at `at` (now); the alert's id."""
     alerts = build_alert_store(settings)
     with psycopg.connect(settings.database_url.get_secret_value()) as conn, conn.transaction():
         change = alerts.apply_signal(
             conn,
             AlertSignal(
-                kind="elevator",
-                code="TRAPPED_OUT_ZONE",
-                severity="P1",
+                kind=kind,
+                code=code,
+                severity=severity,
                 device_id=device,
                 active=True,
                 at=at or datetime.now(UTC),
-                summary=summary,
+                site_id=site,
+                summary=summary if summary is not None else f"{code} on {device}",
             ),
         )
     assert change is not None
     return change.alert.id
+
+
+def fire_trapped(
+    settings: Settings, device: str, at: datetime | None = None, summary: str = "困人"
+) -> int:
+    """A TRAPPED_OUT_ZONE (P1) on `device` at `at` (now); the alert's id."""
+    return fire(settings, device, at=at, summary=summary)

@@ -12,12 +12,10 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from brightwatch.alerts.model import AlertSignal
 from brightwatch.registry import store
 from brightwatch.registry.models import ElevatorRecord, FirmRecord
 from brightwatch.settings import Settings
-from brightwatch.wiring import build_alert_store
-from tests.support.alerts import fire_trapped
+from tests.support.alerts import fire, fire_trapped
 from tests.web.conftest import register_kitchen
 
 
@@ -28,33 +26,6 @@ def setup_city(db_url: str) -> None:
             store.upsert_firm(conn, firm, FirmRecord(name=f"Firm {firm}"))
         store.upsert_elevator(conn, "EA1", ElevatorRecord(firm_id="FA", address="1 A Road"))
         store.upsert_elevator(conn, "EB1", ElevatorRecord(firm_id="FB", address="1 B Road"))
-
-
-def fire(
-    settings: Settings,
-    device: str,
-    code: str = "TRAPPED_OUT_ZONE",
-    kind: str = "elevator",
-    site: str | None = None,
-    severity: str = "P1",
-) -> int:
-    alerts = build_alert_store(settings)
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn, conn.transaction():
-        change = alerts.apply_signal(
-            conn,
-            AlertSignal(
-                kind=kind,
-                code=code,
-                severity=severity,
-                device_id=device,
-                active=True,
-                at=datetime.now(UTC),
-                site_id=site,
-                summary=f"{code} on {device}",
-            ),
-        )
-    assert change is not None
-    return change.alert.id
 
 
 def test_console_shell_has_no_data_and_no_external_assets(web_client: TestClient) -> None:
