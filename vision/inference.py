@@ -157,6 +157,11 @@ class Inference:
             out.append([dets[i] for i in kept])
         return out
 
+    def map(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`work` on each of `items` on the parallel runs' threads, results in order (for
+        work that releases the GIL, such as decoding the frames)."""
+        return self._spread(lambda part: [work(item) for item in part], items)
+
     def _spread(
         self, work: Callable[[Sequence[T]], list[R]], items: Sequence[T], ordered: bool = False
     ) -> list[R]:
@@ -243,7 +248,13 @@ def build(settings: VisionSettings, model: str, data_dir: Path) -> Inference:
     for name in dict.fromkeys([model, *settings.detectors]):
         try:
             detectors.append(
-                load_detector(name, models=settings.models, data_dir=data_dir, threads=threads)
+                load_detector(
+                    name,
+                    models=settings.models,
+                    data_dir=data_dir,
+                    threads=threads,
+                    concurrency=parallel,
+                )
             )
         except DetectorError as exc:
             log.warning("vision: detector %r not loaded: %s", name, exc)

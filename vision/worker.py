@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import msgspec
@@ -167,6 +167,14 @@ def device_name(key: CameraKey) -> str:
     return f"{key[0]}/{key[1]}"
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    return [work(item) for item in items]
+
+
 def _is_person(cfg: CameraConfig, obj: Obj) -> bool:
     rule = cfg.class_rule(obj.model, obj.label)
     return rule.person if rule is not None else obj.label == "person"
@@ -258,7 +266,8 @@ class VisionWorker:
                 reason = exc.reason
             else:
                 reason = f"frame: not a decodable JPEG ({type(exc).__name__})"
-            self.stats.rejected += 1
+            with self.lock:  # decoded on the inference pool's threads
+                self.stats.rejected += 1
             if topic.channel == Channel.AVAILABILITY:
                 return None  # ingest dead-letters availability
             return reason
@@ -275,8 +284,10 @@ class VisionWorker:
                 batch = self._keep_foreign(batch, self.ownership)
         grouped: dict[CameraKey, list[Decoded]] = {}
         rejected: list[Rejected] = []
-        for item in batch:
-            found = self._decode(item)
+        # JPEG decoding releases the GIL: on the inference pool's threads it uses the
+        # cores that a one-by-one loop left idle between batches
+        decode = self.inference.map if self.inference is not None else _each
+        for item, found in zip(batch, decode(self._decode, batch), strict=True):
             if isinstance(found, str):
                 rejected.append((item, found))
             elif found is not None:

@@ -48,3 +48,24 @@ def test_parallel_runs_keep_frames_in_order() -> None:
     assert [round(objs[0].score * 255) for objs in found] == [10, 20, 30, 40, 50, 60, 70]
     assert [objs[1].score for objs in found] == [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07]
     assert {objs[0].model for objs in found} == {"pixel@1"}
+
+
+def test_map_spreads_work_over_the_runs_and_keeps_the_order() -> None:
+    """The worker decodes its frames through `map`: each item's own result, in order,
+    from more than one thread when runs are parallel."""
+    import threading
+
+    seen: set[str] = set()
+    both = threading.Barrier(2, timeout=10)  # fails unless two threads run at once
+
+    def work(x: int) -> int:
+        name = threading.current_thread().name
+        if name not in seen:
+            seen.add(name)
+            both.wait()
+        return x * x
+
+    inf = Inference([ByPixel()], parallel=2)  # type: ignore[list-item]
+    assert inf.map(work, list(range(9))) == [x * x for x in range(9)]
+    assert len(seen) == 2
+    assert Inference([ByPixel()]).map(lambda x: -x, [3, 1]) == [-3, -1]  # type: ignore[list-item]

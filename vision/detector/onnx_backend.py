@@ -105,6 +105,7 @@ class OnnxDetector(ThresholdDetector):
         names: Sequence[str] | None = None,
         max_det: int = 300,
         batch_size: int = DEFAULT_BATCH,
+        concurrency: int = 1,  # a session runs concurrent calls as it is
     ) -> None:
         import onnxruntime as ort
 

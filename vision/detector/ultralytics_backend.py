@@ -35,6 +35,7 @@ class UltralyticsDetector:
         threads: int | None = None,
         names: Sequence[str] | None = None,
         max_det: int = 300,
+        concurrency: int = 1,  # the caller's own threads: nothing to size here
     ) -> None:
         self.path = Path(path)
         if not self.path.exists():

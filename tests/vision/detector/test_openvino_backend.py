@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -70,6 +71,21 @@ def test_a_synthetic_model_gives_what_onnx_runtime_gives(tmp_path: Path) -> None
     assert [d.label for d in found] == ["person", "cup"]  # the 0.1 box is below conf 0.25
     same_objects(found, theirs.detect(image), min_iou=0.999, score=1e-4)
     assert ours.detect_batch([image, image[:, ::-1].copy()]) == [found, found]
+
+
+def test_parallel_callers_get_a_stream_each_and_the_same_boxes(tmp_path: Path) -> None:
+    """A stream runs one request at a time: the worker's parallel runs each need their
+    own, or they queue behind one another; the boxes do not depend on the stream."""
+    path = constant_detector(tmp_path / "m.onnx", ROWS, ["person", "cup"])
+    image = np.full((480, 640, 3), 90, np.uint8)
+    one = OpenVinoDetector(path, threads=1)
+    two = OpenVinoDetector(path, threads=1, concurrency=2)
+    assert one.compiled.get_property("NUM_STREAMS") == 1
+    assert two.compiled.get_property("NUM_STREAMS") == 2
+    assert two.compiled.get_property("INFERENCE_NUM_THREADS") == 2  # one per stream
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(lambda _: two.detect(image), range(6)))
+    assert found == [one.detect(image)] * 6
 
 
 def test_a_model_without_names_or_of_another_kind_is_refused(tmp_path: Path) -> None:
