@@ -31,7 +31,8 @@ A step whose queue already holds 5 s of frames at its midpoint stops there (not 
 The backlog of a step must drain (up to `--drain-max` s) before the next starts, or the
 search stops: a step measured on top of another's backlog would mean nothing. Then, unless `--activity 1`, a
 motion-gated mix: each camera-second has activity with probability `--activity` (what the
-agent's gate passes), a still camera sends only its keep-alive frame every 30 s; a step is
+agent's gate passes), a still camera sends only its keep-alive frame every `keepalive_s`
+(edge.settings, 60 s); a step is
 sustained on the same flat-queue test and when every camera had at least 90 % of the frames
 it sent processed by one second after the step.
 
@@ -71,6 +72,7 @@ from bench.ingest import cpu_of, postgres_cpu
 from bench.results import write_section
 from brightwatch.contract.topics import camera_topic
 from brightwatch.db.migrate import migrate
+from brightwatch.edge.settings import CameraSettings
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from brightwatch.settings import default_data_dir
 from brightwatch.vision.rules.state import decode_state
@@ -85,7 +87,8 @@ MIN_PROCESSED_SHARE = 0.95  # of the frames sent, processed by 1 s after the las
 MAX_CAMERAS = 160
 OVERLOAD_S = 5  # a queue of this many seconds of frames at the midpoint ends the step there
 TOPIC_ROOT = "bw"
-KEEPALIVE_S = 30  # the camera agent's keep-alive frame without motion (edge.settings)
+# the camera agent's keep-alive frame without motion, whole seconds (edge.settings)
+KEEPALIVE_S = round(CameraSettings().keepalive_s)
 
 
 def fill(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -170,7 +173,7 @@ class Load:
     ) -> tuple[float, list[int]]:
         """`seconds` of `cameras` cameras sampled at 1 fps, spread over each second. A
         camera-second has activity with probability `activity` (fixed seed) and sends its
-        frame; a still one sends nothing, except the agent's keep-alive every 30 s.
+        frame; a still one sends nothing, except the agent's keep-alive every KEEPALIVE_S.
         `at_midpoint(frames sent so far)` is called at the start of the middle second; when
         it says False the step stops there (hopelessly behind: no point growing the queue).
         Returns the monotonic time the last frame was handed over and the frames sent per
@@ -574,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     mix_text = (
         f"Then a motion-gated mix ({args.activity:.0%} of camera-seconds with activity, a still"
-        " camera sending only its keep-alive every 30 s; sustained: flat queue and every camera"
+        f" camera sending only its keep-alive every {KEEPALIVE_S} s; sustained: flat queue and every camera"
         f" >= 90 % of what it sent processed): **{sustained_mix} cameras** sustained."
         if mixed
         else "No motion-gated mix in this run (`--activity 1`)."

