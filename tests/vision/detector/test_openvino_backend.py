@@ -83,6 +83,7 @@ def test_parallel_callers_get_a_stream_each_and_the_same_boxes(tmp_path: Path) -
     assert one.compiled.get_property("NUM_STREAMS") == 1
     assert two.compiled.get_property("NUM_STREAMS") == 2
     assert two.compiled.get_property("INFERENCE_NUM_THREADS") == 2  # one per stream
+    assert two.compiled.get_property("ENABLE_CPU_PINNING") is False  # cores shared
     with ThreadPoolExecutor(2) as pool:
         found = list(pool.map(lambda _: two.detect(image), range(6)))
     assert found == [one.detect(image)] * 6
