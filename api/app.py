@@ -45,7 +45,7 @@ from brightwatch.api.routes import (
     tokens,
 )
 from brightwatch.api.transactions import is_conflict
-from brightwatch.db.connect import make_pool
+from brightwatch.db.connect import check_unless_quiet, make_pool
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,13 @@ def create_app(parts: AppParts, pool: ConnectionPool | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if own_pool:
-            app.state.pool = make_pool(parts.database_url, max_size=16, name="api", open=False)
+            app.state.pool = make_pool(
+                parts.database_url,
+                max_size=16,
+                name="api",
+                open=False,
+                check=check_unless_quiet,  # two checks a request: no round trip for either
+            )
             app.state.pool.open(wait=False)
         # the live alert stream's wake-up calls, one client per process (API workers
         # share the instance name: the id adds host and pid)

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -154,6 +155,19 @@ def _cpu_s(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy so far (every core, every process)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle and iowait; guest time is inside user already
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk_cpu_s() -> float:
+    """CPU seconds of the children this process has waited for: the wrk runs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -232,16 +246,25 @@ def main() -> None:
                             tree = [proc.pid, *_children(proc.pid)]
                             pg_tree = [postmaster, *_children(postmaster)]
                             before = _cpu_s(tree), _cpu_s(pg_tree)
+                            machine, wrk_cpu, t0 = _machine_busy_s(), _wrk_cpu_s(), time.monotonic()
                             r = _wrk(base + path, token, args.connections, args.duration, script)
                             # workers and backends live through the run: the deltas hold
                             n = max(1, r["requests"])
-                            r["server_cpu_ms"] = (_cpu_s(tree) - before[0]) * 1000 / n
-                            r["postgres_cpu_ms"] = (_cpu_s(pg_tree) - before[1]) * 1000 / n
+                            server_s, pg_s = _cpu_s(tree) - before[0], _cpu_s(pg_tree) - before[1]
+                            r["server_cpu_ms"] = server_s * 1000 / n
+                            r["postgres_cpu_ms"] = pg_s * 1000 / n
+                            # what else the machine ran meanwhile (other jobs, the broker,
+                            # this script): tells a loaded machine from a slow server
+                            others_s = (_machine_busy_s() - machine) - (_wrk_cpu_s() - wrk_cpu)
+                            r["other_cores"] = max(0.0, others_s - server_s - pg_s) / (
+                                time.monotonic() - t0
+                            )
                             results[workers].setdefault(path, []).append(r)
                             print(
                                 f"round {rnd + 1} workers {workers} {path}: {r['rps']:.0f} req/s,"
                                 f" p95 {r['p95_ms']:.1f} ms, server {r['server_cpu_ms']:.2f}"
                                 f" + postgres {r['postgres_cpu_ms']:.2f} ms CPU/request,"
+                                f" other work {r['other_cores']:.2f} cores,"
                                 f" non-2xx {r['non_2xx']}",
                                 flush=True,
                             )
@@ -287,6 +310,8 @@ def report(
                 "server_cpu_ms_n": round(_mean(many, "server_cpu_ms"), 2),
                 "postgres_cpu_ms_1": round(_mean(one, "postgres_cpu_ms"), 2),
                 "postgres_cpu_ms_n": round(_mean(many, "postgres_cpu_ms"), 2),
+                "other_cores_1": round(_mean(one, "other_cores"), 2),
+                "other_cores_n": round(_mean(many, "other_cores"), 2),
                 "non_2xx": sum(r["non_2xx"] for r in one + many),
                 "socket_errors": sum(r["socket_errors"] for r in one + many),
             }
@@ -334,13 +359,14 @@ def report(
     ]
     cpu_table = [
         f"| endpoint | CPU ms/request, 1 worker (server + PostgreSQL) | {n} workers"
-        f" | CPU-bound ceiling req/s, 1 | {n} | ratio |",
-        "|---|---|---|---|---|---|",
+        f" | CPU-bound ceiling req/s, 1 | {n} | ratio | other work, cores, 1 | {n} |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     cpu_table += [
         f"| `{r['endpoint']}` | {r['server_cpu_ms_1']:.2f} + {r['postgres_cpu_ms_1']:.2f}"
         f" | {r['server_cpu_ms_n']:.2f} + {r['postgres_cpu_ms_n']:.2f}"
-        f" | {r['ceiling_1']} | {r['ceiling_n']} | {r['ceiling_ratio']:.2f} |"
+        f" | {r['ceiling_1']} | {r['ceiling_n']} | {r['ceiling_ratio']:.2f}"
+        f" | {r['other_cores_1']:.2f} | {r['other_cores_n']:.2f} |"
         for r in rows
     ]
     verdict = (
@@ -374,7 +400,9 @@ def report(
             "Where the time goes, from the CPU the server's processes and PostgreSQL's spent"
             " per request in the same runs (wrk's own CPU not counted); the ceilings are"
             f" what {cpus} otherwise idle cores would allow (one worker: one core for Python"
-            " at most), a projection, not a measurement:",
+            " at most), a projection, not a measurement; other work is the machine's busy"
+            " CPU during the run less the server's, PostgreSQL's and wrk's, in cores (other"
+            " jobs, the broker, this script):",
             "",
             *cpu_table,
             "<!-- api:end -->",

@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 from pydantic import Field
 
 from brightwatch.api.auth import Principal
-from brightwatch.api.deps import Caller, Conn, require
+from brightwatch.api.deps import Caller, Conn, ReadConn, require
 from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
 from brightwatch.api.inputs import Body
 from brightwatch.api.responses import Served
@@ -69,7 +69,7 @@ class AlertAction(Served):
 
 @router.get("", response_model=AlertPage)
 def list_alerts(
-    conn: Conn,
+    conn: ReadConn,
     who: Caller,
     kind: Annotated[str | None, Query(pattern="^(elevator|kitchen)$")] = None,
     device_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
 
 from brightwatch.api.auth import Principal
-from brightwatch.api.deps import Conn, not_found, require
+from brightwatch.api.deps import Conn, ReadConn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED, errors
 from brightwatch.api.inputs import NO_NUL
 from brightwatch.api.responses import Served
@@ -120,7 +120,7 @@ DETAIL_SECTIONS.append(maintenance_section)  # elevators.md: the maintenance pla
 
 @router.get("", response_model=ElevatorPage)
 def list_elevators(
-    conn: Conn,
+    conn: ReadConn,
     who: Reader,
     site_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     district: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,

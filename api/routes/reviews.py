@@ -43,7 +43,8 @@ ReviewId = Annotated[int, Path(ge=1, le=2**62)]
 STATES = "|".join(["pending", *CaseState, "open"])
 
 
-def desk(request: Request) -> ReviewDesk:
+async def desk(request: Request) -> ReviewDesk:
+    """The review desk of the parts (no I/O: on the event loop, not the thread pool)."""
     return request.app.state.parts.reviews
 
 

@@ -30,7 +30,7 @@ from brightwatch.alerts.tickets.lifecycle import (
 )
 from brightwatch.alerts.tickets.store import TicketDesk, ticket_dict
 from brightwatch.api.auth import Principal
-from brightwatch.api.deps import Conn, require
+from brightwatch.api.deps import Conn, ReadConn, require
 from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
 from brightwatch.api.inputs import NO_NUL, Body
 from brightwatch.api.responses import Served
@@ -54,8 +54,9 @@ LIST_FIELDS = (
 )
 
 
-def desk(request: Request) -> TicketDesk:
-    """The desk the shell put on the alert store (one per service), handed in with the parts."""
+async def desk(request: Request) -> TicketDesk:
+    """The desk the shell put on the alert store (one per service), handed in with the
+    parts (no I/O: on the event loop, not the thread pool)."""
     return request.app.state.parts.tickets
 
 
@@ -215,7 +216,7 @@ class AttachmentStored(Served):
 
 @router.get("", response_model=TicketPage)
 def list_tickets(
-    conn: Conn,
+    conn: ReadConn,
     who: Reader,
     state: Annotated[str | None, Query(pattern=f"^({STATES})$")] = None,
     type: Annotated[str | None, Query(pattern=f"^({TYPES})$")] = None,
