@@ -23,8 +23,9 @@ grows: (1) the queue is flat: frames sent and not yet processed (committed with 
 rule state), measured at the step's midpoint and right after its last frame, at the same
 phase of the sending, do not grow by more than a small slack (max(10, cameras / 10)
 frames); (2) frames processed by one second after the last one >= 95 % of those sent;
-(3) every camera had at least 0.9 frames per second processed. The ceiling is found by a
-bounded search: from `--start`, up by half while sustained, then bisection between the
+(3) every camera had at least 0.9 frames per second processed. After `--warmup` seconds
+of 4 cameras (not counted: a worker's first seconds are not its steady state), the
+ceiling is found by a bounded search: from `--start`, up by half while sustained, then bisection between the
 largest sustained and the smallest failed count, to `--resolution` cameras or
 `--max-steps` steps (`--steps` plays a fixed list instead, stopping at the first failure).
 A step whose queue already holds 5 s of frames at its midpoint stops there (not sustained).
@@ -310,7 +311,7 @@ gating: the worst case), {figures["step_seconds"]} s per step.
 Sustained = the queue is flat (frames sent and not processed, at the step's midpoint and
 right after its last frame, grow by at most max(10, cameras / 10)), >= {MIN_PROCESSED_SHARE:.0%}
 of the frames sent processed by 1 s after the last one, and every camera at >= {MIN_FPS} fps
-processed. Steps: a bounded search from {figures["start"]} (up by half while sustained, then
+processed. After a warm-up of {figures["warmup"]} s with 4 cameras (not counted), steps: a bounded search from {figures["start"]} (up by half while sustained, then
 bisection to {figures["resolution"]} cameras, at most {figures["max_steps"]} steps); a step
 with 5 s of frames queued at its midpoint stops there; each step's backlog is drained
 before the next (`drain` column).
@@ -406,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
         help="then a motion-gated mix: share of camera-seconds with activity (1: skip the mix)",
     )
     parser.add_argument("--mix-steps", default="60,80,100", help="camera counts of the mix")
+    parser.add_argument(
+        "--warmup", type=int, default=15, help="seconds of 4 cameras before the steps (0: none)"
+    )
     parser.add_argument("--no-results", action="store_true", help="do not touch RESULTS.md")
     args = parser.parse_args(argv)
     fixed = [int(s) for s in args.steps.split(",")] if args.steps else None
@@ -452,8 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=watch_rss, daemon=True).start()
         t0_ms = int(time.time() * 1000) - 600_000  # capture times in the recent past
 
-        def run_step(n: int, activity: float) -> dict[str, Any]:
+        def run_step(n: int, activity: float, seconds: int | None = None) -> dict[str, Any]:
             nonlocal t0_ms
+            seconds = seconds or args.step_seconds
             assert load is not None
             before = processed(url)
             base = sum(before.values())
@@ -465,14 +470,10 @@ def main(argv: list[str] | None = None) -> int:
 
             cpu0 = sum(proc.cpu_times()[:2])
             side0 = postgres_cpu(pg) + (cpu_of(broker._proc.pid) if broker._proc else 0.0)
-            ended, sent = load.play(n, args.step_seconds, pictures, t0_ms, activity, at_midpoint)
-            played = (
-                args.step_seconds
-                if mid.get("backlog", 0) <= OVERLOAD_S * n
-                else args.step_seconds // 2
-            )
+            ended, sent = load.play(n, seconds, pictures, t0_ms, activity, at_midpoint)
+            played = seconds if mid.get("backlog", 0) <= OVERLOAD_S * n else seconds // 2
             backlog_end = sum(sent) - (sum(processed(url).values()) - base)
-            t0_ms += (args.step_seconds + 5) * 1000
+            t0_ms += (seconds + 5) * 1000
             time.sleep(max(0.0, ended + 1.0 - time.monotonic()))
             after = processed(url)
             cpu1 = sum(proc.cpu_times()[:2])
@@ -484,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
             share = sum(done) / max(1, sum(sent))
             slack = queue_slack(n)
             why = judge(activity, backlog_mid, backlog_end, slack, share, rates, shares)
-            if played < args.step_seconds:
+            if played < seconds:
                 why.insert(0, f"stopped at the midpoint, {backlog_mid} frames queued")
             step = {
                 "activity": activity,
@@ -527,6 +528,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  backlog not drained in {args.drain_max} s: the search stops", flush=True)
             return step
 
+        if args.warmup:
+            # a worker's first seconds (the first allocations, caches, the database's
+            # plans) are not its steady state: a few cameras first, not recorded
+            warm = run_step(min(4, cap), 1.0, args.warmup)
+            print(f"  (warm-up, not counted: {warm['cpu_ms_per_frame']:.1f} CPU ms/frame)")
         tried: dict[int, bool] = {}
         if fixed is not None:
             for n in fixed:
@@ -594,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         "frame_kb": sum(len(p) for p in pictures) / len(pictures) / 1024,
         "step_seconds": args.step_seconds,
         "start": args.start,
+        "warmup": args.warmup,
         "resolution": args.resolution,
         "max_steps": args.max_steps,
         "steps": results,
