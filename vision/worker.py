@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import cv2
 import msgspec
@@ -167,14 +167,6 @@ def device_name(key: CameraKey) -> str:
     return f"{key[0]}/{key[1]}"
 
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def _each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    return [work(item) for item in items]
-
-
 def _is_person(cfg: CameraConfig, obj: Obj) -> bool:
     rule = cfg.class_rule(obj.model, obj.label)
     return rule.person if rule is not None else obj.label == "person"
@@ -286,8 +278,11 @@ class VisionWorker:
         rejected: list[Rejected] = []
         # JPEG decoding releases the GIL: on the inference pool's threads it uses the
         # cores that a one-by-one loop left idle between batches
-        decode = self.inference.map if self.inference is not None else _each
-        for item, found in zip(batch, decode(self._decode, batch), strict=True):
+        if self.inference is not None:
+            decoded = self.inference.map(self._decode, batch)
+        else:
+            decoded = [self._decode(item) for item in batch]
+        for item, found in zip(batch, decoded, strict=True):
             if isinstance(found, str):
                 rejected.append((item, found))
             elif found is not None:

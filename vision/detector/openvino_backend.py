@@ -186,7 +186,7 @@ class OpenVinoDetector(ThresholdDetector):
             model.reshape([1, 3, *self.input_size])
         model = with_preprocessing(model)
         self.max_batch = 1
-        self.concurrency = max(1, concurrency)
+        streams = max(1, concurrency)
         config: dict[str, Any] = {
             "PERFORMANCE_HINT": hint,
             # f32: the same boxes and scores as ONNX Runtime. OpenVINO's own default is bf16
@@ -198,18 +198,18 @@ class OpenVinoDetector(ThresholdDetector):
             # a stream runs one request at a time, so two threads sharing the latency
             # hint's single stream wait for each other (measured: 13.5 fps with two
             # threads against 15.7 with one; two streams of one thread: 18.6)
-            "NUM_STREAMS": self.concurrency,
+            "NUM_STREAMS": streams,
         }
         # None: OpenVINO's default (threads pinned to cores, as a plain script runs it:
         # ~8 % more frames a second for one caller here) for one caller; unpinned for
         # several, whose streams share the cores with the worker's decoding and
         # classifiers (a pinned thread cannot move to the core that is idle)
-        if pinning is None and self.concurrency > 1:
+        if pinning is None and streams > 1:
             pinning = False
         if pinning is not None:
             config["ENABLE_CPU_PINNING"] = pinning
         if threads:  # per run: OpenVINO's count is for all streams together
-            config["INFERENCE_NUM_THREADS"] = threads * self.concurrency
+            config["INFERENCE_NUM_THREADS"] = threads * streams
         try:
             self.compiled = core.compile_model(model, "CPU", config)
         except Exception as exc:
