@@ -168,6 +168,8 @@ def create_app(parts: AppParts, pool: ConnectionPool | None = None) -> FastAPI:
             yield
         finally:
             feed.close()
+            if getattr(app.state, "public_pictures", None) is not None:
+                app.state.public_pictures.close()
             if own_pool:
                 app.state.pool.close()
 

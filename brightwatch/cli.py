@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,15 +32,23 @@ def settings_from_env(**overrides: object) -> Settings:
     return settings
 
 
+# a stop still running this long after the signal prints every thread's stack (stderr)
+STOP_STACKS_AFTER_S = 30.0
+# what `leave` gives threads that outlive the components before the process exits anyway
+LEAVE_WITHIN_S = 10.0
+
+
 @contextmanager
 def stop_on_signals(stop_event) -> Iterator[None]:
-    """SIGINT/SIGTERM set `stop_event` (a second Ctrl-C exits at once)."""
+    """SIGINT/SIGTERM set `stop_event` (a second Ctrl-C exits at once). A stop that takes
+    longer than STOP_STACKS_AFTER_S prints where each thread is (`leave` cancels that)."""
     previous = {}
 
     def handler(signum, frame):
         if stop_event.is_set():
             os._exit(130)
         click.echo("\nstopping ...", err=True)
+        faulthandler.dump_traceback_later(STOP_STACKS_AFTER_S, exit=False)
         stop_event.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,6 +58,35 @@ def stop_on_signals(stop_event) -> Iterator[None]:
     finally:
         for sig, h in previous.items():
             signal.signal(sig, h)
+
+
+def leave(code: int, within_s: float = LEAVE_WITHIN_S) -> int:
+    """`code`, once the threads that outlive a long-running command have ended. A thread
+    still running after `within_s` (a stuck library call, a pool worker that never
+    returns) cannot hold the process: it is named, every stack is printed, and the
+    process ends here with `code`, its logs flushed."""
+    deadline = time.monotonic() + within_s
+    for t in threading.enumerate():
+        if t is not threading.current_thread() and not t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+    stuck = [
+        t.name
+        for t in threading.enumerate()
+        if t is not threading.current_thread() and not t.daemon and t.is_alive()
+    ]
+    faulthandler.cancel_dump_traceback_later()
+    if not stuck:
+        return code
+    log.error(
+        "%s still running %.0f s after the components stopped; exiting anyway",
+        ", ".join(stuck),
+        within_s,
+    )
+    faulthandler.dump_traceback(all_threads=True)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,7 +149,7 @@ def serve(components: str) -> None:
 
     settings = settings_from_env()
     names = [c.strip() for c in components.split(",") if c.strip()]
-    sys.exit(run_service(settings, names))
+    sys.exit(leave(run_service(settings, names)))
 
 
 from brightwatch.commands import (  # noqa: E402  (command modules attach to `main`)

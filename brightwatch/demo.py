@@ -103,6 +103,7 @@ ROUTINE_DAYS, QUARTER_DAYS = 13, 80
 ELEVATOR_ID_PREFIX = "3110440300"  # ids look like 20-character registration codes (设备注册代码)
 SEED = 7
 HISTORY_ACTOR = "demo-history"
+STAGE_STOP_S = 15.0  # the simulators and the player, together, after Ctrl-C
 
 
 def fleet(count: int) -> list[CarSpec]:
@@ -402,8 +403,12 @@ def run_demo(elevators: int = 50, kitchens: int = 3, quiet: bool = False) -> int
             stack.callback((demo_dir / STATE_FILE).unlink, missing_ok=True)
             _announce(settings, registry, admin_token, firm_token, operator_token, quiet)
             components.wait()
+            deadline = time.monotonic() + STAGE_STOP_S
             for t in stage.threads:
-                t.join(15)
+                t.join(max(0.0, deadline - time.monotonic()))
+            late = [t.name for t in stage.threads if t.is_alive()]
+            if late:
+                log.warning("%s did not stop within %.0f s", ", ".join(late), STAGE_STOP_S)
         components.shutdown()
         if components.failed:
             log.error("demo stopped because %s failed", ", ".join(components.failed))

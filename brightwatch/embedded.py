@@ -156,9 +156,34 @@ class EmbeddedPostgres:
         )
         wait_for_port(self.port, timeout)
 
-    def stop(self, mode: str = "fast") -> None:
-        if (self.pgdata / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.pgdata), "-m", mode, "-w", "stop", check=False)
+    def stop(self, mode: str = "fast", timeout: float = 20.0) -> None:
+        """Stop within `timeout`, else at once (`immediate`: crash-safe, the next start
+        recovers from the WAL), so a slow shutdown checkpoint cannot hold the caller."""
+        if not (self.pgdata / "postmaster.pid").exists():
+            return
+        done = self._run(
+            "pg_ctl",
+            "-D",
+            str(self.pgdata),
+            "-m",
+            mode,
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "stop",
+            check=False,
+        )
+        if (
+            done.returncode != 0
+            and mode != "immediate"
+            and (self.pgdata / "postmaster.pid").exists()
+        ):
+            log.warning(
+                "PostgreSQL did not stop within %.0f s (%s): stopping it at once", timeout, mode
+            )
+            self._run(
+                "pg_ctl", "-D", str(self.pgdata), "-m", "immediate", "-w", "stop", check=False
+            )
 
     def restart(self) -> None:
         self.stop()

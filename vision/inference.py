@@ -78,6 +78,11 @@ class Inference:
             ThreadPoolExecutor(self.parallel, "bw-vision-infer") if self.parallel > 1 else None
         )
 
+    def close(self) -> None:
+        """End the parallel runs' threads once their work is done (no wait)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
     @property
     def decode_size(self) -> int | None:
         """The longer side frames must keep for these models (None: decode in full):

@@ -78,6 +78,10 @@ class PublicPictures:
         self._pending: set[tuple[str, str]] = set()
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="bw-public-pictures")
 
+    def close(self) -> None:
+        """Drop the refreshes not started; one running finishes on its own (no wait)."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
     def privacy_filter(self) -> PrivacyFilter:
         with self._guard:
             if self._filter is None:

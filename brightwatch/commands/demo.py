@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from brightwatch.cli import main, settings_from_env
+from brightwatch.cli import leave, main, settings_from_env
 
 
 @main.group(invoke_without_command=True)
@@ -29,7 +29,7 @@ def demo(ctx: click.Context, elevators: int, kitchens: int, quiet: bool) -> None
         return
     from brightwatch.demo import run_demo
 
-    sys.exit(run_demo(elevators=elevators, kitchens=kitchens, quiet=quiet))
+    sys.exit(leave(run_demo(elevators=elevators, kitchens=kitchens, quiet=quiet)))
 
 
 def _scenario_help() -> str:

@@ -7,6 +7,7 @@ import importlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -153,10 +154,15 @@ class ComponentSet:
         """Block until stopped (signal or failure); True when stopped."""
         return self.stop.wait(timeout)
 
-    def shutdown(self, timeout: float = 15.0) -> None:
+    def shutdown(self, timeout: float = 20.0) -> list[str]:
+        """Stop every component within `timeout` in all; the names of those still running
+        (their threads are daemons: they cannot hold the process)."""
         self.stop.set()
+        deadline = time.monotonic() + timeout
         for t in self.threads:
-            t.join(timeout)
-            if t.is_alive():
-                log.warning("%s did not stop within %.0f s", t.name, timeout)
+            t.join(max(0.0, deadline - time.monotonic()))
+        stuck = [t.name for t in self.threads if t.is_alive()]
+        if stuck:
+            log.warning("%s did not stop within %.0f s", ", ".join(stuck), timeout)
         self.health.close()
+        return stuck

@@ -55,6 +55,8 @@ def _config(app: Any, s: Settings) -> uvicorn.Config:
         access_log=False,
         proxy_headers=True,
         server_header=False,
+        # a stop does not wait on a client that keeps a request open (the live stream)
+        timeout_graceful_shutdown=int(STOP_GRACE_S),
     )
 
 

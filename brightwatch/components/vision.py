@@ -42,6 +42,8 @@ def make_worker(runtime: Runtime) -> VisionWorker:
         ", ".join(inference.models) or "none (edge detections and camera health only)",
         ", ".join(c.name for c in inference.classifiers) or "none",
     )
+    if not inference.detectors:
+        inference.close()  # nothing to run: no threads kept for it
     pool = make_pool(runtime.database_url, min_size=1, max_size=3, name="vision")
     return VisionWorker(
         vs,
@@ -95,6 +97,8 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         if leasing is not None and leasing.is_alive():
             leasing.join(15)
         worker.pool.close()
+        if worker.inference is not None:
+            worker.inference.close()
 
 
 def _tick_loop(

@@ -87,8 +87,14 @@ def running_demo(tmp_path: Path, *args: str) -> Iterator[Demo]:
             code = proc.wait(45)
         except subprocess.TimeoutExpired:
             proc.kill()
-            raise AssertionError("demo did not stop within 45 s of Ctrl-C") from None
+            proc.wait()
+            # a stop past 30 s prints every thread's stack into the log (cli.stop_on_signals)
+            raise AssertionError(
+                f"demo did not stop within 45 s of Ctrl-C:\n{demo.text()[-12000:]}"
+            ) from None
     assert code == 0, demo.text()[-3000:]
+    # every thread ended by itself: none had to be abandoned (cli.leave)
+    assert "after the components stopped" not in demo.text(), demo.text()[-12000:]
 
 
 def _wait_token(demo: Demo, within_s: float) -> str:

@@ -166,3 +166,51 @@ def test_a_file_openvino_cannot_read_goes_to_onnx_runtime(
     assert isinstance(load_detector(str(path)), OnnxDetector)
     with pytest.raises(DetectorError, match="QLinearConv"):  # asked for by name: no fallback
         load_detector(str(path), backend="openvino")
+
+
+# two threads' first inferences at once, in a fresh process (the deadlock is per process)
+FIRST_RUNS = """
+import sys, threading
+import numpy as np
+from brightwatch.vision.detector import openvino_backend as ovb
+if sys.argv[2] == "unprepared":
+    ovb.numpy_bridge_ready = lambda: None  # as before the fix: the check must see it hang
+det = ovb.OpenVinoDetector(sys.argv[1], concurrency=2)
+start = threading.Barrier(2)
+def first() -> None:
+    start.wait()
+    det.detect_batch([np.zeros((320, 320, 3), np.uint8)])
+threads = [threading.Thread(target=first) for _ in range(2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+# unprepared, the deadlock took 4 of 40 processes with a plain OpenVINO model and 1 of 24
+# with this one: the check finds a regression often, not every time (8 s prepared)
+PROCESSES = 24
+
+
+def _hung(path: Path, mode: str) -> int:
+    """How many of PROCESSES fresh processes did not finish their two first runs."""
+    import subprocess
+
+    def one(_: int) -> bool:
+        try:
+            subprocess.run(
+                [sys.executable, "-c", FIRST_RUNS, str(path), mode],
+                check=True,
+                timeout=30,
+                capture_output=True,
+            )
+        except subprocess.TimeoutExpired:
+            return True
+        return False
+
+    with ThreadPoolExecutor(4) as pool:
+        return sum(pool.map(one, range(PROCESSES)))
+
+
+def test_two_threads_first_inferences_at_once_never_hang_the_process(tmp_path: Path) -> None:
+    path = constant_detector(tmp_path / "m.onnx", ROWS, ["person", "cup"])
+    assert _hung(path, "prepared") == 0

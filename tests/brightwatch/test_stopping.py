@@ -1,0 +1,65 @@
+"""A stop is bounded: a thread that never returns cannot hold `serve` or the demo after
+Ctrl-C (`cli.leave`) and the vision inference's pool leaves no thread behind once closed
+(the demo's own test checks that a whole demo stops with no thread left)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+from brightwatch.cli import leave
+from brightwatch.vision.inference import Inference
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_thread_that_never_returns_is_named_and_cannot_hold_the_process() -> None:
+    done = _run(
+        """
+        import threading
+        from brightwatch.cli import leave
+        threading.Thread(target=threading.Event().wait, name="bw-stuck").start()
+        raise SystemExit(leave(3, within_s=1.0))
+        """
+    )
+    assert done.returncode == 3, done.stderr
+    assert "bw-stuck still running 1 s after the components stopped" in done.stderr
+    # every thread's stack, the stuck one's wait included, for whoever reads the log
+    assert "in wait" in done.stderr
+
+
+def test_threads_that_end_in_time_are_waited_for() -> None:
+    finished = threading.Event()
+
+    def work() -> None:
+        time.sleep(0.2)
+        finished.set()
+
+    threading.Thread(target=work, name="bw-finishing").start()
+    assert leave(0, within_s=10) == 0
+    assert finished.is_set()
+
+
+def test_closed_inference_keeps_no_thread() -> None:
+    inference = Inference([], parallel=2)
+    assert inference.map(lambda n: n * 2, [1, 2, 3, 4]) == [2, 4, 6, 8]
+    pooled = [t for t in threading.enumerate() if t.name.startswith("bw-vision-infer")]
+    assert pooled  # the parallel runs used the pool
+    inference.close()
+    for t in pooled:
+        t.join(5)
+    assert not any(t.is_alive() for t in pooled)
