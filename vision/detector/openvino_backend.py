@@ -56,17 +56,27 @@ def available() -> bool:
     return True
 
 
-@cache
+_bridge_lock = threading.Lock()
+_bridge_made = False
+
+
 def numpy_bridge_ready() -> None:
     """Make OpenVINO's numpy bridge once, on the thread that loads a model, before any
     two threads run one. The bridge (pybind11's numpy API table) is made on first use;
     when two threads' first inferences make it at once, one waits for it holding the GIL
     while the other, making it, waits for the GIL: the whole process stops (every thread,
     the HTTP server and Ctrl-C's handler included). Measured with openvino 2026.4: 4 of 40
-    fresh processes whose two threads started together hung, 0 of 40 after this."""
-    import openvino as ov
+    fresh processes whose two threads started together hung, 0 of 40 after this. Under a
+    lock: two threads loading models at once (the vision worker's detector, the public
+    pictures' face detector) wait for it without holding the GIL."""
+    global _bridge_made
+    with _bridge_lock:
+        if _bridge_made:
+            return
+        import openvino as ov
 
-    ov.Tensor(np.zeros(1, np.float32)).data  # noqa: B018  (the access makes the bridge)
+        ov.Tensor(np.zeros(1, np.float32)).data  # noqa: B018  (the access makes the bridge)
+        _bridge_made = True
 
 
 def model_file(path: Path) -> Path:
