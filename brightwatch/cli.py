@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from brightwatch import __version__
+from brightwatch import __version__, stacks
 from brightwatch.logs import setup_logging
 from brightwatch.settings import Settings, SettingsError, load_settings
 
@@ -48,7 +48,7 @@ def stop_on_signals(stop_event) -> Iterator[None]:
         if stop_event.is_set():
             os._exit(130)
         click.echo("\nstopping ...", err=True)
-        faulthandler.dump_traceback_later(STOP_STACKS_AFTER_S, exit=False)
+        stacks.arm("stop", STOP_STACKS_AFTER_S, exit=False)
         stop_event.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -74,7 +74,7 @@ def leave(code: int, within_s: float = LEAVE_WITHIN_S) -> int:
         for t in threading.enumerate()
         if t is not threading.current_thread() and not t.daemon and t.is_alive()
     ]
-    faulthandler.cancel_dump_traceback_later()
+    stacks.disarm()
     if not stuck:
         return code
     log.error(

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 
+from brightwatch import stacks
 from brightwatch.db import heartbeat
 from brightwatch.db.heartbeat import Heartbeat
 from brightwatch.progress import Verdict
@@ -327,14 +328,44 @@ class HeartbeatWriter:
             log.warning("heartbeat: could not delete this process's rows: %s", exc)
 
 
+class Watchdog:
+    """Ends a frozen process. A native deadlock that holds the interpreter (two threads
+    of a C extension, each waiting for the other and for the GIL) stops every thread:
+    no component can report it, /healthz does not answer, Ctrl-C's handler never runs,
+    and a container only turns unhealthy, which compose does not restart. This thread
+    re-arms faulthandler's timer (a native thread that needs no GIL) every
+    `after_s / 4`; when no Python thread has run for `after_s` the timer prints every
+    thread's stack to stderr and ends the process (status 1), and the supervisor
+    (compose's `restart: unless-stopped`, systemd) starts it again. A busy process
+    still runs this thread every few milliseconds."""
+
+    def __init__(self, after_s: float, stop: threading.Event) -> None:
+        self.after_s = after_s
+        self.stop = stop
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        stacks.arm("watchdog", self.after_s, exit=True)
+        while not self.stop.wait(self.after_s / 4):
+            stacks.arm("watchdog", self.after_s, exit=True)
+        stacks.disarm("watchdog")  # a stop's own print (cli.stop_on_signals) stays
+
+    def start(self) -> None:
+        if self.after_s <= 0:
+            return
+        self._thread = threading.Thread(target=self.run, name="bw-watchdog", daemon=True)
+        self._thread.start()
+
+
 class ProcessHealth:
-    """What `serve` runs beside the components: the heartbeat writer and, with
-    BW_METRICS_ADDR, the metrics and health server."""
+    """What `serve` runs beside the components: the heartbeat writer, the watchdog and,
+    with BW_METRICS_ADDR, the metrics and health server."""
 
     def __init__(self, runtime: Runtime, stop: threading.Event) -> None:
         self.runtime = runtime
         self.stop = stop
         self.writer = HeartbeatWriter(runtime, stop)
+        self.watchdog = Watchdog(runtime.settings.health.watchdog_s, stop)
         self.server: _MetricsServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -344,6 +375,7 @@ class ProcessHealth:
             self.server = serve_metrics(self.runtime, addr)  # OSError: address in use
         self._thread = threading.Thread(target=self.writer.run, name="bw-heartbeat", daemon=True)
         self._thread.start()
+        self.watchdog.start()
 
     def close(self, timeout: float = 10.0) -> None:
         self.stop.set()

@@ -88,6 +88,13 @@ class HealthSettings(BaseModel):
         title="Forget after",
         description="Heartbeats older than this are deleted: the replica was removed or replaced. A clean stop deletes its own at once.",
     )
+    watchdog_s: float = Field(
+        120.0,
+        ge=0,
+        le=3600,
+        title="Frozen process exits after",
+        description="A process in which no Python thread has run for this long (a native deadlock holding the interpreter, which no component can report) prints every thread's stack and exits with status 70, for its supervisor (compose, systemd) to start it again. 0: off.",
+    )
 
 
 # ---------------------------------------------------------------- fleet size (issue 16)
