@@ -93,7 +93,7 @@ class HealthSettings(BaseModel):
         ge=0,
         le=3600,
         title="Frozen process exits after",
-        description="A process in which no Python thread has run for this long (a native deadlock holding the interpreter, which no component can report) prints every thread's stack and exits with status 70, for its supervisor (compose, systemd) to start it again. 0: off.",
+        description="A process in which no Python thread has run for this long (a native deadlock holding the interpreter, which no component can report) prints every thread's stack and exits (status 1), for its supervisor (compose, systemd) to start it again. 0: off.",
     )
 
 

@@ -154,8 +154,8 @@ class ComponentSet:
         """Block until stopped (signal or failure); True when stopped."""
         return self.stop.wait(timeout)
 
-    def shutdown(self, timeout: float = 20.0) -> list[str]:
-        """Stop every component within `timeout` in all; the names of those still running
+    def shutdown(self, timeout: float = 20.0) -> None:
+        """Stop every component within `timeout` in all; those still running are named
         (their threads are daemons: they cannot hold the process)."""
         self.stop.set()
         deadline = time.monotonic() + timeout
@@ -165,4 +165,3 @@ class ComponentSet:
         if stuck:
             log.warning("%s did not stop within %.0f s", ", ".join(stuck), timeout)
         self.health.close()
-        return stuck
