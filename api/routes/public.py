@@ -72,7 +72,12 @@ router = APIRouter(
 
 
 def pictures(request: Request) -> PublicPictures:
-    state = request.app.state
+    return app_pictures(request.app)
+
+
+def app_pictures(app: Any) -> PublicPictures:
+    """The app's public pictures, made on first use (or by `prepare_public_pictures`)."""
+    state = app.state
     if getattr(state, "public_pictures", None) is None:
         s = state.parts.settings
         state.public_pictures = PublicPictures(

@@ -33,7 +33,7 @@ from typing import Any
 
 import uvicorn
 
-from brightwatch.api.app import create_app
+from brightwatch.api.app import create_app, prepare_public_pictures
 from brightwatch.runtime import Runtime
 from brightwatch.settings import Settings
 
@@ -60,9 +60,16 @@ def _config(app: Any, s: Settings) -> uvicorn.Config:
     )
 
 
+def _serving_app(runtime: Runtime) -> Any:
+    """The HTTP app of a serving process, its public pictures' filter loading."""
+    app = create_app(runtime)
+    prepare_public_pictures(app)
+    return app
+
+
 def run(runtime: Runtime, stop: threading.Event) -> None:
     s = runtime.settings
-    server = uvicorn.Server(_config(create_app(runtime), s))
+    server = uvicorn.Server(_config(_serving_app(runtime), s))
 
     def stop_server() -> None:
         stop.wait()
@@ -219,7 +226,7 @@ def _worker_main(fd: int, parent: int) -> None:
     setup_logging(settings.log_level, settings.log_format)
     sock = socket.socket(fileno=fd)
     runtime = build_runtime(settings)
-    server = uvicorn.Server(_config(create_app(runtime), settings))
+    server = uvicorn.Server(_config(_serving_app(runtime), settings))
 
     def orphaned() -> None:
         while not server.should_exit:

@@ -244,7 +244,7 @@ def test_labelled_faces_are_gone(
 def test_without_face_model_nothing_is_published(
     db_url: str, web_settings: Settings, clock: Clock, tmp_path: Path
 ) -> None:
-    from brightwatch.api.app import create_app
+    from brightwatch.api.app import create_app, prepare_public_pictures
     from brightwatch.wiring import build_runtime
 
     register_kitchen(db_url)
@@ -259,9 +259,25 @@ def test_without_face_model_nothing_is_published(
             "api": web_settings.api.model_copy(update={"face_model": tmp_path / "missing.onnx"})
         }
     )
-    with TestClient(create_app(build_runtime(s, clock=clock)), raise_server_exceptions=False) as c:
+    app = create_app(build_runtime(s, clock=clock))
+    prepare_public_pictures(app)  # as a serving process starts: no model, nothing loaded
+    with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/public/kitchens/K1/cameras/hot/snapshot.jpg")
     assert r.status_code == 503 and r.json() == {"detail": "public pictures are unavailable"}
+
+
+def test_a_serving_process_loads_the_filter_before_the_first_picture(tmp_path: Path) -> None:
+    from brightwatch.api.web.pictures import PublicPictures
+
+    face_model_or_skip()
+    pictures = PublicPictures(tmp_path, None, 10.0, 960, 600.0)
+    assert pictures._filter is None  # nothing loaded until asked
+    pictures.prepare()
+    deadline = time.monotonic() + 60
+    while pictures._filter is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pictures._filter is not None  # loaded with no request: the first one only filters
+    pictures.close()
 
 
 def test_rate_limited_per_client(db_url: str, web_settings: Settings, clock: Clock) -> None:
