@@ -206,13 +206,5 @@ def create_app(parts: AppParts, pool: ConnectionPool | None = None) -> FastAPI:
     return app
 
 
-def prepare_public_pictures(app: FastAPI) -> None:
-    """What a serving process (not a test client) does as it starts: the privacy filter
-    of the public pictures loads in the background (api.web.pictures)."""
-    from brightwatch.api.routes.public import app_pictures
-
-    app_pictures(app).prepare()
-
-
 def app_routes(app: FastAPI) -> list[Any]:
     return [r for r in app.routes if getattr(r, "path", "").startswith("/api/")]

@@ -8,14 +8,13 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from brightwatch import __version__, stacks
+from brightwatch import __version__, stopping
 from brightwatch.logs import setup_logging
 from brightwatch.settings import Settings, SettingsError, load_settings
 
@@ -48,7 +47,7 @@ def stop_on_signals(stop_event) -> Iterator[None]:
         if stop_event.is_set():
             os._exit(130)
         click.echo("\nstopping ...", err=True)
-        stacks.arm("stop", STOP_STACKS_AFTER_S, exit=False)
+        stopping.arm("stop", STOP_STACKS_AFTER_S, exit=False)
         stop_event.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -65,16 +64,9 @@ def leave(code: int, within_s: float = LEAVE_WITHIN_S) -> int:
     still running after `within_s` (a stuck library call, a pool worker that never
     returns) cannot hold the process: it is named, every stack is printed, and the
     process ends here with `code`, its logs flushed."""
-    deadline = time.monotonic() + within_s
-    for t in threading.enumerate():
-        if t is not threading.current_thread() and not t.daemon:
-            t.join(max(0.0, deadline - time.monotonic()))
-    stuck = [
-        t.name
-        for t in threading.enumerate()
-        if t is not threading.current_thread() and not t.daemon and t.is_alive()
-    ]
-    stacks.disarm()
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    stuck = stopping.join_within((t for t in others if not t.daemon), within_s)
+    stopping.disarm()
     if not stuck:
         return code
     log.error(

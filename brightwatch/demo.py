@@ -52,6 +52,7 @@ from brightwatch.scenario.elevators import Mailboxes, attach_mailboxes
 from brightwatch.scenario.kitchens import SHARED
 from brightwatch.scenario.player import CONFIRMED_CODE, CONTROL, Player, Targets, confirm_first
 from brightwatch.settings import Settings, load_settings
+from brightwatch.stopping import join_within
 from brightwatch.wiring import build_runtime
 
 log = logging.getLogger("brightwatch.demo")
@@ -403,10 +404,7 @@ def run_demo(elevators: int = 50, kitchens: int = 3, quiet: bool = False) -> int
             stack.callback((demo_dir / STATE_FILE).unlink, missing_ok=True)
             _announce(settings, registry, admin_token, firm_token, operator_token, quiet)
             components.wait()
-            deadline = time.monotonic() + STAGE_STOP_S
-            for t in stage.threads:
-                t.join(max(0.0, deadline - time.monotonic()))
-            late = [t.name for t in stage.threads if t.is_alive()]
+            late = join_within(stage.threads, STAGE_STOP_S)
             if late:
                 log.warning("%s did not stop within %.0f s", ", ".join(late), STAGE_STOP_S)
         components.shutdown()

@@ -161,29 +161,18 @@ class EmbeddedPostgres:
         recovers from the WAL), so a slow shutdown checkpoint cannot hold the caller."""
         if not (self.pgdata / "postmaster.pid").exists():
             return
-        done = self._run(
-            "pg_ctl",
-            "-D",
-            str(self.pgdata),
-            "-m",
-            mode,
-            "-w",
-            "-t",
-            str(int(timeout)),
-            "stop",
-            check=False,
-        )
-        if (
-            done.returncode != 0
-            and mode != "immediate"
-            and (self.pgdata / "postmaster.pid").exists()
-        ):
+
+        def pg_ctl_stop(how: str, *wait: str) -> int:
+            return self._run(
+                "pg_ctl", "-D", str(self.pgdata), "-m", how, "-w", *wait, "stop", check=False
+            ).returncode
+
+        failed = pg_ctl_stop(mode, "-t", str(int(timeout))) != 0
+        if failed and mode != "immediate" and (self.pgdata / "postmaster.pid").exists():
             log.warning(
                 "PostgreSQL did not stop within %.0f s (%s): stopping it at once", timeout, mode
             )
-            self._run(
-                "pg_ctl", "-D", str(self.pgdata), "-m", "immediate", "-w", "stop", check=False
-            )
+            pg_ctl_stop("immediate")
 
     def restart(self) -> None:
         self.stop()

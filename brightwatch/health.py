@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 
-from brightwatch import stacks
+from brightwatch import stopping
 from brightwatch.db import heartbeat
 from brightwatch.db.heartbeat import Heartbeat
 from brightwatch.progress import Verdict
@@ -342,19 +342,17 @@ class Watchdog:
     def __init__(self, after_s: float, stop: threading.Event) -> None:
         self.after_s = after_s
         self.stop = stop
-        self._thread: threading.Thread | None = None
 
     def run(self) -> None:
-        stacks.arm("watchdog", self.after_s, exit=True)
-        while not self.stop.wait(self.after_s / 4):
-            stacks.arm("watchdog", self.after_s, exit=True)
-        stacks.disarm("watchdog")  # a stop's own print (cli.stop_on_signals) stays
+        while True:
+            stopping.arm("watchdog", self.after_s, exit=True)
+            if self.stop.wait(self.after_s / 4):
+                break
+        stopping.disarm("watchdog")  # a stop's own print (cli.stop_on_signals) stays
 
     def start(self) -> None:
-        if self.after_s <= 0:
-            return
-        self._thread = threading.Thread(target=self.run, name="bw-watchdog", daemon=True)
-        self._thread.start()
+        if self.after_s > 0:
+            threading.Thread(target=self.run, name="bw-watchdog", daemon=True).start()
 
 
 class ProcessHealth:

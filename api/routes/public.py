@@ -76,7 +76,8 @@ def pictures(request: Request) -> PublicPictures:
 
 
 def app_pictures(app: Any) -> PublicPictures:
-    """The app's public pictures, made on first use (or by `prepare_public_pictures`)."""
+    """The app's public pictures, made on first use (a serving process's start-up:
+    brightwatch.components.api)."""
     state = app.state
     if getattr(state, "public_pictures", None) is None:
         s = state.parts.settings

@@ -7,7 +7,6 @@ import importlib
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ import psycopg
 
 from brightwatch.health import HOST, ProcessHealth
 from brightwatch.runtime import Runtime
+from brightwatch.stopping import join_within
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +158,7 @@ class ComponentSet:
         """Stop every component within `timeout` in all; those still running are named
         (their threads are daemons: they cannot hold the process)."""
         self.stop.set()
-        deadline = time.monotonic() + timeout
-        for t in self.threads:
-            t.join(max(0.0, deadline - time.monotonic()))
-        stuck = [t.name for t in self.threads if t.is_alive()]
+        stuck = join_within(self.threads, timeout)
         if stuck:
             log.warning("%s did not stop within %.0f s", ", ".join(stuck), timeout)
         self.health.close()

@@ -33,7 +33,8 @@ from typing import Any
 
 import uvicorn
 
-from brightwatch.api.app import create_app, prepare_public_pictures
+from brightwatch.api.app import create_app
+from brightwatch.api.routes.public import app_pictures
 from brightwatch.runtime import Runtime
 from brightwatch.settings import Settings
 
@@ -61,9 +62,10 @@ def _config(app: Any, s: Settings) -> uvicorn.Config:
 
 
 def _serving_app(runtime: Runtime) -> Any:
-    """The HTTP app of a serving process, its public pictures' filter loading."""
+    """The HTTP app of a serving process (not a test client's), its public pictures'
+    privacy filter loading in the background."""
     app = create_app(runtime)
-    prepare_public_pictures(app)
+    app_pictures(app).prepare()
     return app
 
 

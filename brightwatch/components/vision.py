@@ -42,8 +42,6 @@ def make_worker(runtime: Runtime) -> VisionWorker:
         ", ".join(inference.models) or "none (edge detections and camera health only)",
         ", ".join(c.name for c in inference.classifiers) or "none",
     )
-    if not inference.detectors:
-        inference.close()  # nothing to run: no threads kept for it
     pool = make_pool(runtime.database_url, min_size=1, max_size=3, name="vision")
     return VisionWorker(
         vs,

@@ -5,30 +5,15 @@ process, in which no Python thread runs any more, is ended by the watchdog (heal
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import threading
 import time
-from pathlib import Path
 
 from brightwatch.vision.inference import Inference
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.support.fresh import fresh
 
 
 def test_a_thread_that_never_returns_is_named_and_cannot_hold_the_process() -> None:
-    done = _run(
+    done = fresh(
         """
         import threading
         from brightwatch.cli import leave
@@ -44,7 +29,7 @@ def test_a_thread_that_never_returns_is_named_and_cannot_hold_the_process() -> N
 
 def test_threads_that_end_in_time_are_waited_for() -> None:
     # in a process of its own: `leave` waits for every thread of its process
-    done = _run(
+    done = fresh(
         """
         import threading, time
         from brightwatch.cli import leave
@@ -76,7 +61,7 @@ def test_a_frozen_process_prints_its_stacks_and_ends() -> None:
     # a regular expression's backtracking holds the interpreter (no Python thread runs,
     # as in a native deadlock) for about 15 s here; the watchdog ends it after 1 s
     started = time.monotonic()
-    done = _run(
+    done = fresh(
         """
         import re, threading
         from brightwatch.health import Watchdog
@@ -96,7 +81,7 @@ def test_a_frozen_process_prints_its_stacks_and_ends() -> None:
 
 
 def test_a_busy_process_and_a_stopped_watchdog_are_left_alone() -> None:
-    done = _run(
+    done = fresh(
         """
         import threading, time
         from brightwatch.health import Watchdog

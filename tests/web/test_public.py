@@ -244,7 +244,8 @@ def test_labelled_faces_are_gone(
 def test_without_face_model_nothing_is_published(
     db_url: str, web_settings: Settings, clock: Clock, tmp_path: Path
 ) -> None:
-    from brightwatch.api.app import create_app, prepare_public_pictures
+    from brightwatch.api.app import create_app
+    from brightwatch.api.routes.public import app_pictures
     from brightwatch.wiring import build_runtime
 
     register_kitchen(db_url)
@@ -260,7 +261,7 @@ def test_without_face_model_nothing_is_published(
         }
     )
     app = create_app(build_runtime(s, clock=clock))
-    prepare_public_pictures(app)  # as a serving process starts: no model, nothing loaded
+    app_pictures(app).prepare()  # as a serving process starts: no model, nothing loaded
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/public/kitchens/K1/cameras/hot/snapshot.jpg")
     assert r.status_code == 503 and r.json() == {"detail": "public pictures are unavailable"}

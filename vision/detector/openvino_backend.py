@@ -65,8 +65,8 @@ def numpy_bridge_ready() -> None:
     two threads run one. The bridge (pybind11's numpy API table) is made on first use;
     when two threads' first inferences make it at once, one waits for it holding the GIL
     while the other, making it, waits for the GIL: the whole process stops (every thread,
-    the HTTP server and Ctrl-C's handler included). Measured with openvino 2026.4: 4 of 40
-    fresh processes whose two threads started together hung, 0 of 40 after this. Under a
+    the HTTP server and Ctrl-C's handler included). Measured with openvino 2026.4: 12 of 100
+    fresh processes whose two threads started together hung, 0 of 100 after this. Under a
     lock: two threads loading models at once (the vision worker's detector, the public
     pictures' face detector) wait for it without holding the GIL."""
     global _bridge_made

@@ -4,6 +4,7 @@ fallback to ONNX Runtime where the openvino package is missing."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -193,7 +194,6 @@ PROCESSES = 24
 
 def _hung(path: Path, mode: str) -> int:
     """How many of PROCESSES fresh processes did not finish their two first runs."""
-    import subprocess
 
     def one(_: int) -> bool:
         try:
