@@ -37,6 +37,9 @@ agent's gate passes), a still camera sends only its keep-alive frame every `keep
 sustained on the same flat-queue test and when every camera had at least 90 % of the frames
 it sent processed by one second after the step.
 
+The worker runs with frame shedding off (`[vision] shed_after_s = 0`): this is the
+ceiling of what it infers; what a node beyond it does is `bench.vision_overload`'s.
+
 Printed: one line per step and a summary line; written: bench/out/vision_pipeline.json and
 the section `## Vision worker: cameras per node` of bench/RESULTS.md. Exit status 1 when
 the ceiling is below the target.
@@ -211,8 +214,15 @@ class Load:
 
 
 def start_worker(
-    workdir: Path, url: str, broker: EmbeddedBroker, model: str | None, client: str
+    workdir: Path,
+    url: str,
+    broker: EmbeddedBroker,
+    model: str | None,
+    client: str,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """The worker as deployed; `extra_env` adds BW_ settings (the capacity search turns
+    frame shedding off: a shed frame is never processed, and the queue would hide in it)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("BW_")},
         "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
@@ -225,6 +235,7 @@ def start_worker(
         "BW_LOG_LEVEL": "WARNING",
         "BW_UNKNOWN_DEVICES": "quarantine",
         "BW_VISION__MQTT_CLIENT": client,
+        **(extra_env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "brightwatch", "serve", "--components", "vision"],
@@ -314,7 +325,9 @@ of the frames sent processed by 1 s after the last one, and every camera at >= {
 processed. After a warm-up of {figures["warmup"]} s with 4 cameras (not counted), steps: a bounded search from {figures["start"]} (up by half while sustained, then
 bisection to {figures["resolution"]} cameras, at most {figures["max_steps"]} steps); a step
 with 5 s of frames queued at its midpoint stops there; each step's backlog is drained
-before the next (`drain` column).
+before the next (`drain` column). The worker runs with frame shedding off
+(`shed_after_s = 0`): the ceiling of what it infers, every frame counted; what a node past
+it does (it sheds late frames) is the section after this one.
 {figures["mix_text"]}
 
 | activity | cameras | frames sent | processed by +1 s | min fps per camera | queue at midpoint | queue at the end | worker CPU ms / frame | server CPU ms / frame (worker + PostgreSQL + broker) | worker CPU cores | drain | sustained |
@@ -439,7 +452,10 @@ def main(argv: list[str] | None = None) -> int:
         url = pg.create_database("bench")
         migrate(url)
         register(url, cap)
-        worker = start_worker(workdir, url, broker, args.model, args.client)
+        # shedding off: the ceiling is what the worker infers, every frame counted
+        worker = start_worker(
+            workdir, url, broker, args.model, args.client, {"BW_VISION__SHED_AFTER_S": "0"}
+        )
         proc = psutil.Process(worker.pid)
         load = Load(broker.port)
         wait_ready(load, url, pictures[0], timeout=180)

@@ -42,6 +42,9 @@ class Inbound:
     generation: int
     # MQTT 5 user property `seq`: the camera agent's frame that pairs with edge detections
     user_seq: int | None = None
+    # time.monotonic() at receipt: how long the message has waited in this process (the
+    # vision worker sheds frames it would infer too late); None: not known
+    received_mono: float | None = None
 
 
 # A message the handler will not take, with the reason (what the dead letter says).
@@ -343,6 +346,7 @@ class BatchConsumer(BatchLoop):
             msg.qos,
             self._generation,
             user_int(pairs, "seq"),
+            time.monotonic(),
         )
         with self._wake:
             self._queue.append(item)

@@ -305,6 +305,7 @@ class StreamConsumer(BatchLoop):
         """Slice every whole packet out of `buf`; returns the bytes consumed."""
         pos, end = 0, len(buf)
         now = datetime.now(UTC)  # one receive time per read: packets of one read arrive together
+        mono = time.monotonic()
         generation = self._generation
         v5 = self.v5
         items: list[Inbound] = []
@@ -355,6 +356,7 @@ class StreamConsumer(BatchLoop):
                         qos,
                         generation,
                         user_seq,
+                        mono,
                     )
                 )
             elif kind == _PINGRESP:

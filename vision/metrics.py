@@ -21,3 +21,9 @@ FRAME_QUEUE = Gauge(
     "brightwatch_vision_frame_queue",
     "Camera messages (mostly frames) received from the broker and waiting for the worker.",
 )
+SHED_FRAMES = Counter(
+    "brightwatch_vision_frames_shed",
+    "Frames for central inference not inferred: the worker was behind and they came later"
+    " than `[vision] shed_after_s` (the node is over its capacity); looked at for presence"
+    " and picture health only.",
+)

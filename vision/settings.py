@@ -223,6 +223,23 @@ class VisionSettings(BaseModel):
     infer_batch: int = Field(
         8, ge=1, le=256, title="Inference batch", description="Frames per detector call."
     )
+    shed_after_s: float = Field(
+        10.0,
+        ge=0,
+        le=86_400,
+        title="Shed frames later than (s)",
+        description=(
+            "While the worker is behind (a frame waited in it a quarter of this or more), a"
+            " frame for central inference that reaches the detectors this long after it was"
+            " taken (the camera's clock corrected by its observed offset: time in the"
+            " broker's queue, in an agent's spool and in this worker) is looked at for the"
+            " camera's presence and picture health only, not inferred. A node over its"
+            " capacity then infers a share of every camera's frames instead of falling"
+            " further behind (counted in brightwatch_vision_frames_shed_total and in the"
+            " `vision` heartbeat); a worker that is not behind infers every frame, a"
+            " replayed spool included. 0: every frame is inferred however late."
+        ),
+    )
     threads: int | None = Field(
         None,
         ge=1,

@@ -108,6 +108,7 @@ log = logging.getLogger(__name__)
 SOURCE = "vision"
 RING = 12  # recent JPEGs kept per camera for evidence
 EDGE_MODE_S = 15.0  # a camera that sent detections this recently is in edge mode
+BEHIND_SHARE = 0.25  # of shed_after_s a frame waited in the worker: the worker is behind
 
 
 @dataclass
@@ -146,6 +147,7 @@ class Decoded:
     infer: bool = False  # central inference wanted
     edge: bool = False  # the evidence frame of edge detections (user property `seq`)
     scale: int = 1  # the image was decoded at 1/scale of the frame's size
+    late: bool = False  # came later than shed_after_s: health and presence only
 
 
 @dataclass
@@ -158,6 +160,7 @@ class Stats:
     events: int = 0
     evidence: int = 0
     batches: int = 0
+    shed: int = 0  # frames for inference that came too late (shed_after_s)
     infer_seconds: float = 0.0
     last_error: str = ""
 
@@ -207,6 +210,7 @@ class VisionWorker:
         self.lock = threading.RLock()
         self.stats = Stats()
         self.watched_at = 0.0  # when registered cameras never heard from were last looked up
+        self.shed_reported = (0.0, 0)  # when shedding was last logged, and the count then
 
     # ------------------------------------------------------------ decoding
 
@@ -242,9 +246,11 @@ class VisionWorker:
             ts = item.user_ts if item.user_ts is not None else received_ms
             check_epoch_ms(ts, item.received_at, self.max_future)
             edge = item.user_seq is not None
-            # an edge frame is only measured for health: a quarter-size grey decode;
-            # others at the smallest size that still feeds the detectors in full
-            if edge:
+            late = not edge and self._late(key, item, ts)
+            # an edge frame, or one too late to infer, is only measured for health: a
+            # quarter-size grey decode; others at the smallest size that still feeds the
+            # detectors in full
+            if edge or late:
                 image, scale = health.decode_small(item.payload), 4
                 w, h = dims if dims else (0, 0)
             else:
@@ -252,7 +258,9 @@ class VisionWorker:
             if image is None or not w or not h:
                 raise PayloadError("frame: not a decodable JPEG")
             frame = FrameSeen(ts, w, h, None, health.measure(image))
-            return key, Decoded(frame, received_ms, item.payload, image, edge=edge, scale=scale)
+            return key, Decoded(
+                frame, received_ms, item.payload, image, edge=edge, scale=scale, late=late
+            )
         except (ValueError, cv2.error) as exc:  # a decoder refusing a corrupt JPEG
             if isinstance(exc, PayloadError):
                 reason = exc.reason
@@ -263,6 +271,29 @@ class VisionWorker:
             if topic.channel == Channel.AVAILABILITY:
                 return None  # ingest dead-letters availability
             return reason
+
+    def _late(self, key: CameraKey, item: Inbound, ts: int) -> bool:
+        """Whether the worker is behind and this frame reaches the detectors more than
+        shed_after_s after it was taken: how much later than the camera's usual it
+        arrived (received minus taken, less the camera's clock offset: the broker's
+        queue, an agent's spool) plus how long it has waited in this process.
+
+        Behind: the frame waited here at least a quarter of shed_after_s. An idle worker
+        infers every frame however old (a spool replayed after an outage, a camera whose
+        clock was set back); under overload every frame waits for the ones before it
+        (the worker's receive window holds up to `receive_maximum` frames).
+        Read without the lock (on the pool's threads): an offset a batch old will do."""
+        limit = self.settings.shed_after_s
+        if not limit or item.received_mono is None:
+            return False
+        waited_s = time.monotonic() - item.received_mono
+        if waited_s < limit * BEHIND_SHARE:
+            return False
+        entry = self.cache.get(key)
+        offset = entry.offset_ms if entry is not None else None
+        received_ms = round(item.received_at.timestamp() * 1000)
+        arrived_late_ms = 0 if offset is None else max(0, received_ms - ts - offset)
+        return arrived_late_ms / 1000 + waited_s > limit
 
     # ------------------------------------------------------------ a batch
 
@@ -385,9 +416,29 @@ class VisionWorker:
                 elif d.jpeg is not None:
                     self.stats.frames += 1
                     edge_frame = d.edge or obs.ts in edge_ts or now < edge_until
-                    d.infer = not edge_frame and self.inference is not None
+                    wanted = not edge_frame and self.inference is not None
+                    d.infer = wanted and not d.late
+                    if wanted and d.late:
+                        self.stats.shed += 1
+                        metrics.SHED_FRAMES.inc()
                     if not d.infer:
                         d.image = None  # health is measured; nothing else needs pixels
+        self._report_shedding(now)
+
+    def _report_shedding(self, now: float) -> None:
+        """A warning at most once a minute while frames are shed (the node is behind)."""
+        at, count = self.shed_reported
+        if self.stats.shed == count or now - at < 60:
+            return
+        log.warning(
+            "vision: %d frame(s) since %s not inferred: the worker is behind and they came"
+            " more than %g s after they were taken (shed_after_s: the node is over its"
+            " capacity); looked at for presence and picture health only",
+            self.stats.shed - count,
+            "the start" if not at else f"{now - at:.0f} s ago",
+            self.settings.shed_after_s,
+        )
+        self.shed_reported = (now, self.stats.shed)
 
     def _input_policy(self, key: CameraKey) -> str:
         override = self.settings.cameras.get(f"{key[0]}/{key[1]}")

@@ -8,7 +8,8 @@ worker in order: with `[vision] partitions` the replicas share the cameras throu
 (a lease thread, progress `vision.leases`; see vision.worker and db.partitions), each on
 its own session without a shared group; otherwise one vision worker takes every camera
 (BW_SHARE_GROUP: `$share/<group>-vision/...`, exact only on a broker that dispatches by
-topic hash). Health: `mqtt-vision`; progress: `vision` (the consumer), `vision.ticker`.
+topic hash). Health: `mqtt-vision`; progress: `vision` (the consumer, with the frames shed
+for coming too late among its counters), `vision.ticker`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from brightwatch.alerts.evidence import retention
@@ -24,7 +26,7 @@ from brightwatch.components.leasing import lease_thread, ownership
 from brightwatch.contract.topics import camera_filters
 from brightwatch.db.connect import make_pool
 from brightwatch.mqttlink.factory import Consumer
-from brightwatch.progress import Beat, loop_progress
+from brightwatch.progress import Beat, Progress, ProgressSource, loop_progress
 from brightwatch.runtime import Runtime
 from brightwatch.vision import metrics
 from brightwatch.vision.inference import build
@@ -72,7 +74,7 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         shared=worker.ownership is None,
     )
     runtime.health["mqtt-vision"] = lambda: consumer.connected and consumer.subscribed.is_set()
-    runtime.progress["vision"] = loop_progress(consumer)
+    runtime.progress["vision"] = _with_shed(loop_progress(consumer), worker)
     metrics.FRAME_QUEUE.set_function(lambda: consumer.backlog)
     ticker = threading.Thread(
         target=_tick_loop,
@@ -97,6 +99,17 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
         worker.pool.close()
         if worker.inference is not None:
             worker.inference.close()
+
+
+def _with_shed(read: ProgressSource, worker: VisionWorker) -> ProgressSource:
+    """The consumer's progress with the frames shed so far (`[vision] shed_after_s`) among
+    its counters: the heartbeat tells an over-capacity node from a stuck one."""
+
+    def progress() -> Progress:
+        p = read()
+        return replace(p, counters={**p.counters, "frames_shed": worker.stats.shed})
+
+    return progress
 
 
 def _tick_loop(
