@@ -87,3 +87,23 @@ def test_nms_matches_the_textbook_algorithm(seed: int) -> None:
 def test_nms_max_det() -> None:
     boxes = np.array([[0, 0, 1, 1], [5, 5, 6, 6], [9, 9, 10, 10]], float)
     assert nms(boxes, np.array([0.1, 0.9, 0.5]), 0.5, max_det=2).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_v8_decodes_as_its_transpose(seed: int) -> None:
+    """The v8 layout's own path (best score down the class rows first) keeps the same
+    boxes, scores and classes as the transposed layout's, with per-class thresholds and
+    ties between classes."""
+    rng = np.random.default_rng(seed)
+    nc, anchors = int(rng.integers(1, 8)), int(rng.integers(0, 400))
+    out = rng.uniform(0, 1, (2, 4 + nc, anchors)).astype(np.float32)
+    out[:, :2] *= 640
+    out[:, 2:4] *= 80
+    out[:, 4:] = np.round(out[:, 4:], 1)  # ties: the first class wins in both
+    thresholds = rng.uniform(0.2, 0.9, nc).astype(np.float32)
+    v8 = decode(out, "v8", thresholds)
+    v8t = decode(np.ascontiguousarray(out.transpose(0, 2, 1)), "v8t", thresholds)
+    assert sum(len(r) for r in v8) > 0 or anchors == 0
+    for a, b in zip(v8, v8t, strict=True):
+        assert a.classes.tolist() == b.classes.tolist()
+        assert np.array_equal(a.scores, b.scores) and np.array_equal(a.boxes, b.boxes)
