@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from brightwatch.vision.yoloset import IMAGE_SUFFIXES, list_images
+
+T = TypeVar("T")
+_END = object()
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".ts"})
 
@@ -59,3 +65,46 @@ def _video(path: Path, every: int, max_frames: int | None) -> Iterator[tuple[str
             index += 1
     finally:
         capture.release()
+
+
+def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """`items` in order, produced on a thread up to `depth` ahead of the caller: the next
+    picture is read and decoded (OpenCV releases the GIL) while the caller's detector works
+    on this one. An error while producing is raised here, after the items before it;
+    closing the iterator early stops the thread."""
+    ready: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(entry: tuple[bool, object]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer((True, item)):
+                    return
+        except Exception as exc:  # handed to the caller, raised there
+            offer((False, exc))
+            return
+        offer((True, _END))
+
+    thread = threading.Thread(target=produce, name="bw-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, value = ready.get()
+            if not ok:
+                assert isinstance(value, Exception)
+                raise value
+            if value is _END:
+                return
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join(5)

@@ -146,7 +146,7 @@ def detect(
     from tqdm import tqdm
 
     from brightwatch.alerts.evidence.annotation import annotate
-    from brightwatch.vision.frames import FrameSourceError, frames_of
+    from brightwatch.vision.frames import FrameSourceError, frames_of, read_ahead
 
     settings = settings_from_env()
     detector = _load_detector(
@@ -159,7 +159,10 @@ def detect(
     total = 0
     try:
         for key, image in tqdm(
-            frames_of(sources, every=every, max_frames=max_frames), unit="frame", desc="detect"
+            # the next picture decoded while this one is inferred
+            read_ahead(frames_of(sources, every=every, max_frames=max_frames)),
+            unit="frame",
+            desc="detect",
         ):
             found = detector.detect(image)
             total += len(found)

@@ -61,7 +61,7 @@ def assess(
     per-frame judgement) on images, folders or videos: persons with their attributes,
     other objects, and the codes each frame counts towards before confirmation."""
     from brightwatch.vision.frame_assess import FrameAssessor
-    from brightwatch.vision.frames import FrameSourceError, frames_of
+    from brightwatch.vision.frames import FrameSourceError, frames_of, read_ahead
 
     settings = settings_from_env()
     if camera is not None and "/" not in camera:
@@ -73,7 +73,8 @@ def assess(
         _fail("no detector could be loaded (see the warnings above): nothing to assess", 1)
     frames = 0
     try:
-        for key, image in frames_of(sources, every=every, max_frames=max_frames):
+        # the next picture decoded while this one is assessed
+        for key, image in read_ahead(frames_of(sources, every=every, max_frames=max_frames)):
             found = assessor.assess(image, key)
             frames += 1
             click.echo(json.dumps(found, ensure_ascii=False) if as_json else _line(found))
