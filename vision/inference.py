@@ -280,15 +280,18 @@ def build(settings: VisionSettings, model: str, data_dir: Path) -> Inference:
         classifiers,
         settings.infer_batch,
         parallel,
-        heads=head_finder(classifiers, data_dir),
+        heads=head_finder(classifiers, data_dir, parallel),
         input_policy=settings.input,
     )
 
 
-def head_finder(classifiers: Sequence[Classifier], data_dir: Path) -> HeadFinder | None:
-    """The face search the classifiers need (None when none judges a face or a head).
-    Without a face model a face classifier answers `unknown` for every person: it never
-    invents compliance, but it finds nothing either, and says so in the log."""
+def head_finder(
+    classifiers: Sequence[Classifier], data_dir: Path, parallel: int = 1
+) -> HeadFinder | None:
+    """The face search the classifiers need (None when none judges a face or a head), on
+    OpenVINO with a stream per parallel run (ONNX Runtime where OpenVINO cannot compile
+    it). Without a face model a face classifier answers `unknown` for every person: it
+    never invents compliance, but it finds nothing either, and says so in the log."""
     if not any(c.rule.region in ("face", "head") for c in classifiers):
         return None
     try:
@@ -300,4 +303,11 @@ def head_finder(classifiers: Sequence[Classifier], data_dir: Path) -> HeadFinder
             exc,
         )
         return None
-    return HeadFinder(BlazeFace(model, threshold=FACE_THRESHOLD, tiles=False))
+    try:
+        face = BlazeFace(
+            model, threshold=FACE_THRESHOLD, tiles=False, runtime="openvino", streams=parallel
+        )
+    except (ImportError, RuntimeError) as exc:  # no openvino wheel, or it cannot compile it
+        log.warning("vision: face search on ONNX Runtime (OpenVINO: %s)", exc)
+        face = BlazeFace(model, threshold=FACE_THRESHOLD, tiles=False)
+    return HeadFinder(face)

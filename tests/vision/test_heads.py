@@ -143,3 +143,38 @@ def test_a_hat_classifier_judges_the_head_above_the_face_else_the_top_of_the_box
         assert objs[0].attributes[0].label != UNKNOWN
         ((h, w),) = judge.judged
         assert abs(h - expected[0]) <= 12 and abs(w - expected[1]) <= 12, (h, w)
+
+
+def test_the_worker_face_search_finds_the_same_faces_on_openvino_as_on_onnx_runtime() -> None:
+    """The worker's face search runs BlazeFace on OpenVINO (f32), the privacy filter on
+    ONNX Runtime: the same faces and scores on the kitchen photos and the face set's
+    pictures, searched whole and as two threads would (one stream each)."""
+    import glob
+    from concurrent.futures import ThreadPoolExecutor
+
+    import cv2
+    import pytest
+
+    from brightwatch.vision.privacy import BlazeFace, PrivacyUnavailable, find_face_model
+    from tests.conftest import shared_path
+
+    try:
+        model = find_face_model(None)
+    except PrivacyUnavailable as exc:
+        pytest.skip(f"{exc}")
+    files = sorted(glob.glob(str(shared_path("media", "kitchen") / "*")))
+    faces = shared_path("datasets", "face_mask", "images")
+    files += sorted(glob.glob(str(faces / "**" / "*.*"), recursive=True))[:12]
+    if not files:
+        pytest.skip("no pictures in ../shared")
+    images = [cv2.imread(f) for f in files]
+    ort_faces = BlazeFace(model, threshold=0.3, tiles=False)
+    ov_faces = BlazeFace(model, threshold=0.3, tiles=False, runtime="openvino", streams=2)
+    expected = [ort_faces.detect(i) for i in images]
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(ov_faces.detect, images))
+    assert sum(len(e) for e in expected) > 0, "no face in the pictures: nothing compared"
+    for want, got in zip(expected, found, strict=True):
+        assert len(got) == len(want)
+        for a, b in zip(want, got, strict=True):
+            assert np.allclose(a.box, b.box, atol=0.05) and abs(a.score - b.score) < 1e-4
