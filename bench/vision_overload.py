@@ -38,44 +38,38 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.results import write_section
 from bench.vision_pipeline import (
     OUT,
-    SITE,
     Load,
     data_dir_with_models,
     describe_models,
     frames,
     register,
     start_worker,
+    states,
+    wait_ready,
 )
 from brightwatch.db.migrate import migrate
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from brightwatch.vision.rules.state import decode_state
 
 SHED = "brightwatch_vision_frames_shed_total"
 
 
 def inferred(url: str) -> dict[str, tuple[int, int]]:
     """Per camera: frames inferred so far and the capture time (ms) of the latest."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT camera_id, state FROM vision_rule_state WHERE site_id = %s", (SITE,)
-        ).fetchall()
-    out = {}
-    for cam, raw in rows:
-        st = decode_state(bytes(raw))
-        out[cam] = (st.frames, st.last_frame or 0)
-    return out
+    return {cam: (st.frames, st.last_frame or 0) for cam, st in states(url).items()}
 
 
 def shed(metrics_port: int) -> int:
     with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(SHED + " "):
-                return int(float(line.split()[1]))
+        text = r.read().decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == SHED:
+                return int(sample.value)
     return 0
 
 
@@ -85,22 +79,18 @@ def lags(url: str, cameras: int, now_ms: int) -> list[float]:
 
 
 def ready(load: Load, url: str, metrics_port: int, picture: bytes, timeout: float = 180) -> None:
-    """This run's worker serves its metrics and has inferred a frame of cam0 (the
-    database keeps the last run's counts: the count must grow)."""
+    """This run's worker serves its metrics and has inferred a frame of cam0, taken now
+    (the last run's cam0 frames are more recent than an old one)."""
     deadline = time.monotonic() + timeout
-    base = inferred(url).get("cam0", (0, 0))[0]
-    while time.monotonic() < deadline:
+    while True:
         try:
             shed(metrics_port)
+            break
         except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the vision worker serves no metrics (see worker.log)") from None
             time.sleep(0.5)
-            continue
-        load.send("cam0", int(time.time() * 1000), picture).wait_for_publish(10)
-        for _ in range(20):
-            if inferred(url).get("cam0", (0, 0))[0] > base:
-                return
-            time.sleep(0.1)
-    raise TimeoutError("the vision worker did not start in time (see worker.log)")
+    wait_ready(load, url, picture, max(1.0, deadline - time.monotonic()), age_ms=0)
 
 
 def end_session(port: int, client_id: str) -> None:

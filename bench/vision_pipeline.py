@@ -79,7 +79,7 @@ from brightwatch.db.migrate import migrate
 from brightwatch.edge.settings import CameraSettings
 from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from brightwatch.settings import default_data_dir
-from brightwatch.vision.rules.state import decode_state
+from brightwatch.vision.rules.state import CameraState, decode_state
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -139,12 +139,18 @@ def register(url: str, cameras: int) -> None:
         )
 
 
-def processed(url: str) -> dict[str, int]:
+def states(url: str) -> dict[str, CameraState]:
+    """The saved rule state of each bench camera."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT camera_id, state FROM vision_rule_state WHERE site_id = %s", (SITE,)
         ).fetchall()
-    return {cam: decode_state(bytes(raw)).frames for cam, raw in rows}
+    return {cam: decode_state(bytes(raw)) for cam, raw in rows}
+
+
+def processed(url: str) -> dict[str, int]:
+    """Frames each camera had inferred (committed with its rule state)."""
+    return {cam: st.frames for cam, st in states(url).items()}
 
 
 class Load:
@@ -245,13 +251,17 @@ def start_worker(
     )
 
 
-def wait_ready(load: Load, url: str, picture: bytes, timeout: float = 90) -> None:
-    """The worker subscribed and answers: a frame of camera cam0 committed."""
+def wait_ready(
+    load: Load, url: str, picture: bytes, timeout: float = 90, age_ms: int = 3_600_000
+) -> None:
+    """The worker subscribed and answers: a frame of camera cam0, taken `age_ms` ago,
+    committed (cam0's count grows: the database may hold an earlier worker's frames)."""
     deadline = time.monotonic() + timeout
+    base = processed(url).get("cam0", 0)
     while time.monotonic() < deadline:
-        load.send("cam0", int(time.time() * 1000) - 3_600_000, picture).wait_for_publish(10)
+        load.send("cam0", int(time.time() * 1000) - age_ms, picture).wait_for_publish(10)
         for _ in range(20):
-            if processed(url).get("cam0"):
+            if processed(url).get("cam0", 0) > base:
                 return
             time.sleep(0.1)
     raise TimeoutError("the vision worker did not start in time (see worker.log)")

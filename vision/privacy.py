@@ -155,7 +155,9 @@ class BlazeFace:
     ) -> None:
         if runtime == "openvino":
             self.size = self._compile(model, streams)
+            self._infer = self._infer_openvino
         elif runtime == "onnxruntime":
+            self._infer = self._infer_onnxruntime
             import onnxruntime as ort
 
             opts = ort.SessionOptions()
@@ -169,7 +171,6 @@ class BlazeFace:
             self.size = int(inp.shape[1])
         else:
             raise ValueError(f"BlazeFace runs on onnxruntime or openvino, not {runtime!r}")
-        self.runtime = runtime
         self.threshold = threshold
         self.tile_side = tile_side
         self.nms_iou = nms_iou
@@ -183,30 +184,25 @@ class BlazeFace:
         at once (a stream runs one request at a time); returns the input side."""
         import openvino as ov
 
-        from brightwatch.vision.detector.openvino_backend import numpy_bridge_ready
+        from brightwatch.vision.detector.openvino_backend import cpu_config, numpy_bridge_ready
 
         numpy_bridge_ready()  # before two threads' first inferences (see there)
         core = ov.Core()
-        self._compiled = core.compile_model(
-            core.read_model(str(model)),
-            "CPU",
-            {
-                "PERFORMANCE_HINT": "LATENCY",
-                "INFERENCE_PRECISION_HINT": "f32",  # bf16 moves scores by up to 0.12
-                "NUM_STREAMS": max(1, streams),
-                "INFERENCE_NUM_THREADS": max(1, streams),
-                "ENABLE_CPU_PINNING": False,  # the worker's other threads share the cores
-            },
-        )
+        # f32 (bf16 moves scores by up to 0.12); unpinned: the worker's other threads
+        # share the cores
+        config = cpu_config(streams=max(1, streams), threads=1, pinning=False)
+        self._compiled = core.compile_model(core.read_model(str(model)), "CPU", config)
         self._requests = threading.local()  # an infer request is not for two threads
         return int(self._compiled.inputs[0].get_partial_shape()[1].get_length())
 
-    def _infer(self, x: np.ndarray) -> list[np.ndarray]:
-        """The model's four outputs (scores and boxes of the two anchor grids), in order."""
-        if self.runtime == "onnxruntime":
-            # no lock: ONNX Runtime's `run` is thread-safe, and the vision worker's parallel
-            # runs search faces at once (a lock here held its second core idle)
-            return list(self.session.run(None, {self.input_name: x}))
+    def _infer_onnxruntime(self, x: np.ndarray) -> list[np.ndarray]:
+        """The model's four outputs (scores and boxes of the two anchor grids), in order.
+        No lock: ONNX Runtime's `run` is thread-safe, and the vision worker's parallel
+        runs search faces at once (a lock here held its second core idle)."""
+        return list(self.session.run(None, {self.input_name: x}))
+
+    def _infer_openvino(self, x: np.ndarray) -> list[np.ndarray]:
+        """The same outputs, from this thread's infer request."""
         request = getattr(self._requests, "request", None)
         if request is None:
             request = self._requests.request = self._compiled.create_infer_request()

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
+import pytest
 
 from brightwatch.vision.detector.base import Attribute as Verdict
 from brightwatch.vision.detector.base import Detection
 from brightwatch.vision.heads import HeadFinder, head_of_face, search_area
 from brightwatch.vision.inference import UNKNOWN, Classifier, Inference
-from brightwatch.vision.privacy import Face
+from brightwatch.vision.privacy import BlazeFace, Face, PrivacyUnavailable, find_face_model
 from brightwatch.vision.rules.config import AttributeRule
+from tests.conftest import shared_path
 
 
 class FacesAt:
@@ -149,15 +154,6 @@ def test_the_worker_face_search_finds_the_same_faces_on_openvino_as_on_onnx_runt
     """The worker's face search runs BlazeFace on OpenVINO (f32), the privacy filter on
     ONNX Runtime: the same faces and scores on the kitchen photos and the face set's
     pictures, searched whole and as two threads would (one stream each)."""
-    import glob
-    from concurrent.futures import ThreadPoolExecutor
-
-    import cv2
-    import pytest
-
-    from brightwatch.vision.privacy import BlazeFace, PrivacyUnavailable, find_face_model
-    from tests.conftest import shared_path
-
     try:
         model = find_face_model(None)
     except PrivacyUnavailable as exc:

@@ -79,6 +79,42 @@ def numpy_bridge_ready() -> None:
         _bridge_made = True
 
 
+def cpu_config(
+    *,
+    streams: int,
+    threads: int | None,
+    precision: str = "f32",
+    hint: str = "LATENCY",
+    pinning: bool | None = None,
+) -> dict[str, Any]:
+    """The CPU plugin's properties for a model that `streams` callers run at once, each
+    with `threads` threads (None: OpenVINO's choice); the detectors' and BlazeFace's."""
+    config: dict[str, Any] = {
+        "PERFORMANCE_HINT": hint,
+        # f32: the same boxes and scores as ONNX Runtime. OpenVINO's own default is bf16
+        # on CPUs that have it (AVX512-BF16, AMX): no faster for an int8 model (33 ms
+        # per 640 px frame either way here), twice as fast for an fp32 one, boxes
+        # within about 0.5 % (precision="bf16" where that is wanted).
+        "INFERENCE_PRECISION_HINT": precision,
+        # one stream per caller that runs at once (the vision worker's parallel runs):
+        # a stream runs one request at a time, so two threads sharing the latency
+        # hint's single stream wait for each other (measured: 13.5 fps with two
+        # threads against 15.7 with one; two streams of one thread: 18.6)
+        "NUM_STREAMS": streams,
+    }
+    # None: OpenVINO's default (threads pinned to cores, as a plain script runs it:
+    # ~8 % more frames a second for one caller here) for one caller; unpinned for
+    # several, whose streams share the cores with the worker's decoding and
+    # classifiers (a pinned thread cannot move to the core that is idle)
+    if pinning is None and streams > 1:
+        pinning = False
+    if pinning is not None:
+        config["ENABLE_CPU_PINNING"] = pinning
+    if threads:  # per run: OpenVINO's count is for all streams together
+        config["INFERENCE_NUM_THREADS"] = threads * streams
+    return config
+
+
 def model_file(path: Path) -> Path:
     """The file OpenVINO reads: the `.onnx` or `.xml` itself, or the one `.xml` of an IR
     folder."""
@@ -210,30 +246,13 @@ class OpenVinoDetector(ThresholdDetector):
             model.reshape([1, 3, *self.input_size])
         model = with_preprocessing(model)
         self.max_batch = 1
-        streams = max(1, concurrency)
-        config: dict[str, Any] = {
-            "PERFORMANCE_HINT": hint,
-            # f32: the same boxes and scores as ONNX Runtime. OpenVINO's own default is bf16
-            # on CPUs that have it (AVX512-BF16, AMX): no faster for an int8 model (33 ms
-            # per 640 px frame either way here), twice as fast for an fp32 one, boxes
-            # within about 0.5 % (precision="bf16" where that is wanted).
-            "INFERENCE_PRECISION_HINT": precision,
-            # one stream per caller that runs at once (the vision worker's parallel runs):
-            # a stream runs one request at a time, so two threads sharing the latency
-            # hint's single stream wait for each other (measured: 13.5 fps with two
-            # threads against 15.7 with one; two streams of one thread: 18.6)
-            "NUM_STREAMS": streams,
-        }
-        # None: OpenVINO's default (threads pinned to cores, as a plain script runs it:
-        # ~8 % more frames a second for one caller here) for one caller; unpinned for
-        # several, whose streams share the cores with the worker's decoding and
-        # classifiers (a pinned thread cannot move to the core that is idle)
-        if pinning is None and streams > 1:
-            pinning = False
-        if pinning is not None:
-            config["ENABLE_CPU_PINNING"] = pinning
-        if threads:  # per run: OpenVINO's count is for all streams together
-            config["INFERENCE_NUM_THREADS"] = threads * streams
+        config = cpu_config(
+            streams=max(1, concurrency),
+            threads=threads,
+            precision=precision,
+            hint=hint,
+            pinning=pinning,
+        )
         try:
             self.compiled = core.compile_model(model, "CPU", config)
         except Exception as exc:
