@@ -279,18 +279,34 @@ def data_dir_with_models(workdir: Path) -> Path:
     return data
 
 
-def describe_models(model: str | None, data_dir: Path) -> dict[str, Any]:
+def shaped_models(model: str | None, data_dir: Path) -> dict[str, str]:
+    """`BW_VISION__MODELS` running the detector (a configured or built-in name) at each
+    frame's own aspect (`rect`, vision/detector/openvino_shapes.py)."""
+    from brightwatch.settings import Settings
+    from brightwatch.vision.detector.spec import resolve
+
+    name = model or Settings.model_fields["model"].default
+    _, spec = resolve(name, models={}, data_dir=data_dir)
+    shaped = {**spec.model_dump(exclude_none=True), "rect": True}
+    return {"BW_VISION__MODELS": json.dumps({name: shaped})}
+
+
+def describe_models(
+    model: str | None, data_dir: Path, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """What the worker's default per-frame path runs, loaded here the way the worker loads
-    it (`vision.inference.build` with the default settings)."""
+    it (`vision.inference.build` with the default settings and the `env` ones given)."""
     from brightwatch.settings import Settings
     from brightwatch.vision.inference import build
     from brightwatch.vision.settings import VisionSettings
 
-    vision = VisionSettings()
+    configured = json.loads((env or {}).get("BW_VISION__MODELS", "{}"))
+    vision = VisionSettings(models=configured)
     name = model or Settings.model_fields["model"].default
     inference = build(vision, name, data_dir)
     detectors = [
-        f"{d.name}@{d.version} ({type(d).__name__}, input {getattr(d, 'input_size', '?')})"
+        f"{d.name}@{d.version} ({type(d).__name__}, input {getattr(d, 'input_size', '?')}"
+        f"{', frame-shaped' if getattr(d, 'rect', False) else ''})"
         for d in inference.detectors
     ]
     about = {
@@ -433,6 +449,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=int, default=15, help="seconds of 4 cameras before the steps (0: none)"
     )
+    parser.add_argument(
+        "--rect",
+        action="store_true",
+        help="run the detector at each frame's own aspect (`rect`; a configured or built-in name)",
+    )
     parser.add_argument("--no-results", action="store_true", help="do not touch RESULTS.md")
     args = parser.parse_args(argv)
     fixed = [int(s) for s in args.steps.split(",")] if args.steps else None
@@ -443,7 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bw-bench-vision-"))
     data_dir = data_dir_with_models(workdir)
-    models = describe_models(args.model, data_dir)
+    settings_env = {"BW_VISION__SHED_AFTER_S": "0"}  # see start_worker below
+    if args.rect:
+        settings_env.update(shaped_models(args.model, data_dir))
+    models = describe_models(args.model, data_dir, settings_env)
     print(
         f"worker defaults: detector {', '.join(models['detectors'])}; input policy"
         f" {models['input_policy']}; classifiers {', '.join(models['classifiers']) or 'none'};"
@@ -463,9 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         migrate(url)
         register(url, cap)
         # shedding off: the ceiling is what the worker infers, every frame counted
-        worker = start_worker(
-            workdir, url, broker, args.model, args.client, {"BW_VISION__SHED_AFTER_S": "0"}
-        )
+        worker = start_worker(workdir, url, broker, args.model, args.client, settings_env)
         proc = psutil.Process(worker.pid)
         load = Load(broker.port)
         wait_ready(load, url, pictures[0], timeout=180)

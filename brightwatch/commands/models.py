@@ -18,12 +18,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from brightwatch.cli import main, settings_from_env
 from brightwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from brightwatch.vision.detector import Detector
+    from brightwatch.vision.detector.spec import ModelSpec
 
 OK, INSTALLED, MISSING, BROKEN = "ok", "installed", "missing", "broken"
 
@@ -142,7 +146,7 @@ def _committed_models(data_dir: Path) -> list[ModelState]:
 
 
 def _coco(settings: Settings, data_dir: Path) -> ModelState:
-    from brightwatch.vision.detector import DetectorError, load_detector
+    from brightwatch.vision.detector import DetectorError
     from brightwatch.vision.detector.spec import BUILTIN_MODELS, resolve
 
     looked = [data_dir / "models" / "coco.onnx", *BUILTIN_MODELS["coco"]]
@@ -163,8 +167,20 @@ def _coco(settings: Settings, data_dir: Path) -> ModelState:
     # loading it compiles it for this machine into the data folder's model cache
     # (OpenVINO), so the demo's first minutes do not
     return _load_check(
-        "person detector (coco)", Path(spec.path), lambda p: load_detector(spec, data_dir=data_dir)
+        "person detector (coco)", Path(spec.path), lambda p: _compiled(spec, data_dir)
     )
+
+
+def _compiled(spec: ModelSpec, data_dir: Path) -> Detector:
+    """The detector loaded (compiled into the model cache), and with `rect` its 16:9
+    input too (the common camera shape; other shapes compile on their first frame)."""
+    from brightwatch.vision.detector import load_detector
+    from brightwatch.vision.detector.openvino_backend import OpenVinoDetector
+
+    detector = load_detector(spec, data_dir=data_dir)
+    if isinstance(detector, OpenVinoDetector) and detector.rect:
+        detector.input_for(1080, 1920)
+    return detector
 
 
 def _trained(name: str, data_dir: Path) -> ModelState:

@@ -111,3 +111,25 @@ def test_install_compiles_the_default_detector_into_the_data_folder(
     again = install("--data-dir", str(data_dir_with_face))
     assert again.returncode == 0, again.stderr
     assert sorted(cache.glob("*.blob")) == blobs  # compiled once per model and machine
+
+
+def test_with_frame_shaped_input_install_also_compiles_the_16_9_shape(
+    data_dir_with_face: Path,
+) -> None:
+    """`rect = true`: the 16:9 input a full-HD camera runs at is compiled at install too,
+    so the worker's first frame does not wait for it."""
+    import json
+
+    from tests.conftest import shared_path
+
+    ir = shared_path("models", "coco", "yolo11n_int8_openvino_model")
+    square = install("--data-dir", str(data_dir_with_face))
+    assert square.returncode == 0, square.stderr
+    cache = data_dir_with_face / "cache" / "openvino"
+    before = set(cache.glob("*.blob"))
+    models = json.dumps({"coco": {"path": str(ir), "rect": True}})
+    done = install("--data-dir", str(data_dir_with_face), env={"BW_VISION__MODELS": models})
+    assert done.returncode == 0, done.stderr
+    assert row(done.stdout, "person detector (coco)")[1] == "ok"
+    added = set(cache.glob("*.blob")) - before
+    assert len(added) == 1, (before, added)  # the 640 x 384 model beside the square one

@@ -111,4 +111,6 @@ def construct(key: str, path: Path, data_dir: Path | None, kwargs: dict[str, Any
     cache_key = getattr(factory, "cache_key", None)
     if cache_key and data_dir is not None and "cache_dir" not in options:
         options["cache_dir"] = Path(data_dir) / "cache" / cache_key
+    if not getattr(factory, "frame_shaped", False) and options.pop("rect", False):
+        log.warning("%s: the %s backend runs square inputs only (rect ignored)", path, key)
     return factory(path, **options)

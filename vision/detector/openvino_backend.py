@@ -37,12 +37,16 @@ from brightwatch.vision.detector.onnx_backend import (
     min_score_table,
     to_detections,
 )
+from brightwatch.vision.detector.openvino_shapes import ShapeUnsupported, frame_input, reshape
 from brightwatch.vision.detector.postprocess import decode, guess_layout
 from brightwatch.vision.detector.preprocess import letterbox
 
 log = logging.getLogger(__name__)
 
 IR_METADATA = "metadata.yaml"  # what ultralytics writes beside an OpenVINO export
+# input shapes compiled per detector (the square and the cameras' aspects: 16:9, 4:3,
+# a portrait or two); frames of further shapes run letterboxed into the square
+MAX_SHAPES = 6
 
 
 @cache
@@ -174,6 +178,7 @@ class OpenVinoDetector(ThresholdDetector):
     """Letterbox -> OpenVINO Runtime (CPU) -> decode -> class-aware NMS -> image pixels."""
 
     cache_key = "openvino"  # the loader passes data_dir/cache/<cache_key> as cache_dir
+    frame_shaped = True  # takes `rect` (ModelSpec.rect): other backends run squares only
 
     def __init__(
         self,
@@ -194,6 +199,7 @@ class OpenVinoDetector(ThresholdDetector):
         precision: str = "f32",
         concurrency: int = 1,
         pinning: bool | None = None,
+        rect: bool = False,
     ) -> None:
         self.from_cache = False
         try:
@@ -242,11 +248,11 @@ class OpenVinoDetector(ThresholdDetector):
             self.input_size = info.imgsz or (DEFAULT_IMGSZ, DEFAULT_IMGSZ)
         if imgsz and fixed_hw and (imgsz, imgsz) != self.input_size:
             log.info("%s has a fixed %s input; imgsz %d ignored", self.path, shape, imgsz)
+        self._core, self._file, self._dynamic = core, file, shape.is_dynamic
         if shape.is_dynamic:  # one image per request: what the latency hint is built for
             model.reshape([1, 3, *self.input_size])
-        model = with_preprocessing(model)
         self.max_batch = 1
-        config = cpu_config(
+        self._config = cpu_config(
             streams=max(1, concurrency),
             threads=threads,
             precision=precision,
@@ -254,10 +260,14 @@ class OpenVinoDetector(ThresholdDetector):
             pinning=pinning,
         )
         try:
-            self.compiled = core.compile_model(model, "CPU", config)
+            self.compiled = core.compile_model(with_preprocessing(model), "CPU", self._config)
         except Exception as exc:
             raise DetectorError(f"cannot compile {file} with OpenVINO: {exc}") from None
         self.from_cache = bool(self.compiled.get_property("LOADED_FROM_CACHE"))
+        # frames run at their own aspect (openvino_shapes): input size -> compiled model
+        self.rect = rect and self.input_size[0] == self.input_size[1]
+        self._shapes: dict[tuple[int, int], Any] = {self.input_size: self.compiled}
+        self._shape_lock = threading.Lock()
         out_shape = self.compiled.outputs[0].get_partial_shape()
         probe = tuple(d.get_length() if d.is_static else 8400 for d in out_shape)
         self.layout = guess_layout(probe, len(self.names), info.end2end)
@@ -273,20 +283,62 @@ class OpenVinoDetector(ThresholdDetector):
         cached = ", from cache" if self.from_cache else ""
         return f"OpenVinoDetector({self.name}@{self.version}, {self.input_size}{cached})"
 
-    def _request(self) -> Any:
-        request = getattr(self._requests, "request", None)
+    def input_for(self, height: int, width: int) -> tuple[int, int]:
+        """The input a `height` x `width` frame runs at: the frame's own aspect (its
+        longer side the model's, the shorter rounded up to a multiple of 32; compiled on
+        first use, a handful of camera shapes at most), else the model's square."""
+        if not self.rect:
+            return self.input_size
+        size = frame_input(height, width, self.input_size[0])
+        if size in self._shapes:
+            return size
+        with self._shape_lock:
+            if size not in self._shapes and len(self._shapes) < MAX_SHAPES:
+                self._shapes[size] = self._compile_shape(size)
+        return size if self._shapes.get(size) is not None else self.input_size
+
+    def _compile_shape(self, size: tuple[int, int]) -> Any:
+        """The model compiled for a `size` input (cached like the square one); None when
+        it cannot take one (logged: its frames keep the square input)."""
+        try:
+            model = self._core.read_model(str(self._file))
+            if self._dynamic:
+                model.reshape([1, 3, *size])
+            else:
+                reshape(model, self.input_size, size)
+            return self._core.compile_model(with_preprocessing(model), "CPU", self._config)
+        except ShapeUnsupported as exc:  # not for any other shape: no further tries
+            self.rect = False
+            log.warning("%s runs every frame letterboxed into its square input: %s", self.name, exc)
+        except RuntimeError as exc:  # OpenVINO's errors: this shape only
+            log.warning(
+                "%s runs %d x %d frames letterboxed into its square input: %s",
+                self.name,
+                size[1],
+                size[0],
+                exc,
+            )
+        return None
+
+    def _request(self, size: tuple[int, int]) -> Any:
+        """This thread's infer request of the model compiled for `size`."""
+        requests = getattr(self._requests, "by_size", None)
+        if requests is None:
+            requests = self._requests.by_size = {}
+        request = requests.get(size)
         if request is None:
-            request = self._requests.request = self.compiled.create_infer_request()
+            request = requests[size] = self._shapes[size].create_infer_request()
         return request
 
     def detect_batch(
         self, images: Sequence[np.ndarray], conf: float | None = None
     ) -> list[list[Detection]]:
         thresholds = self._thresholds(conf)
-        request = self._request()
         results: list[list[Detection]] = []
         for image in images:
-            padded, box = letterbox(image, self.input_size)
+            size = self.input_for(*image.shape[:2])
+            padded, box = letterbox(image, size)
+            request = self._request(size)
             request.infer({0: padded[None]})
             output = request.get_output_tensor(0).data
             raws = decode(output, self.layout, thresholds, iou=self.iou, max_det=self.max_det)

@@ -74,6 +74,11 @@ class ModelSpec(BaseModel):
         title="Input size",
         description="Square input side for models with a dynamic input; fixed inputs keep their own size.",
     )
+    rect: bool = Field(
+        False,
+        title="Frame-shaped input",
+        description="Run each frame at its own aspect (the longer side the model's input size, the shorter rounded up to a multiple of 32: 640 x 384 for a 16:9 camera) instead of letterboxed into the square: about a third less CPU per 16:9 frame. OpenVINO backend, YOLOv8/11 detectors; others keep the square. Off by default: on the kitchen dev set it found 2.7 points fewer persons (models/README.md).",
+    )
     device: Literal["cpu", "cuda", "auto"] = Field(
         "cpu",
         title="Device",
