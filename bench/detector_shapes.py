@@ -9,7 +9,8 @@ way (`load_detector("coco")`, then the same with `rect=True`), one thread, one s
 a single caller runs it; the two alternate round by round and the median round counts.
 CPU = `time.process_time` over the round. Agreement: persons of the square run scoring
 >= 0.5 found by the frame-shaped run (same label, IoU >= 0.5, any score >= 0.25), and the
-other way round. Figures go to bench/out/detector_shapes.json and the section
+other way round. Recall on an independent set: heads of ../shared/datasets/helmet_workwear
+`val` inside a person box, each way. Figures go to bench/out/detector_shapes.json and the section
 `detector-shapes` of bench/RESULTS.md.
 """
 
@@ -63,6 +64,33 @@ def agreement(theirs: list[list[Detection]], ours: list[list[Detection]]) -> flo
     return found / wanted if wanted else float("nan")
 
 
+def heads_found(detector: Any, folder: Path) -> tuple[int, int, int]:
+    """On a YOLO set with head boxes (helmet_workwear: classes 0 `helmet`, 1 `no_helmet`):
+    heads whose centre lies in the upper half of a person box, all heads, person boxes."""
+    import cv2
+
+    found = heads = boxes = 0
+    for picture in sorted((folder / "images" / "val").glob("*")):
+        image = cv2.imread(str(picture), cv2.IMREAD_COLOR)
+        labels = folder / "labels" / "val" / f"{picture.stem}.txt"
+        if image is None or not labels.is_file():
+            continue
+        h, w = image.shape[:2]
+        centres = [
+            (float(cx) * w, float(cy) * h)
+            for c, cx, cy, *_ in (line.split() for line in labels.read_text().splitlines())
+            if int(c) in (0, 1)
+        ]
+        persons = [d.box for d in detector.detect(image) if d.label == "person"]
+        boxes += len(persons)
+        heads += len(centres)
+        found += sum(
+            any(b[0] <= x <= b[2] and b[1] <= y <= (b[1] + b[3]) / 2 for b in persons)
+            for x, y in centres
+        )
+    return found, heads, boxes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.detector_shapes", description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
@@ -106,19 +134,37 @@ def main(argv: list[str] | None = None) -> int:
             f" {row['square_persons_found_by_rect']:.3f} / {row['rect_persons_found_by_square']:.3f}",
             flush=True,
         )
+    workers = SHARED / "datasets" / "helmet_workwear"
+    recall = {
+        name: heads_found(det, workers) for name, det in (("square", square), ("rect", shaped))
+    }
+    for name, (hit, heads, boxes) in recall.items():
+        print(f"helmet_workwear val, {name}: {hit} of {heads} heads in a person box, {boxes} boxes")
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "detector_shapes.json").write_text(json.dumps(rows, indent=1))
+    (OUT / "detector_shapes.json").write_text(
+        json.dumps({"shapes": rows, "heads": recall}, indent=1)
+    )
     if not args.no_results:
-        write_section("detector-shapes", block(rows, args.rounds, load_before))
+        write_section("detector-shapes", block(rows, recall, args.rounds, load_before))
     return 0
 
 
-def block(rows: list[dict[str, Any]], rounds: int, load_before: str) -> str:
+def block(
+    rows: list[dict[str, Any]],
+    recall: dict[str, tuple[int, int, int]],
+    rounds: int,
+    load_before: str,
+) -> str:
     lines = "\n".join(
         f"| {r['frame']} | {r['input_rect']} | {r['square_ms']:.1f} | {r['rect_ms']:.1f} |"
         f" {r['ratio']:.2f} x | {r['square_persons_found_by_rect']:.3f} |"
         f" {r['rect_persons_found_by_square']:.3f} |"
         for r in rows
+    )
+    heads = "\n".join(
+        f"| {name} | {found} | {total} | {found / total:.3f} | {boxes} |"
+        for name, (found, total, boxes) in recall.items()
+        if total
     )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!-- detector-shapes:begin -->
@@ -132,6 +178,15 @@ confident persons (>= 0.5) of one input found by the other (IoU >= 0.5).
 | frame | frame-shaped input | square 640 x 640 ms | frame-shaped ms | speed-up | square's persons found | frame-shaped's persons found |
 |---|---|---|---|---|---|---|
 {lines}
+
+Persons found on an independent set, the `val` pictures of
+../shared/datasets/helmet_workwear (construction workers; most not square): a head box
+(`helmet`, `no_helmet`) counts as found when its centre lies in the upper half of a person
+box (score >= 0.25).
+
+| input | heads found | of | share | person boxes |
+|---|---|---|---|---|
+{heads}
 <!-- detector-shapes:end -->"""
 
 
