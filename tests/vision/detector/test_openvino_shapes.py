@@ -5,6 +5,7 @@ trace keeps the square; backends without it ignore the option."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -135,3 +136,27 @@ def test_backends_without_frame_shaped_inputs_ignore_rect(
         found = load_detector(str(model), backend="onnx", rect=True).detect(frame)
     assert found == load_detector(str(model), backend="onnx").detect(frame)
     assert any("rect ignored" in r.message for r in caplog.records)
+
+
+def test_two_threads_meeting_a_new_shape_compile_it_once_and_agree() -> None:
+    detector = load_detector(str(shared_path(*IR)), rect=True, concurrency=2)
+    assert isinstance(detector, OpenVinoDetector)
+    image = cv2.imread(str(shared_path("media", "zidane.jpg")))
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(detector.detect, [image, image.copy()])
+    assert first and first == second
+    assert sorted(detector._shapes) == [(384, 640), (640, 640)]
+
+
+def test_past_the_cap_further_shapes_run_in_the_square(monkeypatch: pytest.MonkeyPatch) -> None:
+    import brightwatch.vision.detector.openvino_backend as ovb
+
+    monkeypatch.setattr(ovb, "MAX_SHAPES", 2)  # the square and one more
+    detector = load_detector(str(shared_path(*IR)), rect=True)
+    assert isinstance(detector, OpenVinoDetector)
+    assert detector.input_for(720, 1280) == (384, 640)
+    assert detector.input_for(576, 704) == (640, 640)  # a third shape: not compiled
+    assert detector.input_for(720, 1280) == (384, 640)
+    assert len(detector._shapes) == 2
+    portrait = np.zeros((1280, 720, 3), np.uint8)
+    assert detector.detect(portrait) == []  # runs, in the square
