@@ -8,7 +8,8 @@ The compiled model is cached once per model and machine in `cache_dir` (OpenVINO
 `CACHE_DIR`; `load_detector(..., data_dir=)` passes BW_DATA_DIR/cache/openvino, and
 without a data folder nothing is cached), so a second start reads the blob instead of
 compiling (0.2 instead of 0.6-2 s here); `brightwatch models install` compiles the
-defaults.
+defaults. With `rect` (ModelSpec.rect) a frame runs at its own aspect, a model compiled
+per input shape on first use (`openvino_shapes`: 640 x 384 for a 16:9 camera).
 
 May import: openvino, numpy, the detector package.
 """
