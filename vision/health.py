@@ -1,6 +1,8 @@
 """Frame-health metrics for CAMERA_OBSTRUCTED, measured on a small grey copy of the frame
 (160 px wide): mean grey level (dark), its standard deviation (uniform: a covered lens,
-a wall), and the variance of the Laplacian (blur). Cheap: ~0.1 ms a frame."""
+a wall), and the variance of the Laplacian (blur). About 1.5 ms of CPU for a 1920 x 1080
+frame (the grey conversion and the area resize read every pixel; the metrics on the small
+copy cost ~0.1 ms), measured on an AVX-512 host, 2026-12-06."""
 
 from __future__ import annotations
 
