@@ -78,7 +78,7 @@ def reshape(model: Any, traced: tuple[int, int], target: tuple[int, int]) -> Any
         (traced[0] // s) * (traced[1] // s): (target[0] // s) * (target[1] // s) for s in STRIDES
     }
     cells[old_n] = new_n
-    anchors_found = 0
+    found = {"points": 0, "strides": 0}
     for op in model.get_ordered_ops():
         if op.get_type_name() != "Constant":
             continue
@@ -88,18 +88,20 @@ def reshape(model: Any, traced: tuple[int, int], target: tuple[int, int]) -> Any
         if shape == [1, 2, old_n]:
             if not np.array_equal(op.get_data(), old_points[None]):
                 raise ShapeUnsupported("its anchor points are not the grid's own")
-            new, anchors_found = new_points[None], anchors_found + 1
-        elif shape == [1, 1, old_n]:
-            if not np.array_equal(op.get_data(), old_strides[None, None]):
+            new = new_points[None]
+            found["points"] += 1
+        elif shape in ([1, 1, old_n], [1, old_n]):  # an IR's layout, an ONNX export's
+            if not np.array_equal(op.get_data().reshape(-1), old_strides):
                 raise ShapeUnsupported("its anchor strides are not the heads' own")
-            new, anchors_found = new_strides[None, None], anchors_found + 1
+            new = new_strides.reshape([*shape[:-1], new_n])
+            found["strides"] += 1
         elif len(shape) == 1 and users and set(users) == {"Reshape"}:
             new = _reshape_target(op.get_data(), grids, cells)
         if new is not None:
             replacement = ov.op.Constant(new)
             replacement.set_friendly_name(op.get_friendly_name())
             op.output(0).replace(replacement.output(0))
-    if anchors_found != 2:
+    if not all(found.values()):
         raise ShapeUnsupported("no YOLOv8/11 box decoding (anchor points and strides) found")
     try:
         model.get_parameters()[0].set_partial_shape(ov.PartialShape([1, 3, *target]))

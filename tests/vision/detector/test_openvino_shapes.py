@@ -100,6 +100,30 @@ def test_the_shared_ir_at_the_frames_aspect_finds_what_the_square_finds(
     assert all(_found(theirs, d, 0.75) for d in ours if d.score >= 0.5), (ours, theirs)
 
 
+@pytest.mark.parametrize(
+    ("export", "square", "expected"),
+    [
+        ("yolo11n_int8_320.onnx", (320, 320), (192, 320)),  # the fallback without the IR
+        ("yolov8n_int8_dynamic.onnx", (640, 640), (384, 640)),
+    ],
+)
+def test_onnx_exports_under_openvino_run_at_the_frames_aspect_too(
+    export: str, square: tuple[int, int], expected: tuple[int, int]
+) -> None:
+    """ONNX exports hold the anchor strides as 1 x N (an IR: 1 x 1 x N); YOLOv8 has no
+    attention block."""
+    model = str(shared_path("models", "coco", export))
+    image = cv2.imread(str(shared_path("media", "zidane.jpg")))
+    shaped = load_detector(model, backend="openvino", rect=True)
+    assert isinstance(shaped, OpenVinoDetector)
+    assert shaped.input_for(720, 1280) == expected and shaped.rect
+    theirs = load_detector(model, backend="openvino").detect(image)
+    assert load_detector(model, backend="openvino").input_for(720, 1280) == square
+    ours = shaped.detect(image)
+    confident = [d for d in theirs if d.score >= 0.5]
+    assert confident and all(_found(ours, d, 0.75) for d in confident), (ours, theirs)
+
+
 def test_the_rewrite_gives_the_anchor_count_of_the_new_grid() -> None:
     import openvino as ov
 
