@@ -29,12 +29,11 @@ from typing import Any
 import numpy as np
 
 from bench.results import write_section
-from bench.vision_pipeline import OUT, fill
+from bench.vision_pipeline import OUT, SHARED, fill
 from brightwatch.vision.detector import Detection, load_detector
 from brightwatch.vision.detector.openvino_backend import OpenVinoDetector
 from brightwatch.vision.rules.zones import iou
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHAPES = ((1920, 1080), (1280, 720), (704, 576))
 
 
@@ -109,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     for width, height in SHAPES:
         frames = pictures(width, height)
         size = shaped.input_for(height, width)
-        run(square, frames[:2]), run(shaped, frames[:2])  # first requests made, not counted
+        for det in (square, shaped):  # first requests made, not counted
+            run(det, frames[:2])
         times: dict[str, list[float]] = {"square": [], "rect": []}
         found: dict[str, list[list[Detection]]] = {}
         for k in range(args.rounds):

@@ -279,29 +279,27 @@ def data_dir_with_models(workdir: Path) -> Path:
     return data
 
 
-def shaped_models(model: str | None, data_dir: Path) -> dict[str, str]:
-    """`BW_VISION__MODELS` running the detector (a configured or built-in name) at each
+def shaped_models(model: str | None, data_dir: Path) -> dict[str, dict[str, Any]]:
+    """`[vision.models]` running the detector (a configured or built-in name) at each
     frame's own aspect (`rect`, vision/detector/openvino_shapes.py)."""
     from brightwatch.settings import Settings
     from brightwatch.vision.detector.spec import resolve
 
     name = model or Settings.model_fields["model"].default
     _, spec = resolve(name, models={}, data_dir=data_dir)
-    shaped = {**spec.model_dump(exclude_none=True), "rect": True}
-    return {"BW_VISION__MODELS": json.dumps({name: shaped})}
+    return {name: {**spec.model_dump(exclude_none=True), "rect": True}}
 
 
 def describe_models(
-    model: str | None, data_dir: Path, env: dict[str, str] | None = None
+    model: str | None, data_dir: Path, models: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """What the worker's default per-frame path runs, loaded here the way the worker loads
-    it (`vision.inference.build` with the default settings and the `env` ones given)."""
+    it (`vision.inference.build` with the default settings and `models` configured)."""
     from brightwatch.settings import Settings
     from brightwatch.vision.inference import build
     from brightwatch.vision.settings import VisionSettings
 
-    configured = json.loads((env or {}).get("BW_VISION__MODELS", "{}"))
-    vision = VisionSettings(models=configured)
+    vision = VisionSettings(models=models or {})
     name = model or Settings.model_fields["model"].default
     inference = build(vision, name, data_dir)
     detectors = [
@@ -465,9 +463,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bw-bench-vision-"))
     data_dir = data_dir_with_models(workdir)
     settings_env = {"BW_VISION__SHED_AFTER_S": "0"}  # see start_worker below
-    if args.rect:
-        settings_env.update(shaped_models(args.model, data_dir))
-    models = describe_models(args.model, data_dir, settings_env)
+    configured = shaped_models(args.model, data_dir) if args.rect else {}
+    if configured:
+        settings_env["BW_VISION__MODELS"] = json.dumps(configured)
+    models = describe_models(args.model, data_dir, configured)
     print(
         f"worker defaults: detector {', '.join(models['detectors'])}; input policy"
         f" {models['input_policy']}; classifiers {', '.join(models['classifiers']) or 'none'};"

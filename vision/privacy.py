@@ -38,6 +38,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -184,7 +185,11 @@ class BlazeFace:
         at once (a stream runs one request at a time); returns the input side."""
         import openvino as ov
 
-        from brightwatch.vision.detector.openvino_backend import cpu_config, numpy_bridge_ready
+        from brightwatch.vision.detector.openvino_backend import (
+            cpu_config,
+            numpy_bridge_ready,
+            thread_request,
+        )
 
         numpy_bridge_ready()  # before two threads' first inferences (see there)
         core = ov.Core()
@@ -192,7 +197,8 @@ class BlazeFace:
         # share the cores
         config = cpu_config(streams=max(1, streams), threads=1, pinning=False)
         self._compiled = core.compile_model(core.read_model(str(model)), "CPU", config)
-        self._requests = threading.local()  # an infer request is not for two threads
+        # this thread's infer request (an infer request is not for two threads)
+        self._request = partial(thread_request, threading.local(), self._compiled)
         return int(self._compiled.inputs[0].get_partial_shape()[1].get_length())
 
     def _infer_onnxruntime(self, x: np.ndarray) -> list[np.ndarray]:
@@ -203,9 +209,7 @@ class BlazeFace:
 
     def _infer_openvino(self, x: np.ndarray) -> list[np.ndarray]:
         """The same outputs, from this thread's infer request."""
-        request = getattr(self._requests, "request", None)
-        if request is None:
-            request = self._requests.request = self._compiled.create_infer_request()
+        request = self._request()
         request.infer({0: x})
         # views of the request's tensors: the caller copies them before the next call
         return [request.get_output_tensor(k).data for k in range(len(self._compiled.outputs))]

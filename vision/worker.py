@@ -246,7 +246,7 @@ class VisionWorker:
             ts = item.user_ts if item.user_ts is not None else received_ms
             check_epoch_ms(ts, item.received_at, self.max_future)
             edge = item.user_seq is not None
-            late = not edge and self._late(key, item, ts)
+            late = not edge and self._late(key, item, ts, received_ms)
             # an edge frame, or one too late to infer, is only measured for health: a
             # quarter-size grey decode; others at the smallest size that still feeds the
             # detectors in full
@@ -272,7 +272,7 @@ class VisionWorker:
                 return None  # ingest dead-letters availability
             return reason
 
-    def _late(self, key: CameraKey, item: Inbound, ts: int) -> bool:
+    def _late(self, key: CameraKey, item: Inbound, ts: int, received_ms: int) -> bool:
         """Whether the worker is behind and this frame reaches the detectors more than
         shed_after_s after it was taken: how much later than the camera's usual it
         arrived (received minus taken, less the camera's clock offset: the broker's
@@ -291,7 +291,6 @@ class VisionWorker:
             return False
         entry = self.cache.get(key)
         offset = entry.offset_ms if entry is not None else None
-        received_ms = round(item.received_at.timestamp() * 1000)
         arrived_late_ms = 0 if offset is None else max(0, received_ms - ts - offset)
         return arrived_late_ms / 1000 + waited_s > limit
 

@@ -84,6 +84,16 @@ def numpy_bridge_ready() -> None:
         _bridge_made = True
 
 
+def thread_request(requests: threading.local, compiled: Any, key: object = None) -> Any:
+    """This thread's infer request of `compiled` (kept in `requests` under `key`): an
+    infer request is not for two threads at once, and making one per call costs."""
+    mine: dict[object, Any] = requests.__dict__.setdefault("by_key", {})
+    request = mine.get(key)
+    if request is None:
+        request = mine[key] = compiled.create_infer_request()
+    return request
+
+
 def cpu_config(
     *,
     streams: int,
@@ -261,13 +271,14 @@ class OpenVinoDetector(ThresholdDetector):
             pinning=pinning,
         )
         try:
-            self.compiled = core.compile_model(with_preprocessing(model), "CPU", self._config)
+            self.compiled = self._compile(model)
         except Exception as exc:
             raise DetectorError(f"cannot compile {file} with OpenVINO: {exc}") from None
         self.from_cache = bool(self.compiled.get_property("LOADED_FROM_CACHE"))
         # frames run at their own aspect (openvino_shapes): input size -> compiled model
         self.rect = rect and self.input_size[0] == self.input_size[1]
         self._shapes: dict[tuple[int, int], Any] = {self.input_size: self.compiled}
+        self._squared: set[tuple[int, int]] = set()  # shapes that failed or came past the cap
         self._shape_lock = threading.Lock()
         out_shape = self.compiled.outputs[0].get_partial_shape()
         probe = tuple(d.get_length() if d.is_static else 8400 for d in out_shape)
@@ -293,10 +304,20 @@ class OpenVinoDetector(ThresholdDetector):
         size = frame_input(height, width, self.input_size[0])
         if size in self._shapes:
             return size
+        if size in self._squared:
+            return self.input_size
         with self._shape_lock:
-            if size not in self._shapes and len(self._shapes) < MAX_SHAPES:
-                self._shapes[size] = self._compile_shape(size)
-        return size if self._shapes.get(size) is not None else self.input_size
+            if size not in self._shapes and size not in self._squared:
+                compiled = self._compile_shape(size) if len(self._shapes) < MAX_SHAPES else None
+                if compiled is None:
+                    self._squared.add(size)
+                else:
+                    self._shapes[size] = compiled
+        return size if size in self._shapes else self.input_size
+
+    def _compile(self, model: Any) -> Any:
+        """`model` (read, shaped) compiled for this detector's CPU configuration."""
+        return self._core.compile_model(with_preprocessing(model), "CPU", self._config)
 
     def _compile_shape(self, size: tuple[int, int]) -> Any:
         """The model compiled for a `size` input (cached like the square one); None when
@@ -307,7 +328,7 @@ class OpenVinoDetector(ThresholdDetector):
                 model.reshape([1, 3, *size])
             else:
                 reshape(model, self.input_size, size)
-            return self._core.compile_model(with_preprocessing(model), "CPU", self._config)
+            return self._compile(model)
         except ShapeUnsupported as exc:  # not for any other shape: no further tries
             self.rect = False
             log.warning("%s runs every frame letterboxed into its square input: %s", self.name, exc)
@@ -321,16 +342,6 @@ class OpenVinoDetector(ThresholdDetector):
             )
         return None
 
-    def _request(self, size: tuple[int, int]) -> Any:
-        """This thread's infer request of the model compiled for `size`."""
-        requests = getattr(self._requests, "by_size", None)
-        if requests is None:
-            requests = self._requests.by_size = {}
-        request = requests.get(size)
-        if request is None:
-            request = requests[size] = self._shapes[size].create_infer_request()
-        return request
-
     def detect_batch(
         self, images: Sequence[np.ndarray], conf: float | None = None
     ) -> list[list[Detection]]:
@@ -339,7 +350,7 @@ class OpenVinoDetector(ThresholdDetector):
         for image in images:
             size = self.input_for(*image.shape[:2])
             padded, box = letterbox(image, size)
-            request = self._request(size)
+            request = thread_request(self._requests, self._shapes[size], size)
             request.infer({0: padded[None]})
             output = request.get_output_tensor(0).data
             raws = decode(output, self.layout, thresholds, iou=self.iou, max_det=self.max_det)

@@ -184,3 +184,22 @@ def test_past_the_cap_further_shapes_run_in_the_square(monkeypatch: pytest.Monke
     assert len(detector._shapes) == 2
     portrait = np.zeros((1280, 720, 3), np.uint8)
     assert detector.detect(portrait) == []  # runs, in the square
+
+
+def test_a_shape_openvino_cannot_compile_runs_in_the_square_every_time(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import brightwatch.vision.detector.openvino_backend as ovb
+
+    def refuse(model: object, traced: object, target: object) -> None:
+        raise RuntimeError("cannot compile this shape")
+
+    detector = load_detector(str(shared_path(*IR)), rect=True)
+    square = load_detector(str(shared_path(*IR)))
+    monkeypatch.setattr(ovb, "reshape", refuse)
+    image = cv2.imread(str(shared_path("media", "zidane.jpg")))
+    with caplog.at_level(logging.WARNING):
+        first, second = detector.detect(image), detector.detect(image)
+    assert first == second == square.detect(image)
+    assert detector.rect and detector.input_for(720, 1280) == (640, 640)
+    assert sum("letterboxed into its square" in r.message for r in caplog.records) == 1
