@@ -27,9 +27,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
+if TYPE_CHECKING:  # annotations only: the settings import this module's plans, not psycopg
+    import psycopg
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from brightwatch.contract.codes import ELEVATOR_CATALOGUE
 from brightwatch.contract.ids import is_valid_id
 from brightwatch.contract.payloads import ServiceMode
 from brightwatch.elevators.maintenance.settings import MaintenanceSettings
-from brightwatch.mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
+from brightwatch.mqttlink.kinds import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 
 # the contract's service modes (interfaces.md), every one of them
 ALL_MODES: tuple[ServiceMode, ...] = get_args(ServiceMode)

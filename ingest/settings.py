@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from brightwatch.mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
+from brightwatch.mqttlink.kinds import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 
 
 class IngestSettings(BaseModel):

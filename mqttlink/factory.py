@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
 from brightwatch.mqttlink.client import BrokerAddress
 from brightwatch.mqttlink.consumer import BatchConsumer, Handler, Isolation
+from brightwatch.mqttlink.kinds import ConsumerKind
 from brightwatch.mqttlink.stream import StreamConsumer
-
-ConsumerKind = Literal["stream", "paho"]
-
-CONSUMER_KIND_DESCRIPTION = (
-    "stream: the lean receive-only session of mqttlink.stream (about 3 µs of CPU per "
-    "message); paho: mqttlink.BatchConsumer on paho-mqtt (about 60-80 µs per message), "
-    "the reference implementation. Both acknowledge only after the handler committed."
-)
 
 
 class Consumer(Protocol):

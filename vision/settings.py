@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from brightwatch.contract.codes import KITCHEN_CATALOGUE
-from brightwatch.mqttlink.factory import CONSUMER_KIND_DESCRIPTION, ConsumerKind
+from brightwatch.mqttlink.kinds import CONSUMER_KIND_DESCRIPTION, ConsumerKind
 from brightwatch.vision.detector.spec import ModelSpec
 from brightwatch.vision.rules.config import (
     AttributeRule,

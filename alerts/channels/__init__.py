@@ -6,8 +6,10 @@ plus its import below (and, when it has settings, its section in `settings.py`):
 HTTP gateway), the group robots Chinese offices work in (`wecom`, `dingtalk`, `feishu`:
 rate-limited per robot, storms batched, `robots.py`) and mainland template SMS
 (`aliyun_sms`, `tencent_sms`: approved templates per tier and language). Vendor
-signatures are pure functions in `signing.py`. Importing this package registers them all; the delivery worker
-(`alerts.delivery`) does. A plugin is built with the worker's `ChannelContext` and sends
+signatures are pure functions in `signing.py`. The first use of `CHANNELS` (or of a plugin
+module by its name here) imports and so registers them all; the delivery worker
+(`alerts.delivery`) does. Until then the package imports no plugin, so that the settings
+(`alerts.channels.settings`) load without httpx or paho-mqtt. A plugin is built with the worker's `ChannelContext` and sends
 one rendered payload to one target, raising `DeliveryError` on failure; retries, backoff
 and isolation between channels are the delivery worker's job. Receivers name channels by
 key, checked against `CHANNELS` when the settings load.
@@ -18,19 +20,10 @@ contract, httpx, the standard library (never alerts.delivery, which imports the 
 
 from __future__ import annotations
 
-from brightwatch.alerts.channels import (
-    aliyun_sms,
-    dingtalk,
-    email,
-    feishu,
-    mqtt,
-    sms,
-    tencent_sms,
-    webhook,
-    wecom,
-)
+import importlib
+from typing import TYPE_CHECKING
+
 from brightwatch.alerts.channels.base import (
-    CHANNELS,
     Channel,
     ChannelContext,
     DeliveryDeferred,
@@ -38,6 +31,32 @@ from brightwatch.alerts.channels.base import (
     KeyedChannel,
     idempotency_key,
     register_channel,
+)
+
+if TYPE_CHECKING:
+    from brightwatch.alerts.channels import (
+        aliyun_sms,
+        dingtalk,
+        email,
+        feishu,
+        mqtt,
+        sms,
+        tencent_sms,
+        webhook,
+        wecom,
+    )
+    from brightwatch.alerts.channels.base import CHANNELS
+
+PLUGINS = (
+    "aliyun_sms",
+    "dingtalk",
+    "email",
+    "feishu",
+    "mqtt",
+    "sms",
+    "tencent_sms",
+    "webhook",
+    "wecom",
 )
 
 __all__ = [
@@ -52,6 +71,7 @@ __all__ = [
     "email",
     "feishu",
     "idempotency_key",
+    "known_channels",
     "mqtt",
     "register_channel",
     "sms",
@@ -59,3 +79,24 @@ __all__ = [
     "webhook",
     "wecom",
 ]
+
+
+def known_channels() -> frozenset[str]:
+    """The keys `CHANNELS` holds once loaded (each plugin registers under its module's
+    name, plus any plugin registered from elsewhere), without importing the plugins: what
+    the settings check a receiver's channel against."""
+    from brightwatch.alerts.channels import base
+
+    return frozenset(PLUGINS) | frozenset(base.CHANNELS)
+
+
+def __getattr__(name: str) -> object:
+    """`CHANNELS` and the plugin modules: importing every plugin registers it."""
+    if name != "CHANNELS" and name not in PLUGINS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for plugin in PLUGINS:
+        importlib.import_module(f"{__name__}.{plugin}")  # binds the plugin's name here
+    from brightwatch.alerts.channels import base
+
+    globals()["CHANNELS"] = base.CHANNELS
+    return globals()[name]

@@ -7,7 +7,8 @@ a delivery counts as delivered only once the broker has it.
 A target must be a topic the contract's table (`contract.topics.TOPICS`) lets the alerts
 component publish, below `{topic_root}`: the broker's ACL is derived from the same table
 and would refuse anything else (PUBACK "Not authorized", a delivery retried until it
-fails). `check_target` says so when the settings are loaded, before anything starts.
+fails). `mqtt_target.check_target` says so when the settings are loaded, before anything
+starts.
 """
 
 from __future__ import annotations
@@ -18,28 +19,7 @@ from typing import Any
 
 from brightwatch.alerts.channels.base import ChannelContext, DeliveryError, register_channel
 from brightwatch.alerts.routing.notification import Notification
-from brightwatch.contract.topics import Role, published_by
 from brightwatch.mqttlink.publisher import Publisher, PublishTimeout
-
-ROOT_PLACEHOLDER = "{topic_root}"
-
-
-def check_target(target: str) -> str:
-    """The target, or ValueError naming it when it is not a topic the service may publish."""
-    levels = target.split("/")
-    allowed = published_by(Role.ALERTS)
-    if levels[0] == ROOT_PLACEHOLDER and any(s.admits(levels[1:]) for s in allowed):
-        return target
-    declared = ", ".join(f"{ROOT_PLACEHOLDER}/{s.pattern}" for s in allowed)
-    hint = (
-        f" (start it with {ROOT_PLACEHOLDER}, the topic root is a setting)"
-        if levels[0] != ROOT_PLACEHOLDER
-        else ""
-    )
-    raise ValueError(
-        f"mqtt target {target!r} is not a topic the service publishes, the broker would "
-        f"refuse it{hint}; declared: {declared}"
-    )
 
 
 @register_channel("mqtt")

@@ -81,17 +81,18 @@ class Integration(BaseModel):
     @field_validator("channel")
     @classmethod
     def _known_channel(cls, value: str) -> str:
-        from brightwatch.alerts.channels import CHANNELS
+        from brightwatch.alerts.channels import known_channels
 
-        if value not in CHANNELS:
-            raise ValueError(f"unknown channel {value!r}; known: {', '.join(sorted(CHANNELS))}")
+        known = known_channels()
+        if value not in known:
+            raise ValueError(f"unknown channel {value!r}; known: {', '.join(sorted(known))}")
         return value
 
     @model_validator(mode="after")
     def _mqtt_target_declared(self) -> Integration:
         # the broker's ACL only lets the service publish the contract's topics
         if self.channel == "mqtt":
-            from brightwatch.alerts.channels.mqtt import check_target
+            from brightwatch.alerts.channels.mqtt_target import check_target
 
             check_target(self.target)
         return self

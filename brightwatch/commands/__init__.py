@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from brightwatch.settings import Settings
 
 
 def edge_group() -> click.Group:
@@ -37,3 +43,11 @@ def iso_time(value: str) -> datetime:
             "an ISO date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00+08:00"
         ) from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def connect(settings: Settings, **options: Any) -> psycopg.Connection[Any]:
+    """A connection to the service's database (BW_DATABASE_URL). psycopg is imported here,
+    on first use, so that `brightwatch` starts without it."""
+    import psycopg
+
+    return psycopg.connect(settings.database_url.get_secret_value(), **options)

@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 
 import click
-import psycopg
 
 from brightwatch.cli import main, settings_from_env
-from brightwatch.commands import iso_time
+from brightwatch.commands import connect, iso_time
 
 
 def alerts_group() -> click.Group:
@@ -65,7 +64,7 @@ def export_command(
     except MappingError as exc:
         raise click.ClickException(str(exc)) from None
     settings = settings_from_env()
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+    with connect(settings) as conn:
         if out is None:
             report = export_alerts(conn, m, start, end, sys.stdout, fmt)
         else:

@@ -16,14 +16,15 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
-import psycopg
-from psycopg.rows import dict_row
 
 from brightwatch.cli import main, settings_from_env
-from brightwatch.commands import iso_time
+from brightwatch.commands import connect, iso_time
+
+if TYPE_CHECKING:
+    import psycopg
 
 FIELDS = ("at", "source", "actor", "action", "object_type", "object_id", "details")
 REGISTRY_OBJECTS = ("firm", "site", "camera", "elevator", "district_standby_firms", "registry")
@@ -73,6 +74,8 @@ def audit_rows(
 ) -> Iterator[dict[str, Any]]:
     """The trail's rows with since <= at < until, in order; read through a server-side
     cursor, so a year's export does not sit in memory."""
+    from psycopg.rows import dict_row
+
     params = {"since": since, "until": until, "registry": list(REGISTRY_OBJECTS)}
     with conn.cursor(name="audit_export", row_factory=dict_row) as cur:
         cur.execute(EXPORT, params)
@@ -126,9 +129,11 @@ def export_command(since: str, until: str | None, fmt: str, out: Path | None) ->
     end = iso_time(until) if until else datetime.now(start.tzinfo)
     if end <= start:
         raise click.BadParameter("must be after --since", param_hint="--until")
+    import psycopg
+
     settings = settings_from_env()
     try:
-        with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+        with connect(settings) as conn:
             if out is None:
                 count = write_rows(audit_rows(conn, start, end), fmt, sys.stdout)
             else:

@@ -38,7 +38,16 @@ def _scenario_help() -> str:
     return "\b\nScenarios:\n" + "\n".join(f"  {n:10} {what}" for n, what in SCENARIOS.items())
 
 
-@demo.command(epilog=_scenario_help())
+class _ScenarioCommand(click.Command):
+    """Its help ends with the list of scenarios, read when the help is shown: the scenario
+    player imports OpenCV and paho-mqtt, which `brightwatch` does not need to start."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _scenario_help()
+        super().format_epilog(ctx, formatter)
+
+
+@demo.command(cls=_ScenarioCommand)
 @click.argument("name")
 @click.option(
     "--mqtt-url",

@@ -10,12 +10,15 @@ session. Only a member that will not come back is retired."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import psycopg
 
 from brightwatch.cli import main, settings_from_env, stop_on_signals
+from brightwatch.commands import connect
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @main.group()
@@ -40,7 +43,7 @@ def live_replicas(
 def list_command() -> None:
     """The replicas with a recent heartbeat (component, instance, host, pid)."""
     settings = settings_from_env()
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+    with connect(settings) as conn:
         rows = live_replicas(conn, settings.health.heartbeat_stale_s)
     for component, replica, host, pid, age in rows:
         click.echo(f"{replica}\t{component}\t{host}\t{pid}\t{age:.0f} s ago")
@@ -90,7 +93,7 @@ def retire_command(
         _retire_partitioned(settings, instance, component, force)
         return
     if not force:
-        with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+        with connect(settings) as conn:
             live = [
                 r
                 for r in live_replicas(conn, settings.health.heartbeat_stale_s)
@@ -138,7 +141,7 @@ def _retire_partitioned(settings: Any, instance: str, component: str, force: boo
             f"{component} runs without partitions here: that replica's session holds the only"
             " copy of its messages; start it again instead of retiring it"
         )
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+    with connect(settings) as conn:
         live = [
             r
             for r in live_replicas(conn, settings.health.heartbeat_stale_s)

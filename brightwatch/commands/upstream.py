@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import psycopg
 
 from brightwatch.cli import main, settings_from_env, stop_on_signals
-from brightwatch.commands import iso_time
+from brightwatch.commands import connect, iso_time
 
 
 @main.group()
@@ -55,7 +54,7 @@ def enqueue_command(since: str, until: str, kind: tuple[str, ...], mapping: Path
         raise click.ClickException(str(exc)) from None
     context = ExportContext(table, settings.alerts.stats)
     now = _now()
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+    with connect(settings) as conn:
         for k in kind or ("elevators", "kitchens"):
             envelope = build(k, conn, context, Window(start, end, now))
             row_id = enqueue(conn, k, envelope, now)
@@ -77,7 +76,7 @@ def push_command(once: bool) -> None:
     try:
         with (
             stop_on_signals(stop),
-            psycopg.connect(settings.database_url.get_secret_value(), autocommit=True) as conn,
+            connect(settings, autocommit=True) as conn,
         ):
             while True:
                 delivered = pusher.step(conn)
@@ -97,7 +96,7 @@ def status_command() -> None:
     from brightwatch.alerts.upstream.push import pending
 
     settings = settings_from_env()
-    with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+    with connect(settings) as conn:
         click.echo(", ".join(f"{k} {v}" for k, v in pending(conn).items()))
         for row_id, kind, dead_at, reason in conn.execute(
             "SELECT id, kind, dead_at, dead_reason FROM upstream_outbox WHERE dead_at IS NOT NULL"

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import click
-import psycopg
 
 from brightwatch.cli import settings_from_env
-from brightwatch.commands import iso_time
+from brightwatch.commands import connect, iso_time
 from brightwatch.commands.vision import vision
 
 
@@ -87,6 +86,8 @@ def export_reviews_command(
 ) -> None:
     """Write confirmed and dismissed review evidence as a YOLO dataset (images/, labels/,
     data.yaml) and classifier verdicts as crops (classify/<split>/<label>/)."""
+    import psycopg
+
     from brightwatch.alerts.review.export import ExportError, export_reviews
 
     settings = settings_from_env()
@@ -98,7 +99,7 @@ def export_reviews_command(
             if model
             else ([c.strip() for c in classes.split(",") if c.strip()] if classes else None)
         )
-        with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+        with connect(settings) as conn:
             result = export_reviews(
                 conn,
                 Path(settings.data_dir),

@@ -10,7 +10,8 @@ from brightwatch.db.deadletters import DeadLetterSink
 from brightwatch.db.errors import is_transient
 from brightwatch.health import observe_lag
 from brightwatch.mqttlink.consumer import Handler, Isolation
-from brightwatch.mqttlink.factory import Consumer, ConsumerKind, make_consumer
+from brightwatch.mqttlink.factory import Consumer, make_consumer
+from brightwatch.mqttlink.kinds import ConsumerKind
 from brightwatch.runtime import Runtime
 from brightwatch.settings import Settings
 

@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import pytest
 
-import brightwatch.alerts.channels  # noqa: F401  (registers the plugins)
 from brightwatch.alerts.channels import CHANNELS, ChannelContext, DeliveryError
 from brightwatch.alerts.channels.settings import ChannelSettings
 from brightwatch.alerts.channels.signing import (

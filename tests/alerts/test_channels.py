@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from prometheus_client import REGISTRY
 
-import brightwatch.alerts.channels  # noqa: F401  (registers the plugins)
+import brightwatch.alerts.channels  # noqa: F401  (binds `alerts.channels` used below)
 from brightwatch import alerts
 from brightwatch.alerts.channels.settings import ChannelSettings
 from brightwatch.alerts.delivery import Backoff, ChannelContext, DeliveryWorker, enqueue

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from brightwatch.alerts.channels.mqtt import check_target
+from brightwatch.alerts.channels.mqtt_target import check_target
 from brightwatch.settings import SettingsError, load_settings
 
 
