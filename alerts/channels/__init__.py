@@ -1,18 +1,20 @@
 """Notification channel plugins behind one interface (`alerts.channels.base.Channel`).
 
-A channel is one module here that registers its class by key with `@register_channel`,
-plus its import below (and, when it has settings, its section in `settings.py`):
-`webhook` (Alertmanager-compatible payload), `mqtt`, `email` (SMTP), `sms` (a generic
-HTTP gateway), the group robots Chinese offices work in (`wecom`, `dingtalk`, `feishu`:
-rate-limited per robot, storms batched, `robots.py`) and mainland template SMS
-(`aliyun_sms`, `tencent_sms`: approved templates per tier and language). Vendor
-signatures are pure functions in `signing.py`. The first use of `CHANNELS` (or of a plugin
-module by its name here) imports and so registers them all; the delivery worker
-(`alerts.delivery`) does. Until then the package imports no plugin, so that the settings
-(`alerts.channels.settings`) load without httpx or paho-mqtt. A plugin is built with the worker's `ChannelContext` and sends
-one rendered payload to one target, raising `DeliveryError` on failure; retries, backoff
-and isolation between channels are the delivery worker's job. Receivers name channels by
-key, checked against `CHANNELS` when the settings load.
+A channel is one module here that registers its class with `@register_channel` under the
+module's own name, plus that name in `PLUGINS` below (and, when it has settings, its
+section in `settings.py`): `webhook` (Alertmanager-compatible payload), `mqtt`, `email`
+(SMTP), `sms` (a generic HTTP gateway), the group robots Chinese offices work in
+(`wecom`, `dingtalk`, `feishu`: rate-limited per robot, storms batched, `robots.py`) and
+mainland template SMS (`aliyun_sms`, `tencent_sms`: approved templates per tier and
+language). Vendor signatures are pure functions in `signing.py`.
+
+The first use of `CHANNELS` (or of a plugin module by its name here) imports, and so
+registers, them all; the delivery worker (`alerts.delivery`) does. Until then the package
+imports no plugin, so that the settings (`alerts.channels.settings`) load without httpx
+or paho-mqtt. A plugin is built with the worker's `ChannelContext` and sends one rendered
+payload to one target, raising `DeliveryError` on failure; retries, backoff and isolation
+between channels are the delivery worker's job. Receivers name channels by key, checked
+against `known_channels()` when the settings load.
 
 May import: alerts.channels.base, alerts.routing.notification, alerts.words, i18n, mqttlink,
 contract, httpx, the standard library (never alerts.delivery, which imports the channels).
