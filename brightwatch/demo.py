@@ -36,7 +36,7 @@ from brightwatch.demo_kitchens import (
 )
 from brightwatch.edge.elevator_sim.agent import AgentConfig, ElevatorAgent
 from brightwatch.edge.elevator_sim.model import CarSpec, fleet_spec
-from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres, wait_for_port
 from brightwatch.logs import redact
 from brightwatch.registry import store
 from brightwatch.registry.models import (
@@ -265,6 +265,24 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+API_READY_WITHIN_S = 30.0
+
+
+def _wait_for_api(settings: Settings) -> None:
+    """The banner gives the API's URL and tokens: print it once the API accepts connections
+    (its server starts on a thread of its own), not while a click on the URL is refused."""
+    wildcard = settings.http_host in ("", "0.0.0.0", "::")
+    host = "127.0.0.1" if wildcard else settings.http_host
+    try:
+        wait_for_port(settings.http_port, API_READY_WITHIN_S, host)
+    except TimeoutError:
+        log.warning(
+            "the API does not accept connections on %s after %.0f s",
+            settings.http_addr,
+            API_READY_WITHIN_S,
+        )
+
+
 def elevator_agent(settings: Settings, registry: dict[str, list[str]]) -> ElevatorAgent:
     """The registered elevators' terminals, in real time, through their own spool."""
     return ElevatorAgent(
@@ -402,6 +420,7 @@ def run_demo(elevators: int = 50, kitchens: int = 3, quiet: bool = False) -> int
                 confirmer.start()
             _write_state(demo_dir, settings)
             stack.callback((demo_dir / STATE_FILE).unlink, missing_ok=True)
+            _wait_for_api(settings)
             _announce(settings, registry, admin_token, firm_token, operator_token, quiet)
             components.wait()
             late = join_within(stage.threads, STAGE_STOP_S)
