@@ -51,7 +51,7 @@ from brightwatch.runtime import broker_of
 from brightwatch.scenario.elevators import Mailboxes, attach_mailboxes
 from brightwatch.scenario.kitchens import SHARED
 from brightwatch.scenario.player import CONFIRMED_CODE, CONTROL, Player, Targets, confirm_first
-from brightwatch.settings import Settings, load_settings
+from brightwatch.settings import Settings, load_settings, local_host
 from brightwatch.stopping import join_within
 from brightwatch.wiring import build_runtime
 
@@ -271,10 +271,8 @@ API_READY_WITHIN_S = 30.0
 def _wait_for_api(settings: Settings) -> None:
     """The banner gives the API's URL and tokens: print it once the API accepts connections
     (its server starts on a thread of its own), not while a click on the URL is refused."""
-    wildcard = settings.http_host in ("", "0.0.0.0", "::")
-    host = "127.0.0.1" if wildcard else settings.http_host
     try:
-        wait_for_port(settings.http_port, API_READY_WITHIN_S, host)
+        wait_for_port(settings.http_port, API_READY_WITHIN_S, local_host(settings.http_host))
     except TimeoutError:
         log.warning(
             "the API does not accept connections on %s after %.0f s",

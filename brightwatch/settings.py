@@ -150,6 +150,12 @@ def timescale_plan(settings: Settings) -> Plan:
 # ---------------------------------------------------------------- end of fleet size
 
 
+def local_host(host: str) -> str:
+    """The address a client on this machine dials for a server bound to `host`: loopback
+    for a wildcard (`0.0.0.0`, `::`, or none), else `host` itself."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from brightwatch.alerts.channels import base
 from brightwatch.alerts.channels.base import (
     Channel,
     ChannelContext,
@@ -87,8 +88,6 @@ def known_channels() -> frozenset[str]:
     """The keys `CHANNELS` holds once loaded (each plugin registers under its module's
     name, plus any plugin registered from elsewhere), without importing the plugins: what
     the settings check a receiver's channel against."""
-    from brightwatch.alerts.channels import base
-
     return frozenset(PLUGINS) | frozenset(base.CHANNELS)
 
 
@@ -98,7 +97,5 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     for plugin in PLUGINS:
         importlib.import_module(f"{__name__}.{plugin}")  # binds the plugin's name here
-    from brightwatch.alerts.channels import base
-
     globals()["CHANNELS"] = base.CHANNELS
     return globals()[name]

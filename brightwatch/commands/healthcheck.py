@@ -17,7 +17,7 @@ from typing import Any, cast
 import click
 
 from brightwatch.cli import main, settings_from_env
-from brightwatch.settings import Settings
+from brightwatch.settings import Settings, local_host
 
 
 def _database_ok(url: str) -> str | None:
@@ -79,9 +79,7 @@ def _http_ok(url: str) -> str | None:
 def metrics_healthz(metrics_addr: str) -> str:
     """The /healthz URL of a process serving on `metrics_addr` (a wildcard host: loopback)."""
     host, _, port = metrics_addr.rpartition(":")
-    if host in ("0.0.0.0", "::", "[::]", ""):
-        host = "127.0.0.1"
-    return f"http://{host}:{port}/healthz"
+    return f"http://{local_host(host)}:{port}/healthz"
 
 
 @main.command()
