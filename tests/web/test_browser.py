@@ -274,6 +274,12 @@ def test_public_page_on_a_phone(settings: Settings, db_url: str) -> None:
         )
         assert page.locator("text=Sunny Canteen").count() == 1
         assert page.locator("text=卫生记录").count() == 1
+        # a kitchen observed too little has no grade: its badge is neutral, not A's green
+        assert page.locator("#no-grade").count() == 1
+        badge = page.evaluate(
+            "getComputedStyle(document.querySelector('.score .big')).backgroundColor"
+        )
+        assert badge == "rgb(107, 114, 128)", badge
         screenshot(page, "public-kitchen")
         failed: list[str] = []
         page.on("requestfailed", lambda r: failed.append(r.url))
