@@ -68,6 +68,16 @@ def code_name(name_zh: str | None) -> str:
     return name_zh or "" if language.current_locale() == "zh-CN" else ""
 
 
+def trigger_name(trigger: str, name_zh: str | None) -> str:
+    """What opened a ticket, beside its code: an alert code's catalogue name (as
+    `code_name`), or the words of a planner trigger (DUE_DATE, ...) in the page's language."""
+    if name_zh:
+        return code_name(name_zh)
+    return (
+        views.label("ticket_trigger", trigger) if trigger in views.WORDS["ticket_trigger"] else ""
+    )
+
+
 def page_i18n() -> dict[str, Any]:
     """What console.js needs to speak the page's language: its strings and the zone."""
     locale = language.current_locale()
@@ -79,7 +89,11 @@ def page_i18n() -> dict[str, Any]:
 
 
 jinja.env.globals.update(
-    label=views.label, code_name=code_name, actor_name=actor_name, page_i18n=page_i18n
+    label=views.label,
+    code_name=code_name,
+    trigger_name=trigger_name,
+    actor_name=actor_name,
+    page_i18n=page_i18n,
 )
 
 

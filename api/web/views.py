@@ -127,6 +127,12 @@ WORDS: dict[str, dict[str, str]] = {
         "half_yearly": N_("half-yearly maintenance"),
         "yearly": N_("yearly maintenance"),
     },
+    # what opened a ticket when it is not an alert code (elevators.md, ticket triggers)
+    "ticket_trigger": {
+        "DUE_DATE": N_("maintenance due"),
+        "HEALTH_3SIGMA": N_("health indicator beyond 3σ for 24 h"),
+        "OFFLINE_24H": N_("terminal offline for over 24 h"),
+    },
     "ticket_state": {
         "created": N_("created"),
         "dispatched": N_("dispatched"),

@@ -176,6 +176,44 @@ def test_calendar_shows_due_tickets_and_planned_dates_of_the_firm(
     assert "EB1" not in page
 
 
+def test_tickets_name_their_trigger_in_the_pages_language(
+    web_client: TestClient,
+    db_url: str,
+    make_token,
+    clock,  # type: ignore[no-untyped-def]
+) -> None:
+    """A planner trigger (DUE_DATE, HEALTH_3SIGMA, OFFLINE_24H) is named beside its code in
+    Chinese and in English; an alert code by its catalogue name (Chinese only)."""
+    setup_city(db_url)
+    now = clock()
+    with psycopg.connect(db_url) as conn:
+        store.upsert_elevator(conn, "EA2", ElevatorRecord(firm_id="FA", address="2 A Road"))
+        for kind, elevator, trigger in (
+            ("quarterly", "EA1", "DUE_DATE"),
+            ("on_demand", "EA1", "HEALTH_3SIGMA"),
+            ("on_demand", "EA2", "OFFLINE_24H"),
+            ("rescue", "EA1", "TRAPPED_OUT_ZONE"),
+        ):
+            conn.execute(
+                "INSERT INTO ticket (type, state, elevator_id, firm_id, trigger, due_at,"
+                " created_at, updated_at) VALUES (%s, 'dispatched', %s, 'FA', %s, %s, %s, %s)",
+                (kind, elevator, trigger, now, now, now),
+            )
+    headers = make_token("firm", firm_id="FA")
+    zh = web_client.get("/console/views/tickets", headers=headers).text
+    for text in (
+        "维保到期",
+        "健康指标超出 3σ 达 24 小时",
+        "监测终端离线超过 24 小时",
+        "非平层困人",
+    ):
+        assert text in zh, text
+    en = web_client.get("/console/views/tickets?lang=en", headers=headers).text
+    for text in ("maintenance due", "health indicator beyond 3σ for 24 h", "terminal offline"):
+        assert text in en, text
+    assert "非平层困人" not in en and "维保到期" not in en
+
+
 # ------------------------------------------------------------------ language and local time
 
 SHANGHAI_1814Z = datetime(2026, 11, 19, 18, 14, tzinfo=UTC)  # 02:14 on the 20th in Shanghai
