@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
+from brightwatch.contract.codes import name_zh
 from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, show, translate
 
 
@@ -68,7 +68,7 @@ def written(value: Any, locale: str = DEFAULT_LOCALE, zone: str = DEFAULT_TIMEZO
 
 def code_name(code: str, locale: str) -> str:
     """`TRAPPED_OUT_ZONE 非平层困人` in Chinese, the code alone in English."""
-    entry = ELEVATOR_CATALOGUE.get(code) or KITCHEN_CATALOGUE.get(code)
-    if entry is None or not locale.startswith("zh"):
+    name = name_zh(code)
+    if name is None or not locale.startswith("zh"):
         return code
-    return f"{code} {entry.name_zh}"
+    return f"{code} {name}"

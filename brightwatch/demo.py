@@ -238,7 +238,7 @@ def seed_maintenance_history(
                 " closed_at, result, notes)"
                 " SELECT %(kind)s, 'verified', %(eid)s, %(firm)s, 'DUE_DATE', %(done)s,"
                 " %(created)s, %(done)s, %(created)s, %(created)s, %(actor)s, %(done)s,"
-                " 'check_in', %(done)s, %(actor)s, %(done)s, %(actor)s, %(done)s, 'ok',"
+                " 'check_in', %(done)s, %(actor)s, %(done)s, %(actor)s, %(done)s, 'done',"
                 " '演示数据：历史维保记录'"
                 " WHERE NOT EXISTS (SELECT 1 FROM ticket WHERE elevator_id = %(eid)s"
                 " AND type = %(kind)s)",

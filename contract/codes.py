@@ -150,3 +150,10 @@ assert set(KITCHEN_CATALOGUE) == {c.value for c in KitchenViolation}
 def catalogue_entry(kind: str, code: str) -> CatalogueEntry | None:
     table = ELEVATOR_CATALOGUE if kind == AlertKind.ELEVATOR else KITCHEN_CATALOGUE
     return table.get(code)
+
+
+def name_zh(code: str) -> str | None:
+    """A code's Chinese name, from the fault and violation catalogues or the service's own
+    codes (TICKET_SLA_BREACH); None for a code none of them knows."""
+    entry = ELEVATOR_CATALOGUE.get(code) or KITCHEN_CATALOGUE.get(code)
+    return entry.name_zh if entry else SERVICE_CODE_NAMES_ZH.get(code)

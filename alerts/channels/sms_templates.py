@@ -17,7 +17,7 @@ from datetime import datetime
 
 from brightwatch.alerts.routing.notification import AlertView, Notification
 from brightwatch.alerts.words import code_name
-from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
+from brightwatch.contract.codes import name_zh
 from brightwatch.i18n import local
 
 # Aliyun: a variable of a notification template holds at most 35 characters
@@ -66,14 +66,13 @@ def _name(code: str, name_zh: str, locale: str) -> str:
 def _values(n: Notification, a: AlertView) -> dict[str, str]:
     """Everything a template may ask for, about the first alert of the notification."""
     code = a.labels.get("code", "")
-    entry = ELEVATOR_CATALOGUE.get(code) or KITCHEN_CATALOGUE.get(code)
     at = local(a.starts_at, n.zone)
     due = a.annotations.get("fix_due_at") or a.annotations.get("plan_due_at") or ""
     if a.labels.get("notice") == "plan_overdue":
         due = a.annotations.get("plan_due_at") or due
     return {
         "code": code,
-        "name": _name(code, entry.name_zh if entry else code, n.locale),
+        "name": _name(code, name_zh(code) or code, n.locale),
         "severity": a.labels.get("severity", ""),
         "device": a.labels.get("elevator_id") or a.labels.get("device_id", ""),
         "site": a.labels.get("site_id", ""),

@@ -68,14 +68,14 @@ def code_name(name_zh: str | None) -> str:
     return name_zh or "" if language.current_locale() == "zh-CN" else ""
 
 
-def trigger_name(trigger: str, name_zh: str | None) -> str:
-    """What opened a ticket, beside its code: an alert code's catalogue name (as
-    `code_name`), or the words of a planner trigger (DUE_DATE, ...) in the page's language."""
+def trigger_name(code: str) -> str:
+    """What opened a ticket or moved a plan, beside its code: an elevator alert code's
+    catalogue name (as `code_name`), or the words of a planner trigger (DUE_DATE, ...) in
+    the page's language; "" for anything else (the code is shown alone)."""
+    name_zh = views.code_name("elevator", code)
     if name_zh:
         return code_name(name_zh)
-    return (
-        views.label("ticket_trigger", trigger) if trigger in views.WORDS["ticket_trigger"] else ""
-    )
+    return views.label("ticket_trigger", code) if code in views.WORDS["ticket_trigger"] else ""
 
 
 def page_i18n() -> dict[str, Any]:

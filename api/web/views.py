@@ -23,7 +23,7 @@ from brightwatch.api.scope import (
     ticket_scope,
 )
 from brightwatch.api.web import language
-from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
+from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE, name_zh
 from brightwatch.i18n import N_, translate
 from brightwatch.vision import snapshots
 
@@ -39,8 +39,9 @@ def rows(
 
 
 def code_name(kind: str, code: str) -> str:
+    """A code's Chinese name: its catalogue's, or the service's own (TICKET_SLA_BREACH)."""
     entry = (ELEVATOR_CATALOGUE if kind == "elevator" else KITCHEN_CATALOGUE).get(code)
-    return entry.name_zh if entry else ""
+    return entry.name_zh if entry else (name_zh(code) or "")
 
 
 # ------------------------------------------------------------------ words shown for stored values
@@ -410,7 +411,6 @@ def tickets(
         t["sla_step"] = clock["step"] if clock else None
         t["sla_due"] = clock["due_at"] if clock else None
         t["sla_breached"] = bool(clock and (clock["breached_at"] or clock["due_at"] < now))
-        t["trigger_name"] = code_name("elevator", t["trigger"])
     return found
 
 

@@ -189,6 +189,33 @@ def test_sla_breach_summary() -> None:
     )
 
 
+def test_the_services_own_code_is_named_like_the_catalogues() -> None:
+    """TICKET_SLA_BREACH is no catalogue fault, yet it reaches people as an alert: in
+    Chinese it carries its name (工单超时) like every catalogue code; in English the code."""
+    breach = AlertView(
+        id=8,
+        status="firing",
+        labels={
+            "code": "TICKET_SLA_BREACH",
+            "severity": "P1",
+            "kind": "elevator",
+            "device_id": "E1",
+        },
+        annotations={"summary": "rescue ticket 5", "alert_id": "8", "count": "1"},
+        starts_at=AT,
+        ends_at=None,
+        fingerprint="fedcba9876543210",
+    )
+    n = Notification("duty", "{}", {"kind": "elevator"}, (breach,), "group", "https://c.example")
+    sms = SmsChannel.render(n)
+    assert sms["params"]["name"] == "工单超时"
+    assert "TICKET_SLA_BREACH 工单超时" in sms["text"]
+    assert "TICKET_SLA_BREACH 工单超时" in EmailChannel.render(n)["subject"]
+    assert written(Code("TICKET_SLA_BREACH"), "zh-CN") == "TICKET_SLA_BREACH 工单超时"
+    english = SmsChannel.render(n.in_language("en"))
+    assert english["params"]["name"] == "TICKET_SLA_BREACH" and "工单" not in english["text"]
+
+
 def test_words_render_parameters_in_the_readers_language() -> None:
     w = Words(N_("%(card)s: %(what)s"), {"card": Words(N_("red card")), "what": Code("RODENT")})
     assert written(w, "zh-CN") == "红牌：RODENT 鼠患"

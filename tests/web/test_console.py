@@ -212,6 +212,17 @@ def test_tickets_name_their_trigger_in_the_pages_language(
     for text in ("maintenance due", "health indicator beyond 3σ for 24 h", "terminal offline"):
         assert text in en, text
     assert "非平层困人" not in en and "维保到期" not in en
+    # the elevator's own page lists its tickets the same way, and the service's own alert
+    # code (an SLA breach) by its name
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO alert (kind, code, severity, state, device_id, fingerprint, started_at,"
+            " updated_at, last_raised_at) VALUES ('elevator', 'TICKET_SLA_BREACH', 'P1',"
+            " 'firing', 'EA1', 'sla-breach-ea1', %s, %s, %s)",
+            (now, now, now),
+        )
+    page = web_client.get("/console/views/elevators/EA1", headers=headers).text
+    assert "维保到期" in page and "健康指标超出 3σ 达 24 小时" in page and "工单超时" in page
 
 
 # ------------------------------------------------------------------ language and local time
