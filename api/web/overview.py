@@ -13,8 +13,8 @@ from typing import Any
 
 from brightwatch.api.auth import Principal
 from brightwatch.api.scope import alert_scope, kitchen_scope, ticket_scope
+from brightwatch.api.web import views
 from brightwatch.api.web.views import OPEN_TICKET, Conn, rows
-from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE
 from brightwatch.i18n import translator
 from brightwatch.i18n.timefmt import local, zone
 
@@ -189,12 +189,9 @@ def overview(conn: Conn, who: Principal, w: Window) -> dict[str, Any]:
 
 
 def code_name(kind: str, code: str, locale: str) -> str:
-    """The name shown beside a catalogue code: Chinese in zh-CN; in English the catalogue's
-    English name where it has one, else nothing (the code speaks for itself)."""
-    entry = (ELEVATOR_CATALOGUE if kind == "elevator" else KITCHEN_CATALOGUE).get(code)
-    if entry is None:
-        return ""
-    return entry.name_zh if locale == "zh-CN" else str(getattr(entry, "name_en", "") or "")
+    """The name shown beside a code: Chinese in zh-CN (`views.code_name`); the catalogue
+    has no English names, so in English nothing (the code speaks for itself)."""
+    return views.code_name(kind, code) if locale == "zh-CN" else ""
 
 
 def code_label(kind: str, code: str, locale: str) -> str:
