@@ -251,6 +251,44 @@ def test_firm_portal_shows_only_the_firm(settings: Settings, db_url: str) -> Non
         page.wait_for_selector('[data-view="not-found"] h1:text-is("未找到")')
 
 
+def test_kitchen_page_live_picture_waits_in_grey_then_shows(
+    settings: Settings, db_url: str
+) -> None:
+    """The console's live picture of a camera is fetched with the token through the face
+    filter, which may take seconds: meanwhile the cell shows a grey frame (not alt text
+    and a broken-image icon), then the picture."""
+    from brightwatch.vision.privacy import PrivacyUnavailable, find_face_model
+    from tests.web.test_pages_i18n import setup_kitchens
+
+    try:
+        find_face_model()
+    except PrivacyUnavailable as exc:
+        pytest.skip(f"{exc}")
+    setup_kitchens(db_url, settings.data_dir)
+    held: list[Any] = []
+    with serve(build_runtime(settings)) as base, browser_page() as page:
+        sign_in(page, base, token(db_url, "supervisor"))
+        page.route("**/picture.jpg", lambda route: held.append(route))  # the filter at work
+        page.goto(base + "/#/kitchens/KZ1")
+        for _ in range(200):  # route handlers run while Playwright waits
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert held, "the page never asked for the live picture"
+        picture = page.locator('tr[data-camera="hot"] td.picture img.thumb')
+        assert picture.evaluate("i => getComputedStyle(i).visibility") == "hidden"
+        cell = page.locator('tr[data-camera="hot"] td.picture')
+        assert "gradient" in cell.evaluate("c => getComputedStyle(c).backgroundImage")
+        for route in held:
+            route.continue_()
+        page.wait_for_function(
+            "document.querySelector('tr[data-camera=\"hot\"] td.picture img')?.naturalWidth > 0",
+            timeout=60_000,
+        )
+        assert picture.evaluate("i => getComputedStyle(i).visibility") == "visible"
+        assert cell.evaluate("c => getComputedStyle(c).backgroundImage") == "none"
+
+
 def test_public_page_on_a_phone(settings: Settings, db_url: str) -> None:
     from tests.conftest import shared_path
 
