@@ -36,7 +36,7 @@ from brightwatch.demo_kitchens import (
 )
 from brightwatch.edge.elevator_sim.agent import AgentConfig, ElevatorAgent
 from brightwatch.edge.elevator_sim.model import CarSpec, fleet_spec
-from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres, wait_for_port
+from brightwatch.embedded import EmbeddedBroker, EmbeddedError, EmbeddedPostgres, wait_for_port
 from brightwatch.logs import redact
 from brightwatch.registry import store
 from brightwatch.registry.models import (
@@ -355,6 +355,26 @@ def build_stage(
     return Stage(player, threads)
 
 
+def _private_servers(stack: ExitStack, demo_dir: Path) -> dict[str, object]:
+    """The demo's own PostgreSQL and MQTT broker under `demo_dir` (unless BW_DATABASE_URL or
+    BW_MQTT_URL name others), stopped when `stack` closes; the settings that reach them."""
+    overrides: dict[str, object] = {}
+    if "BW_DATABASE_URL" not in os.environ:
+        pg = EmbeddedPostgres(demo_dir / "postgres")
+        log.info("starting embedded PostgreSQL (%s) ...", pg.bin_dir)
+        pg.start()
+        stack.callback(pg.stop)
+        overrides["database_url"] = pg.create_database("brightwatch")
+    if "BW_MQTT_URL" not in os.environ:
+        broker = EmbeddedBroker(demo_dir / "mqtt")
+        log.info("starting embedded MQTT broker (%s) ...", broker.kind)
+        broker.start()
+        stack.callback(broker.stop)
+        overrides["mqtt_url"] = broker.url
+        overrides["mqtt_protocol"] = broker.protocol
+    return overrides
+
+
 def run_demo(elevators: int = 50, kitchens: int = 3, quiet: bool = False) -> int:
     from brightwatch.cli import stop_on_signals
     from brightwatch.logs import setup_logging
@@ -369,19 +389,11 @@ def run_demo(elevators: int = 50, kitchens: int = 3, quiet: bool = False) -> int
     demo_dir = Path(base.data_dir) / "demo"
     overrides: dict[str, object] = {"unknown_devices": "accept", "instance": "demo"}
     with ExitStack() as stack:
-        if "BW_DATABASE_URL" not in os.environ:
-            pg = EmbeddedPostgres(demo_dir / "postgres")
-            log.info("starting embedded PostgreSQL (%s) ...", pg.bin_dir)
-            pg.start()
-            stack.callback(pg.stop)
-            overrides["database_url"] = pg.create_database("brightwatch")
-        if "BW_MQTT_URL" not in os.environ:
-            broker = EmbeddedBroker(demo_dir / "mqtt")
-            log.info("starting embedded MQTT broker (%s) ...", broker.kind)
-            broker.start()
-            stack.callback(broker.stop)
-            overrides["mqtt_url"] = broker.url
-            overrides["mqtt_protocol"] = broker.protocol
+        try:
+            overrides.update(_private_servers(stack, demo_dir))
+        except EmbeddedError as exc:
+            log.error("%s", exc)
+            return 1
         settings = load_settings(**overrides)
         database_url = settings.database_url.get_secret_value()
         flavor, applied = migrate(database_url)

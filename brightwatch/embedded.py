@@ -29,6 +29,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+class EmbeddedError(RuntimeError):
+    """A private server that cannot start, with the reason in words."""
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -133,15 +137,46 @@ class EmbeddedPostgres:
             "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C",
         )
 
-    def start(self, timeout: float = 30.0) -> None:
+    def running_pid(self) -> int | None:
+        """The PID of a server still running in this cluster's folder (its postmaster.pid
+        names a live process), else None; a stale lock file the server clears itself."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:  # alive, owned by the service account
+            return pid
+        return pid
+
+    def start(self, timeout: float = 30.0, busy_wait: float = 30.0) -> None:
+        """Start the cluster. A server still running in the folder (a previous demo still
+        stopping, or another one using it) is waited for up to `busy_wait` seconds, then
+        refused with a message that says so; a failed start says what the server logged."""
         self.init()
+        deadline = time.monotonic() + busy_wait
+        pid = self.running_pid()
+        if pid is not None:
+            log.info("PostgreSQL (PID %d) is still running in %s: waiting for it", pid, self.pgdata)
+        while pid is not None and time.monotonic() < deadline:
+            time.sleep(0.25)
+            pid = self.running_pid()
+        if pid is not None:
+            raise EmbeddedError(
+                f"PostgreSQL (PID {pid}) still runs in {self.pgdata} after {busy_wait:.0f} s:"
+                " another `brightwatch demo` is using this data folder; stop it, or give this"
+                " one another folder (BW_DATA_DIR)"
+            )
         opts = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.pgdata} "
             "-c max_connections=200 -c shared_buffers=256MB -c fsync=on "
             "-c synchronous_commit=on -c max_wal_size=2GB -c log_min_messages=warning"
         )
-        self._run(
+        started = self._run(
             "pg_ctl",
             "-D",
             str(self.pgdata),
@@ -153,8 +188,21 @@ class EmbeddedPostgres:
             "-t",
             str(int(timeout)),
             "start",
+            check=False,
         )
+        if started.returncode != 0:
+            raise EmbeddedError(
+                f"PostgreSQL did not start in {self.pgdata}: {self._last_words(started)}"
+            )
         wait_for_port(self.port, timeout)
+
+    def _last_words(self, done: subprocess.CompletedProcess[str]) -> str:
+        """What the server said last: the FATAL lines of server.log, else pg_ctl's output."""
+        said = ""
+        with contextlib.suppress(OSError):
+            said = (self.pgdata / "server.log").read_text(errors="replace")[-4000:]
+        fatal = [line for line in said.splitlines() if "FATAL" in line or "HINT" in line]
+        return " ".join(fatal[-2:]) or (done.stderr or done.stdout).strip()[-400:] or "no output"
 
     def stop(self, mode: str = "fast", timeout: float = 20.0) -> None:
         """Stop within `timeout`, else at once (`immediate`: crash-safe, the next start
@@ -279,7 +327,7 @@ class EmbeddedBroker:
             tail = ""
             with contextlib.suppress(OSError):
                 tail = (self.data_dir / "mosquitto.log").read_text(errors="replace")[-800:]
-            raise RuntimeError(
+            raise EmbeddedError(
                 f"{self.kind} broker did not start on port {self.port}: {tail}"
             ) from None
 
