@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from brightwatch.components.consuming import worker_consumer
 from brightwatch.components.leasing import lease_thread, ownership
+from brightwatch.components.startup import when_reachable
 from brightwatch.contract.topics import elevator_filters
 from brightwatch.db.connect import make_pool
 from brightwatch.elevators.worker import RulesWorker
@@ -74,7 +75,9 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
     planner = _maintenance_thread(runtime, stop)
     leasing = lease_thread(runtime, "elevators", worker.ownership, worker, consumer, stop)
     try:
-        pending = worker.load_dues()
+        pending = when_reachable(stop, "rules worker", worker.load_dues)
+        if pending is None:  # asked to stop while the database was away
+            return
         log.info("rules worker: %d elevator(s) with a pending deadline", pending)
         ticker.start()
         if leasing is not None:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from brightwatch.alerts.evidence import retention
 from brightwatch.components.consuming import worker_consumer
 from brightwatch.components.leasing import lease_thread, ownership
+from brightwatch.components.startup import when_reachable
 from brightwatch.contract.topics import camera_filters
 from brightwatch.db.connect import make_pool
 from brightwatch.mqttlink.factory import Consumer
@@ -84,7 +85,9 @@ def run(runtime: Runtime, stop: threading.Event) -> None:
     )
     leasing = lease_thread(runtime, "vision", worker.ownership, worker, consumer, stop)
     try:
-        known = worker.load_all()
+        known = when_reachable(stop, "vision worker", worker.load_all)
+        if known is None:  # asked to stop while the database was away
+            return
         log.info("vision worker: %d camera(s) with a saved rule state", known)
         ticker.start()
         if leasing is not None:
