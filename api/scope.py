@@ -248,7 +248,7 @@ def _bigint(value: str) -> bool:
 def outside_district(
     conn: psycopg.Connection[Any],
     who: Principal,
-    path: Mapping[str, str],
+    path: Mapping[str, object],
     asked_district: str | None = None,
 ) -> bool:
     """Whether a district supervisor's request names something outside its district: an
@@ -261,9 +261,9 @@ def outside_district(
     if any(d is not None and d != bound for d in (path.get("district"), asked_district)):
         return True
     for name, sql in _DISTRICT_OF_PATH.items():
-        value = path.get(name)
-        if value is None:
+        if path.get(name) is None:
             continue
+        value = str(path[name])  # a route's convertor (`{alert_id:int}`) gives an int
         if name.endswith("_id") and name not in TEXT_IDS and not _bigint(value):
             return True  # the route would answer 422; nothing of the district is named
         row = conn.execute(sql, (value,)).fetchone()

@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 from pydantic import Field
 
 from brightwatch.api.auth import Principal
-from brightwatch.api.deps import Caller, Conn, ReadConn, require
+from brightwatch.api.deps import Caller, Conn, ReadConn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
 from brightwatch.api.inputs import Body
 from brightwatch.api.responses import Served
@@ -111,6 +111,22 @@ def list_alerts(
     return {"items": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
 
 
+AlertId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("/{alert_id:int}", response_model=Alert, responses=errors(404))
+def get_alert(alert_id: AlertId, conn: ReadConn, who: Caller) -> dict[str, Any]:
+    """One alert as the list shows it (an integration holding the `id` of an alert message
+    reads its state now); 404 when it does not exist or lies outside the caller's scope."""
+    cond, params = alert_scope(who)
+    sql = f"SELECT {ALERT_FIELDS} FROM alert a WHERE a.id = %s AND {cond}"  # noqa: S608
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(sql, [alert_id, *params]).fetchone()
+    if row is None:
+        raise not_found()
+    return row
+
+
 def _act(
     request: Request,
     conn: Conn,
@@ -133,7 +149,6 @@ def _act(
     }
 
 
-AlertId = Annotated[int, Path(ge=1, le=2**62)]
 ACTION_RESPONSES = {**WITH_BODY, **errors(404, 409)}
 
 

@@ -119,6 +119,14 @@ def test_objects_outside_the_district_are_404(
             f"/api/v1/alerts/{city['kitchen_alert_HOME']}/history",
             f"/api/v1/alerts/{city['kitchen_alert_OTHER']}/history",
         ),
+        (
+            f"/api/v1/alerts/{city['elevator_alert_HOME']}",
+            f"/api/v1/alerts/{city['elevator_alert_OTHER']}",
+        ),
+        (
+            f"/api/v1/alerts/{city['kitchen_alert_HOME']}",
+            f"/api/v1/alerts/{city['kitchen_alert_OTHER']}",
+        ),
     ]
     for inside, outside in pairs:
         assert client.get(inside, headers=home).status_code == 200, inside
@@ -133,6 +141,23 @@ def test_objects_outside_the_district_are_404(
     assert client.get(f"/api/v1/stats/kitchens?district={HOME}", headers=home).status_code == 200
     # an id that is not one is not a way round (404, not a database error)
     assert client.get("/api/v1/tickets/99999999999999999999", headers=home).status_code == 404
+    assert client.get("/api/v1/alerts/99999999999999999999", headers=home).status_code in (
+        404,
+        422,
+    )
+    assert client.get("/api/v1/alerts/4611686018427387903", headers=whole).status_code == 404
+
+
+def test_one_alert_reads_as_the_list_shows_it(
+    client: TestClient, db_url: str, city: dict[str, int]
+) -> None:
+    """`GET /api/v1/alerts/{id}`: the list's item for that id, for an integration that
+    holds the id of an alert message."""
+    whole = _headers(db_url, "supervisor")
+    listed = client.get("/api/v1/alerts", headers=whole).json()["items"]
+    for item in listed:
+        one = client.get(f"/api/v1/alerts/{item['id']}", headers=whole)
+        assert one.status_code == 200 and one.json() == item, one.text
 
 
 def test_console_views_hold_only_the_district(

@@ -6,23 +6,20 @@ unit part uses real refused connections; the end-to-end part a real `brightwatch
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
+from pydantic import SecretStr
 
 from brightwatch.components.startup import when_reachable
 from brightwatch.db.migrate import migrate
-from brightwatch.embedded import EmbeddedBroker, EmbeddedPostgres, find_postgres_bin, free_port
+from brightwatch.embedded import EmbeddedPostgres, find_postgres_bin, free_port
+from brightwatch.settings import Settings
+from tests.brightwatch.test_process_health import serve
 from tests.support.waiting import wait_until
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _refused() -> None:
@@ -65,7 +62,7 @@ def test_a_stop_while_waiting_ends_the_wait() -> None:
 
 @pytest.mark.timeout(180)
 def test_a_rules_worker_started_before_its_database_waits_for_it(
-    broker: EmbeddedBroker, tmp_path: Path
+    settings: Settings, tmp_path: Path
 ) -> None:
     try:
         find_postgres_bin()
@@ -76,45 +73,21 @@ def test_a_rules_worker_started_before_its_database_waits_for_it(
     url = pg.create_database("brightwatch")
     migrate(url)
     pg.stop()  # the database goes away before the service starts
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BW_")}
-    env.update(
-        BW_DATABASE_URL=url,
-        BW_MQTT_URL=broker.url,
-        BW_MQTT_PROTOCOL=broker.protocol,
-        BW_TOPIC_ROOT=f"late{os.getpid()}",
-        BW_DATA_DIR=str(tmp_path / "data"),
-        BW_INSTANCE="late-rules",
-        BW_ELEVATORS__MAINTENANCE__ENABLED="false",
-    )
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "brightwatch", "serve", "--components", "elevators"],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    late = settings.model_copy(update={"database_url": SecretStr(url)})
+    log_path = tmp_path / "elevators.log"
     try:
-        # the first read waits out the pool's 30 s, then says why and waits on
-        wait_until(
-            lambda: "rules worker: the database is not reachable" in log_path.read_text(),
-            timeout=75,
-        )
-        assert proc.poll() is None, log_path.read_text()[-2000:]
-        pg.start()
-        wait_until(
-            lambda: "elevator(s) with a pending deadline" in log_path.read_text(), timeout=75
-        )
-        assert proc.poll() is None, log_path.read_text()[-2000:]
+        with serve(late, "elevators", tmp_path):  # ends it with SIGTERM: exit 0 required
+            # the first read waits out the pool's 30 s, then says why and waits on
+            wait_until(
+                lambda: "rules worker: the database is not reachable" in log_path.read_text(),
+                timeout=75,
+            )
+            pg.start()
+            wait_until(
+                lambda: "elevator(s) with a pending deadline" in log_path.read_text(),
+                timeout=75,
+            )
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            code = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            code = None
         pg.stop()
     text = log_path.read_text()
-    assert code == 0, text[-3000:]
     assert "component elevators failed" not in text and "PoolTimeout" not in text
