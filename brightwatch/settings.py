@@ -346,12 +346,13 @@ class SettingsError(SystemExit):
 
 
 def _variable_name(loc: tuple[Any, ...]) -> str:
+    """A wrong setting as both ways of giving it name it: the variable, and for a setting
+    of a section its key in the TOML file (`BW_VISION__THREADS ([vision] threads)`)."""
     parts = [str(p) for p in loc]
-    return (
-        ENV_PREFIX
-        + "__".join(p.upper() for p in parts[:2])
-        + ("" if len(parts) <= 2 else " (" + ".".join(parts[2:]) + ")")
-    )
+    variable = ENV_PREFIX + "__".join(p.upper() for p in parts[:2])
+    if len(parts) < 2:
+        return variable
+    return f"{variable} ([{parts[0]}] {'.'.join(parts[1:])})"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -66,7 +66,12 @@ def test_toml_errors_are_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     bad = tmp_path / "bad.toml"
     bad.write_text("[ingest]\nbatch_size = 'many'\n")
     monkeypatch.setenv("BW_CONFIG", str(bad))
-    with pytest.raises(SettingsError, match="BW_INGEST__BATCH_SIZE"):
+    with pytest.raises(SettingsError, match=r"BW_INGEST__BATCH_SIZE \(\[ingest\] batch_size\)"):
+        load_settings()
+    typo = tmp_path / "typo.toml"  # a misspelt key is refused, named as it is written
+    typo.write_text("[vision]\nthreds = 2\n")
+    monkeypatch.setenv("BW_CONFIG", str(typo))
+    with pytest.raises(SettingsError, match=r"BW_VISION__THREDS \(\[vision\] threds\): Extra"):
         load_settings()
     broken = tmp_path / "broken.toml"
     broken.write_text("[ingest\n")
