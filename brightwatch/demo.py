@@ -36,7 +36,13 @@ from brightwatch.demo_kitchens import (
 )
 from brightwatch.edge.elevator_sim.agent import AgentConfig, ElevatorAgent
 from brightwatch.edge.elevator_sim.model import CarSpec, fleet_spec
-from brightwatch.embedded import EmbeddedBroker, EmbeddedError, EmbeddedPostgres, wait_for_port
+from brightwatch.embedded import (
+    EmbeddedBroker,
+    EmbeddedError,
+    EmbeddedPostgres,
+    claim,
+    wait_for_port,
+)
 from brightwatch.logs import redact
 from brightwatch.registry import store
 from brightwatch.registry.models import (
@@ -357,16 +363,22 @@ def build_stage(
 
 def _private_servers(stack: ExitStack, demo_dir: Path) -> dict[str, object]:
     """The demo's own PostgreSQL and MQTT broker under `demo_dir` (unless BW_DATABASE_URL or
-    BW_MQTT_URL name others), stopped when `stack` closes; the settings that reach them."""
+    BW_MQTT_URL name others), stopped when `stack` closes; the settings that reach them.
+    The folder is this demo's while it runs (`embedded.claim`); servers a previous demo
+    left running when it ended at once are stopped first."""
     overrides: dict[str, object] = {}
+    owner = claim(demo_dir)  # waits for a previous demo still stopping; refuses a live one
+    stack.callback(owner.unlink, missing_ok=True)
     if "BW_DATABASE_URL" not in os.environ:
         pg = EmbeddedPostgres(demo_dir / "postgres")
+        pg.stop_orphan()  # left by a demo that ended at once (a second Ctrl-C)
         log.info("starting embedded PostgreSQL (%s) ...", pg.bin_dir)
         pg.start()
         stack.callback(pg.stop)
         overrides["database_url"] = pg.create_database("brightwatch")
     if "BW_MQTT_URL" not in os.environ:
         broker = EmbeddedBroker(demo_dir / "mqtt")
+        broker.stop_orphan()
         log.info("starting embedded MQTT broker (%s) ...", broker.kind)
         broker.start()
         stack.callback(broker.stop)

@@ -33,6 +33,48 @@ class EmbeddedError(RuntimeError):
     """A private server that cannot start, with the reason in words."""
 
 
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive_running(pid: int, word: str) -> bool:
+    """Whether `pid` is a live process whose command line holds `word` (a recycled PID
+    of some other program does not count)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE and any(word in a for a in proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def claim(folder: Path, what: str = "brightwatch demo", wait_s: float = 30.0) -> Path:
+    """Make this process the owner of the private servers under `folder` (its PID in
+    `folder/owner.pid`; the caller deletes the file when it is done). A previous owner
+    still alive (a demo still stopping) is waited for up to `wait_s` seconds, then refused
+    in words; a dead owner's servers are the caller's to reclaim (`orphan`, below)."""
+    owner = folder / "owner.pid"
+    deadline = time.monotonic() + wait_s
+    said = False
+    while (pid := _pid_in(owner)) not in (None, os.getpid()) and _alive_running(pid, "brightwatch"):
+        if time.monotonic() >= deadline:
+            raise EmbeddedError(
+                f"another `{what}` (PID {pid}) uses {folder}: stop it, or give this one"
+                " another folder (BW_DATA_DIR)"
+            )
+        if not said:
+            log.info("the previous %s (PID %d) is still stopping: waiting for it", what, pid)
+            said = True
+        time.sleep(0.25)
+    folder.mkdir(parents=True, exist_ok=True)
+    owner.write_text(f"{os.getpid()}\n")
+    return owner
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -150,6 +192,19 @@ class EmbeddedPostgres:
             return None
         except PermissionError:  # alive, owned by the service account
             return pid
+        return pid
+
+    def stop_orphan(self) -> int | None:
+        """Stop a server left running in this folder by an owner that is gone (a demo
+        ended at once by a second Ctrl-C); its PID, or None when there was none."""
+        pid = self.running_pid()
+        if pid is not None:
+            log.warning(
+                "PostgreSQL (PID %d) was left running in %s by a demo that ended: stopping it",
+                pid,
+                self.pgdata,
+            )
+            self.stop()
         return pid
 
     def start(self, timeout: float = 30.0, busy_wait: float = 30.0) -> None:
@@ -317,6 +372,7 @@ class EmbeddedBroker:
                 ["mosquitto", "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT
             )
             log_file.close()
+            self.pid_file.write_text(f"{self._proc.pid}\n")
         else:
             self._amqtt = _AmqttThread(self.port)
             self._amqtt.start()
@@ -331,6 +387,30 @@ class EmbeddedBroker:
                 f"{self.kind} broker did not start on port {self.port}: {tail}"
             ) from None
 
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "broker.pid"
+
+    def stop_orphan(self) -> int | None:
+        """End a mosquitto left running from this folder by an owner that is gone; its
+        PID, or None when there was none."""
+        import psutil
+
+        pid = _pid_in(self.pid_file)
+        if pid is None or not _alive_running(pid, "mosquitto"):
+            self.pid_file.unlink(missing_ok=True)
+            return None
+        log.warning("mosquitto (PID %d) was left running by a demo that ended: stopping it", pid)
+        with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(pid)
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except psutil.TimeoutExpired:
+                proc.kill()
+        self.pid_file.unlink(missing_ok=True)
+        return pid
+
     def stop(self) -> None:
         if self._proc is not None:
             self._proc.terminate()
@@ -340,6 +420,7 @@ class EmbeddedBroker:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+            self.pid_file.unlink(missing_ok=True)
         if self._amqtt is not None:
             self._amqtt.stop()
             self._amqtt = None

@@ -1,18 +1,29 @@
-"""The demo's private PostgreSQL (`brightwatch.embedded.EmbeddedPostgres`) when its folder
-is busy or the server cannot start: a demo restarted while the previous one still stops
-waits for it; one started beside a running one is refused in words; a server that fails
-says what it logged (no subprocess traceback). Real server binaries, private folders."""
+"""The demo's private servers (`brightwatch.embedded`) when their folder is busy or a
+server cannot start: a demo restarted while the previous one still stops waits for it;
+one started beside a running one is refused in words; servers left running by a demo
+that ended at once are stopped by the next; a server that fails says what it logged (no
+subprocess traceback). Real server binaries, private folders."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from brightwatch.embedded import EmbeddedError, EmbeddedPostgres, find_postgres_bin
+from brightwatch.embedded import (
+    EmbeddedBroker,
+    EmbeddedError,
+    EmbeddedPostgres,
+    claim,
+    find_postgres_bin,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -62,3 +73,48 @@ def test_a_failed_start_says_what_the_server_logged(first: EmbeddedPostgres) -> 
             busy.start(timeout=10, busy_wait=0)
     assert "FATAL" in str(err.value), err.value
     assert busy.running_pid() is None
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_servers_left_by_a_demo_that_ended_at_once_are_reclaimed(
+    first: EmbeddedPostgres,
+) -> None:
+    """A second Ctrl-C ends a demo at once, its PostgreSQL and mosquitto still running:
+    the next demo owns the folder (the owner is dead) and stops them before starting."""
+    folder = first.data_dir.parent
+    (folder / "owner.pid").write_text(f"{_dead_pid()}\n")
+    left = first.running_pid()
+    owner = claim(folder)
+    assert owner.read_text().strip() == str(os.getpid())
+    again = EmbeddedPostgres(first.data_dir)
+    assert again.stop_orphan() == left
+    assert again.running_pid() is None and first.running_pid() is None
+    if shutil.which("mosquitto"):
+        broker = EmbeddedBroker(folder / "mqtt")
+        broker.start()
+        pid = broker.pid_file.read_text().strip()
+        assert EmbeddedBroker(folder / "mqtt").stop_orphan() == int(pid)
+        assert broker._proc is not None and broker._proc.wait(10) is not None
+        broker.stop()
+        assert not broker.pid_file.exists()
+
+
+def test_a_live_demo_keeps_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    other = subprocess.Popen(  # another demo: a live process with brightwatch in its command
+        [sys.executable, "-c", "import time; time.sleep(60)", "brightwatch", "demo"]
+    )
+    try:
+        (folder / "owner.pid").write_text(f"{other.pid}\n")
+        with pytest.raises(EmbeddedError, match=rf"another `brightwatch demo` \(PID {other.pid}\)"):
+            claim(folder, wait_s=0.5)
+    finally:
+        other.kill()
+        other.wait()
+    assert claim(folder, wait_s=0.5).read_text().strip() == str(os.getpid())
