@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from brightwatch.components.startup import when_reachable
 from brightwatch.db.migrate import migrate
-from brightwatch.embedded import EmbeddedPostgres, find_postgres_bin, free_port
+from brightwatch.embedded import EmbeddedPostgres, free_port
 from brightwatch.settings import Settings
 from tests.brightwatch.test_process_health import serve
 from tests.support.waiting import wait_until
@@ -62,32 +62,23 @@ def test_a_stop_while_waiting_ends_the_wait() -> None:
 
 @pytest.mark.timeout(180)
 def test_a_rules_worker_started_before_its_database_waits_for_it(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, private_pg: EmbeddedPostgres
 ) -> None:
-    try:
-        find_postgres_bin()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    pg = EmbeddedPostgres(tmp_path / "pg")
-    pg.start()
+    pg = private_pg
     url = pg.create_database("brightwatch")
     migrate(url)
     pg.stop()  # the database goes away before the service starts
     late = settings.model_copy(update={"database_url": SecretStr(url)})
     log_path = tmp_path / "elevators.log"
-    try:
-        with serve(late, "elevators", tmp_path):  # ends it with SIGTERM: exit 0 required
-            # the first read waits out the pool's 30 s, then says why and waits on
-            wait_until(
-                lambda: "rules worker: the database is not reachable" in log_path.read_text(),
-                timeout=75,
-            )
-            pg.start()
-            wait_until(
-                lambda: "elevator(s) with a pending deadline" in log_path.read_text(),
-                timeout=75,
-            )
-    finally:
-        pg.stop()
+    with serve(late, "elevators", tmp_path):  # ends it with SIGTERM: exit 0 required
+        # the first read waits out the pool's 30 s, then says why and waits on
+        wait_until(
+            lambda: "rules worker: the database is not reachable" in log_path.read_text(),
+            timeout=75,
+        )
+        pg.start()  # the fixture stops it at the end
+        wait_until(
+            lambda: "elevator(s) with a pending deadline" in log_path.read_text(), timeout=75
+        )
     text = log_path.read_text()
     assert "component elevators failed" not in text and "PoolTimeout" not in text

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,38 +21,25 @@ from brightwatch.embedded import (
     EmbeddedError,
     EmbeddedPostgres,
     claim,
-    find_postgres_bin,
 )
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def first(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
-    try:
-        find_postgres_bin()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    pg = EmbeddedPostgres(tmp_path / "postgres")
-    pg.start()
-    yield pg
-    pg.stop()
-
-
-def test_a_second_server_on_a_busy_folder_is_refused_in_words(first: EmbeddedPostgres) -> None:
-    pid = first.running_pid()
+def test_a_second_server_on_a_busy_folder_is_refused_in_words(private_pg: EmbeddedPostgres) -> None:
+    pid = private_pg.running_pid()
     assert pid is not None
-    second = EmbeddedPostgres(first.data_dir)
+    second = EmbeddedPostgres(private_pg.data_dir)
     with pytest.raises(EmbeddedError, match=rf"PostgreSQL \(PID {pid}\) still runs in") as err:
         second.start(busy_wait=0.5)
     assert "another `brightwatch demo`" in str(err.value)
-    assert first.running_pid() == pid  # the running one is untouched
+    assert private_pg.running_pid() == pid  # the running one is untouched
 
 
-def test_a_restart_waits_for_the_previous_server_to_stop(first: EmbeddedPostgres) -> None:
-    stopping = threading.Timer(1.0, first.stop)
+def test_a_restart_waits_for_the_previous_server_to_stop(private_pg: EmbeddedPostgres) -> None:
+    stopping = threading.Timer(1.0, private_pg.stop)
     stopping.start()
-    second = EmbeddedPostgres(first.data_dir)
+    second = EmbeddedPostgres(private_pg.data_dir)
     try:
         second.start(busy_wait=30)
         assert second.running_pid() is not None
@@ -63,12 +49,12 @@ def test_a_restart_waits_for_the_previous_server_to_stop(first: EmbeddedPostgres
     assert second.running_pid() is None
 
 
-def test_a_failed_start_says_what_the_server_logged(first: EmbeddedPostgres) -> None:
-    first.stop()
+def test_a_failed_start_says_what_the_server_logged(private_pg: EmbeddedPostgres) -> None:
+    private_pg.stop()
     with socket.socket() as taken:  # the port the server is told to use is already bound
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        busy = EmbeddedPostgres(first.data_dir, port=taken.getsockname()[1])
+        busy = EmbeddedPostgres(private_pg.data_dir, port=taken.getsockname()[1])
         with pytest.raises(EmbeddedError, match="did not start") as err:
             busy.start(timeout=10, busy_wait=0)
     assert "FATAL" in str(err.value), err.value
@@ -82,18 +68,18 @@ def _dead_pid() -> int:
 
 
 def test_servers_left_by_a_demo_that_ended_at_once_are_reclaimed(
-    first: EmbeddedPostgres,
+    private_pg: EmbeddedPostgres,
 ) -> None:
     """A second Ctrl-C ends a demo at once, its PostgreSQL and mosquitto still running:
     the next demo owns the folder (the owner is dead) and stops them before starting."""
-    folder = first.data_dir.parent
+    folder = private_pg.data_dir.parent
     (folder / "owner.pid").write_text(f"{_dead_pid()}\n")
-    left = first.running_pid()
+    left = private_pg.running_pid()
     owner = claim(folder)
     assert owner.read_text().strip() == str(os.getpid())
-    again = EmbeddedPostgres(first.data_dir)
+    again = EmbeddedPostgres(private_pg.data_dir)
     assert again.stop_orphan() == left
-    assert again.running_pid() is None and first.running_pid() is None
+    assert again.running_pid() is None and private_pg.running_pid() is None
     if shutil.which("mosquitto"):
         broker = EmbeddedBroker(folder / "mqtt")
         broker.start()
