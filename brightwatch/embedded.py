@@ -56,7 +56,7 @@ def claim(folder: Path, what: str = "brightwatch demo", wait_s: float = 30.0) ->
     """Make this process the owner of the private servers under `folder` (its PID in
     `folder/owner.pid`; the caller deletes the file when it is done). A previous owner
     still alive (a demo still stopping) is waited for up to `wait_s` seconds, then refused
-    in words; a dead owner's servers are the caller's to reclaim (`orphan`, below)."""
+    in words; a dead owner's servers are the caller's to reclaim (`stop_orphan`)."""
     owner = folder / "owner.pid"
     deadline = time.monotonic() + wait_s
     said = False
