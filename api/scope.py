@@ -261,9 +261,10 @@ def outside_district(
     if any(d is not None and d != bound for d in (path.get("district"), asked_district)):
         return True
     for name, sql in _DISTRICT_OF_PATH.items():
-        if path.get(name) is None:
+        given = path.get(name)
+        if given is None:
             continue
-        value = str(path[name])  # a route's convertor (`{alert_id:int}`) gives an int
+        value = str(given)  # a route's convertor (`{alert_id:int}`) gives an int
         if name.endswith("_id") and name not in TEXT_IDS and not _bigint(value):
             return True  # the route would answer 422; nothing of the district is named
         row = conn.execute(sql, (value,)).fetchone()

@@ -23,6 +23,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,24 +53,42 @@ def _alive_running(pid: int, word: str) -> bool:
         return False
 
 
+def _live_pid(path: Path, word: str) -> int | None:
+    """The PID a PID file names when that process is alive and `word` is in its command."""
+    pid = _pid_in(path)
+    return pid if pid is not None and _alive_running(pid, word) else None
+
+
+def _wait_gone(probe: Callable[[], int | None], wait_s: float, what: str) -> int | None:
+    """Poll `probe` (a live PID, or None) for up to `wait_s` seconds until it answers
+    None, saying once what it waits for; the PID still alive at the end, else None."""
+    deadline = time.monotonic() + wait_s
+    pid = probe()
+    if pid is not None and wait_s > 0:
+        log.info("%s (PID %d) is still running: waiting for it", what, pid)
+    while pid is not None and time.monotonic() < deadline:
+        time.sleep(0.25)
+        pid = probe()
+    return pid
+
+
 def claim(folder: Path, what: str = "brightwatch demo", wait_s: float = 30.0) -> Path:
     """Make this process the owner of the private servers under `folder` (its PID in
     `folder/owner.pid`; the caller deletes the file when it is done). A previous owner
     still alive (a demo still stopping) is waited for up to `wait_s` seconds, then refused
     in words; a dead owner's servers are the caller's to reclaim (`stop_orphan`)."""
     owner = folder / "owner.pid"
-    deadline = time.monotonic() + wait_s
-    said = False
-    while (pid := _pid_in(owner)) not in (None, os.getpid()) and _alive_running(pid, "brightwatch"):
-        if time.monotonic() >= deadline:
-            raise EmbeddedError(
-                f"another `{what}` (PID {pid}) uses {folder}: stop it, or give this one"
-                " another folder (BW_DATA_DIR)"
-            )
-        if not said:
-            log.info("the previous %s (PID %d) is still stopping: waiting for it", what, pid)
-            said = True
-        time.sleep(0.25)
+
+    def other_owner() -> int | None:
+        pid = _live_pid(owner, "brightwatch")
+        return None if pid == os.getpid() else pid
+
+    pid = _wait_gone(other_owner, wait_s, f"the previous {what}")
+    if pid is not None:
+        raise EmbeddedError(
+            f"another `{what}` (PID {pid}) uses {folder}: stop it, or give this one"
+            " another folder (BW_DATA_DIR)"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     owner.write_text(f"{os.getpid()}\n")
     return owner
@@ -181,18 +200,8 @@ class EmbeddedPostgres:
 
     def running_pid(self) -> int | None:
         """The PID of a server still running in this cluster's folder (its postmaster.pid
-        names a live process), else None; a stale lock file the server clears itself."""
-        try:
-            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-        except (OSError, ValueError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:  # alive, owned by the service account
-            return pid
-        return pid
+        names a live postgres), else None; a stale lock file the server clears itself."""
+        return _live_pid(self.pgdata / "postmaster.pid", "postgres")
 
     def stop_orphan(self) -> int | None:
         """Stop a server left running in this folder by an owner that is gone (a demo
@@ -212,13 +221,7 @@ class EmbeddedPostgres:
         stopping, or another one using it) is waited for up to `busy_wait` seconds, then
         refused with a message that says so; a failed start says what the server logged."""
         self.init()
-        deadline = time.monotonic() + busy_wait
-        pid = self.running_pid()
-        if pid is not None:
-            log.info("PostgreSQL (PID %d) is still running in %s: waiting for it", pid, self.pgdata)
-        while pid is not None and time.monotonic() < deadline:
-            time.sleep(0.25)
-            pid = self.running_pid()
+        pid = _wait_gone(self.running_pid, busy_wait, f"PostgreSQL in {self.pgdata}")
         if pid is not None:
             raise EmbeddedError(
                 f"PostgreSQL (PID {pid}) still runs in {self.pgdata} after {busy_wait:.0f} s:"
@@ -396,8 +399,8 @@ class EmbeddedBroker:
         PID, or None when there was none."""
         import psutil
 
-        pid = _pid_in(self.pid_file)
-        if pid is None or not _alive_running(pid, "mosquitto"):
+        pid = _live_pid(self.pid_file, "mosquitto")
+        if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return None
         log.warning("mosquitto (PID %d) was left running by a demo that ended: stopping it", pid)

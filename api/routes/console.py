@@ -37,6 +37,7 @@ from brightwatch.api.scope import (
 from brightwatch.api.web import jinja, language, views
 from brightwatch.api.web.hygiene import hygiene_record
 from brightwatch.api.web.pictures import PrivacyUnavailable
+from brightwatch.contract.codes import name_zh
 from brightwatch.contract.ids import ID_PATTERN
 from brightwatch.i18n import local, messages
 
@@ -62,19 +63,19 @@ def actor_name(actor: str | None) -> str:
     return " ".join(part for part in (views.label("role", role), scope, f"#{token}") if part)
 
 
-def code_name(name_zh: str | None) -> str:
+def code_name(name: str | None) -> str:
     """A catalogue code's name beside the code: the Chinese name in Chinese; the catalogue
     has no English names, so English readers see the code alone."""
-    return name_zh or "" if language.current_locale() == "zh-CN" else ""
+    return name or "" if language.current_locale() == "zh-CN" else ""
 
 
 def trigger_name(code: str) -> str:
     """What opened a ticket or moved a plan, beside its code: an elevator alert code's
     catalogue name (as `code_name`), or the words of a planner trigger (DUE_DATE, ...) in
     the page's language; "" for anything else (the code is shown alone)."""
-    name_zh = views.code_name("elevator", code)
-    if name_zh:
-        return code_name(name_zh)
+    name = name_zh(code)
+    if name:
+        return code_name(name)
     return views.label("ticket_trigger", code) if code in views.WORDS["ticket_trigger"] else ""
 
 

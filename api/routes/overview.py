@@ -50,7 +50,7 @@ def overview_view(request: Request, conn: Conn, who: Staff) -> HTMLResponse:
         "charts": charts(figures, locale),
         "now": w.now,
         "sla_min": round(w.rescue_arrival_s / 60),
-        "catalogue_name": lambda kind, code: code_name(kind, code, locale),
+        "catalogue_name": lambda code: code_name(code, locale),
     }
     response = jinja.TemplateResponse(request, "views/overview.html", context)
     response.headers["Cache-Control"] = "no-store"

@@ -13,8 +13,8 @@ from typing import Any
 
 from brightwatch.api.auth import Principal
 from brightwatch.api.scope import alert_scope, kitchen_scope, ticket_scope
-from brightwatch.api.web import views
 from brightwatch.api.web.views import OPEN_TICKET, Conn, rows
+from brightwatch.contract.codes import name_zh
 from brightwatch.i18n import translator
 from brightwatch.i18n.timefmt import local, zone
 
@@ -188,15 +188,15 @@ def overview(conn: Conn, who: Principal, w: Window) -> dict[str, Any]:
 # ------------------------------------------------------------------ names and charts
 
 
-def code_name(kind: str, code: str, locale: str) -> str:
-    """The name shown beside a code: Chinese in zh-CN (`views.code_name`); the catalogue
-    has no English names, so in English nothing (the code speaks for itself)."""
-    return views.code_name(kind, code) if locale == "zh-CN" else ""
+def code_name(code: str, locale: str) -> str:
+    """The name shown beside a code: Chinese in zh-CN (`contract.codes.name_zh`); the
+    catalogue has no English names, so in English nothing (the code speaks for itself)."""
+    return (name_zh(code) or "") if locale == "zh-CN" else ""
 
 
-def code_label(kind: str, code: str, locale: str) -> str:
+def code_label(code: str, locale: str) -> str:
     """A catalogue code as a chart label: verbatim, with its name where there is one."""
-    name = code_name(kind, code, locale)
+    name = code_name(code, locale)
     return f"{code} {name}" if name else code
 
 
@@ -208,7 +208,7 @@ def charts(figures: dict[str, Any], locale: str) -> dict[str, Any]:
     names = {"elevator": _("Elevator alerts"), "kitchen": _("Kitchen alerts")}
     return {
         "violations": {
-            "labels": [code_label("kitchen", v["code"], locale) for v in figures["violations"]],
+            "labels": [code_label(v["code"], locale) for v in figures["violations"]],
             "counts": [v["n"] for v in figures["violations"]],
             "series": _("Violations today"),
             "axis": _("Number of violations"),

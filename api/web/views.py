@@ -23,7 +23,7 @@ from brightwatch.api.scope import (
     ticket_scope,
 )
 from brightwatch.api.web import language
-from brightwatch.contract.codes import ELEVATOR_CATALOGUE, KITCHEN_CATALOGUE, name_zh
+from brightwatch.contract.codes import name_zh
 from brightwatch.i18n import N_, translate
 from brightwatch.vision import snapshots
 
@@ -36,12 +36,6 @@ def rows(
 ) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, params).fetchall()
-
-
-def code_name(kind: str, code: str) -> str:
-    """A code's Chinese name: its catalogue's, or the service's own (TICKET_SLA_BREACH)."""
-    entry = (ELEVATOR_CATALOGUE if kind == "elevator" else KITCHEN_CATALOGUE).get(code)
-    return entry.name_zh if entry else (name_zh(code) or "")
 
 
 # ------------------------------------------------------------------ words shown for stored values
@@ -367,7 +361,7 @@ def alerts(
         [*params, limit],
     )
     for a in found:
-        a["name_zh"] = code_name(a["kind"], a["code"])
+        a["name_zh"] = name_zh(a["code"]) or ""
     return found
 
 
@@ -529,7 +523,7 @@ def elevator_faults(conn: Conn, elevator_id: str, limit: int = 50) -> list[dict[
         (elevator_id, limit),
     )
     for a in found:
-        a["name_zh"] = code_name("elevator", a["code"])
+        a["name_zh"] = name_zh(a["code"]) or ""
     return found
 
 
@@ -576,7 +570,7 @@ def kitchen(
         (site_id,),
     )
     for v in site["violations"]:
-        v["name_zh"] = code_name("kitchen", v["code"])
+        v["name_zh"] = name_zh(v["code"]) or ""
     site["rectifications"] = rows(
         conn,
         "SELECT r.id, r.code, r.tier, r.state, r.camera_id, r.detected_at, r.plan_due_at,"
@@ -587,7 +581,7 @@ def kitchen(
         (site_id,),
     )
     for r in site["rectifications"]:
-        r["name_zh"] = code_name("kitchen", r["code"])
+        r["name_zh"] = name_zh(r["code"]) or ""
     return site
 
 

@@ -37,7 +37,8 @@ def when_reachable(
                 raise
             pause = pauses[min(attempt, len(pauses) - 1)]
             attempt += 1
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            said = str(exc).strip()
+            reason = said.splitlines()[0] if said else type(exc).__name__
             log.warning(
                 "%s: the database is not reachable (%s); trying again in %g s (attempt %d)",
                 what,

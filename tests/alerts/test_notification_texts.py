@@ -26,22 +26,26 @@ from brightwatch.i18n import N_
 AT = datetime(2026, 12, 6, 18, 14, tzinfo=UTC)  # 02:14 on the 7th in Shanghai
 
 
-def trapped(status: str = "firing") -> AlertView:
+def elevator_alert(code: str, summary: str, status: str = "firing", alert_id: int = 7) -> AlertView:
     return AlertView(
-        id=7,
+        id=alert_id,
         status=status,
         labels={
-            "code": "TRAPPED_OUT_ZONE",
+            "code": code,
             "severity": "P1",
             "kind": "elevator",
             "device_id": "E1",
             "site_id": "B1",
         },
-        annotations={"summary": "TRAPPED_OUT_ZONE 非平层困人，3 层", "alert_id": "7", "count": "1"},
+        annotations={"summary": summary, "alert_id": str(alert_id), "count": "1"},
         starts_at=AT,
         ends_at=AT + timedelta(minutes=20) if status == "resolved" else None,
-        fingerprint="0123456789abcdef",
+        fingerprint=f"{alert_id:016x}",
     )
+
+
+def trapped(status: str = "firing") -> AlertView:
+    return elevator_alert("TRAPPED_OUT_ZONE", "TRAPPED_OUT_ZONE 非平层困人，3 层", status)
 
 
 def notification(reason: str = "group", **kw: object) -> Notification:
@@ -192,20 +196,7 @@ def test_sla_breach_summary() -> None:
 def test_the_services_own_code_is_named_like_the_catalogues() -> None:
     """TICKET_SLA_BREACH is no catalogue fault, yet it reaches people as an alert: in
     Chinese it carries its name (工单超时) like every catalogue code; in English the code."""
-    breach = AlertView(
-        id=8,
-        status="firing",
-        labels={
-            "code": "TICKET_SLA_BREACH",
-            "severity": "P1",
-            "kind": "elevator",
-            "device_id": "E1",
-        },
-        annotations={"summary": "rescue ticket 5", "alert_id": "8", "count": "1"},
-        starts_at=AT,
-        ends_at=None,
-        fingerprint="fedcba9876543210",
-    )
+    breach = elevator_alert("TICKET_SLA_BREACH", "rescue ticket 5", alert_id=8)
     n = Notification("duty", "{}", {"kind": "elevator"}, (breach,), "group", "https://c.example")
     sms = SmsChannel.render(n)
     assert sms["params"]["name"] == "工单超时"
