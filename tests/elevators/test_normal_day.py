@@ -3,11 +3,15 @@
 The simulator's cars (buildings of 6 to 33 floors, day/night traffic, door re-openings,
 idle nights) run a whole day faster than real time, every message goes through the pure
 engine, and nothing may be raised: a rule that fires on normal service is a false alarm
-a firm would be dispatched for. Two processes share the work (the cars are independent).
+a firm would be dispatched for. Two processes share the work (the cars are independent),
+started fresh (`spawn`): a forked copy of the test process inherits the locks its other
+threads (an MQTT client, an event loop) held at that instant: after a run of the alert,
+API and web tests both forked workers hung for minutes, idle inside the simulator.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
@@ -63,7 +67,7 @@ def run_cars(indexes: list[int]) -> tuple[int, Counter[str], list[str]]:
 @pytest.mark.slow
 def test_a_day_of_normal_traffic_raises_nothing() -> None:
     chunks = [list(range(k, ELEVATORS, 2)) for k in range(2)]
-    with ProcessPoolExecutor(2) as pool:
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(run_cars, chunks))
     messages = sum(r[0] for r in results)
     runs = sum((r[1] for r in results), Counter())
