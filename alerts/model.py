@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from brightwatch.contract.codes import SEVERITY_RANK
+from brightwatch.i18n import for_reader
 
 
 class AlertState(StrEnum):
@@ -37,13 +38,16 @@ class AlertSignal:
     active: bool
     at: datetime  # when the condition began / ended (device time where there is one)
     site_id: str | None = None
-    summary: str = ""
+    summary: str = ""  # in the deployment's language (BW_LOCALE): the contract's summary
     evidence_url: str | None = None
     # distinguishes several simultaneous conditions of one code on one device (a zone)
     key: str = ""
     labels: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     source: str = "rule"
+    # the summary in every language of the catalogue (i18n.in_every_locale), for readers
+    # of another language than the deployment's; {} where the rule writes one language
+    summaries: dict[str, str] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -72,6 +76,12 @@ class Alert:
     acknowledged_by: str | None = None
     labels: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    summaries: dict[str, str] = field(default_factory=dict)  # AlertSignal.summaries
+
+    def summary_for(self, locale: str) -> str:
+        """The summary in the reader's language where it was written in it, else the
+        deployment's."""
+        return for_reader(self.summaries, locale, self.summary)
 
     @property
     def is_open(self) -> bool:

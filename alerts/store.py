@@ -33,7 +33,7 @@ def utcnow() -> datetime:
 COLUMNS = (
     "id, kind, code, severity, state, device_id, site_id, fingerprint, started_at, updated_at, "
     "last_raised_at, count, summary, evidence_url, resolved_at, resolved_by, acknowledged_at, "
-    "acknowledged_by, labels, details"
+    "acknowledged_by, labels, details, summaries"
 )
 
 
@@ -59,6 +59,7 @@ def row_to_alert(row: Sequence[Any]) -> Alert:
         acknowledged_by,
         labels,
         details,
+        summaries,
     ) = row
     return Alert(
         id=id_,
@@ -81,6 +82,7 @@ def row_to_alert(row: Sequence[Any]) -> Alert:
         acknowledged_by=acknowledged_by,
         labels=labels or {},
         details=details or {},
+        summaries=summaries or {},
     )
 
 
@@ -103,6 +105,7 @@ def alert_message(change: AlertChange) -> AlertMessage:
             count=a.count,
             summary=a.summary,
             evidence_url=a.evidence_url,
+            summaries=a.summaries,
         ),
     )
 
@@ -246,13 +249,15 @@ class AlertStore:
             a.acknowledged_by,
             Jsonb(a.labels),
             Jsonb(a.details),
+            Jsonb(a.summaries),
         )
         if a.id is None:
             row = conn.execute(
                 "INSERT INTO alert (kind, code, severity, state, device_id, site_id, fingerprint,"
                 " started_at, updated_at, last_raised_at, count, summary, evidence_url,"
-                " resolved_at, resolved_by, acknowledged_at, acknowledged_by, labels, details)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " resolved_at, resolved_by, acknowledged_at, acknowledged_by, labels, details,"
+                " summaries) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s, %s, %s, %s)"
                 " RETURNING id",
                 values,
             ).fetchone()
@@ -266,7 +271,7 @@ class AlertStore:
                 " site_id = %s, fingerprint = %s, started_at = %s, updated_at = %s,"
                 " last_raised_at = %s, count = %s, summary = %s, evidence_url = %s,"
                 " resolved_at = %s, resolved_by = %s, acknowledged_at = %s, acknowledged_by = %s,"
-                " labels = %s, details = %s WHERE id = %s",
+                " labels = %s, details = %s, summaries = %s WHERE id = %s",
                 (*values, a.id),
             )
         a = change.alert

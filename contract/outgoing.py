@@ -25,6 +25,10 @@ class AlertBody(msgspec.Struct, kw_only=True):
     count: int
     summary: str
     evidence_url: str | None
+    # an extension of interfaces.md's message: the summary in every language of the
+    # catalogue (`{"zh-CN": ..., "en": ...}`) where the rule wrote it so; `summary` is the
+    # deployment's language (BW_LOCALE). {} for alerts written in one language only.
+    summaries: dict[str, str] = {}
 
 
 class AlertMessage(msgspec.Struct, kw_only=True):

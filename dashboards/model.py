@@ -10,6 +10,10 @@ PanelKind = Literal["stat", "timeseries", "table", "state-timeline", "barchart",
 
 DATASOURCE_UID = "brightwatch-pg"
 DATASOURCE_TYPE = "grafana-postgresql-datasource"
+# written in a panel's SQL where the board's language matters (an alert's summary in the
+# reader's language, `alert.summaries`): each language's board gets its own literal
+# (`Panel.sql_in`), so Grafana never sees the mark
+LOCALE_MARK = "$__bw_locale"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class Panel:
     # Grafana's relative time override ("7d"): this panel shows the last 7 days whatever
     # the dashboard's range (trends beside a short-range status view)
     time_from: str | None = None
+
+    def sql_in(self, locale: str) -> str:
+        """The query of the board in `locale` (LOCALE_MARK written as its SQL literal)."""
+        return self.sql.replace(LOCALE_MARK, "'" + locale.replace("'", "''") + "'")
 
 
 @dataclass(frozen=True)

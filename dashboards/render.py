@@ -73,7 +73,7 @@ def _panel(panel: Panel, panel_id: int, x: int, y: int, locale: str) -> dict[str
                 "editorMode": "code",
                 "format": panel.format,
                 "rawQuery": True,
-                "rawSql": textwrap.dedent(panel.sql).strip(),
+                "rawSql": textwrap.dedent(panel.sql_in(locale)).strip(),
             }
         ],
         "fieldConfig": {"defaults": defaults, "overrides": _overrides(panel, locale)},

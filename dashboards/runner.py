@@ -14,6 +14,7 @@ import psycopg
 
 from brightwatch.dashboards.macros import expand, interval_seconds
 from brightwatch.dashboards.model import Dashboard, Panel
+from brightwatch.i18n import DEFAULT_LOCALE
 
 
 def time_range(spec: str, now: datetime) -> tuple[datetime, datetime]:
@@ -47,13 +48,17 @@ class PanelQuery:
 
 
 def panel_queries(
-    conn: psycopg.Connection[Any], dashboard: Dashboard, now: datetime
+    conn: psycopg.Connection[Any],
+    dashboard: Dashboard,
+    now: datetime,
+    locale: str = DEFAULT_LOCALE,
 ) -> Iterator[PanelQuery]:
+    """Each panel's query as the board in `locale` sends it."""
     values = variable_values(conn, dashboard)
     for panel in dashboard.panels:
         spec = f"now-{panel.time_from}" if panel.time_from else dashboard.time_from
         start, end = time_range(spec, now)
-        yield PanelQuery(dashboard, panel, expand(panel.sql, start, end, values))
+        yield PanelQuery(dashboard, panel, expand(panel.sql_in(locale), start, end, values))
 
 
 def run(conn: psycopg.Connection[Any], sql: str) -> tuple[list[str], list[tuple[Any, ...]], float]:

@@ -54,8 +54,9 @@ class RuleEvent:
     severity: str
     at: int  # ms: when the condition began (raise) or ended (clear)
     confirmed_at: int  # ms: when the rule decided (the deadline, or the deciding sample)
-    summary: str
+    summary: str  # in the deployment's language (RuleConfig.locale)
     details: dict[str, Any]
+    summaries: dict[str, str] = field(default_factory=dict)  # in every language
 
 
 @dataclass(slots=True)
@@ -646,9 +647,10 @@ def _event(
     why: str,
     emitted: Emitted | None = None,
 ) -> RuleEvent:
-    from brightwatch.elevators.summaries import summary
+    from brightwatch.elevators.summaries import summaries
 
     state = p.state
+    texts = summaries(code, active, why, state.sample, p.cfg)
     evidence = [_sample_dict(s) for s in state.recent if s.ts <= max(confirmed, at)]
     details: dict[str, Any]
     if active:
@@ -671,6 +673,7 @@ def _event(
         severity=severity,
         at=at,
         confirmed_at=confirmed,
-        summary=summary(code, active, why, state.sample, p.cfg),
+        summary=texts[p.cfg.locale],
         details=details,
+        summaries=texts,
     )

@@ -1,7 +1,9 @@
 """Alert summaries in plain words, for the people who read them (firms, supervisors).
 
-Written once, when the alert is raised, in the deployment's language (`RuleConfig.locale`,
-BW_LOCALE) and stored with the alert; the code stays verbatim in front
+Written when the alert is raised, in every language of the catalogue (`summaries`), and
+stored with the alert: the deployment's language (`RuleConfig.locale`, BW_LOCALE) is the
+contract's `summary`, the others are shown to readers of another language (the console in
+English on a Chinese deployment). The code stays verbatim in front
 (`TRAPPED_OUT_ZONE 非平层困人，3 层：...`). The fixed words are catalogue messages (notify
 domain). A rule's `why` (elevators/rules.py, kept in the rule state in English) is read
 back against `WHYS`, the same sentences as catalogue messages with their numbers as
@@ -16,7 +18,7 @@ from functools import cache
 
 from brightwatch.elevators.config import RuleConfig
 from brightwatch.elevators.state import Sample
-from brightwatch.i18n import N_, translator
+from brightwatch.i18n import N_, in_every_locale, translator
 
 _WHAT = {
     "TRAPPED_OUT_ZONE": N_("Passenger trapped between floors"),
@@ -132,9 +134,11 @@ def why_in(locale: str, why: str) -> str:
 _NOWHERE = ("OFFLINE", "MODE_CHANGE", "POWER_FAIL")
 
 
-def _active(what: str, why: str, sample: Sample | None, cfg: RuleConfig, code: str) -> str:
+def _active(
+    what: str, why: str, sample: Sample | None, cfg: RuleConfig, code: str, locale: str
+) -> str:
     """What, where the car is and how fast (where that says something), and why."""
-    _ = translator(cfg.locale)
+    _ = translator(locale)
     if sample is None or code in _NOWHERE:
         return _("%(what)s: %(why)s", what=what, why=why)
     speed = format(sample.speed, ".2f")
@@ -158,14 +162,30 @@ def _active(what: str, why: str, sample: Sample | None, cfg: RuleConfig, code: s
     return _("%(what)s at floor %(floor)s: %(why)s", what=what, floor=sample.floor, why=why)
 
 
-def summary(code: str, active: bool, why: str, sample: Sample | None, cfg: RuleConfig) -> str:
-    _ = translator(cfg.locale)
+def summaries(
+    code: str, active: bool, why: str, sample: Sample | None, cfg: RuleConfig
+) -> dict[str, str]:
+    """The summary in every language of the catalogue."""
+    return in_every_locale(lambda locale: summary(code, active, why, sample, cfg, locale))
+
+
+def summary(
+    code: str,
+    active: bool,
+    why: str,
+    sample: Sample | None,
+    cfg: RuleConfig,
+    locale: str | None = None,
+) -> str:
+    """The summary in `locale` (default: the deployment's, `cfg.locale`)."""
+    locale = locale or cfg.locale
+    _ = translator(locale)
     name = _WHAT.get(code)
     what = f"{code} {_(name)}" if name else _("Controller event %(code)s", code=code)
     if code == "MODE_CHANGE" and active:
         mode = _(MODES[why]) if why in MODES else why.replace("_", " ")
         return _("%(what)s: now in %(mode)s mode", what=what, mode=mode)
-    why = why_in(cfg.locale, why) if why else why
+    why = why_in(locale, why) if why else why
     if not active:
         return _("%(what)s: cleared, %(why)s", what=what, why=why)
-    return _active(what, why, sample, cfg, code)
+    return _active(what, why, sample, cfg, code, locale)

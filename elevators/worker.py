@@ -89,6 +89,7 @@ def to_signal(elevator_id: str, site_id: str | None, event: RuleEvent) -> AlertS
         summary=event.summary,
         details=event.details,
         source=SOURCE,
+        summaries=event.summaries,
     )
 
 

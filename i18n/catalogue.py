@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,19 @@ def translator(locale: str) -> Callable[..., str]:
         return translate(locale, message, **params)
 
     return _
+
+
+def in_every_locale(write: Callable[[str], str]) -> dict[str, str]:
+    """A text written once per language (`write(locale)`), for what is written when
+    something happens and read later by people of either language (alert summaries)."""
+    return {locale: write(locale) for locale in LOCALES}
+
+
+def for_reader(texts: Mapping[str, str] | None, locale: str, fallback: str) -> str:
+    """The reader's copy of a text written in every language (`in_every_locale`);
+    `fallback` (the deployment's copy) where there is none, as for records written
+    before the copies were kept."""
+    return (texts or {}).get(locale) or fallback
 
 
 def N_(message: str) -> str:

@@ -546,6 +546,8 @@ class VisionWorker:
         details = {**event.details}
         if event.rule:
             details["rule"] = event.rule
+        if event.rules:  # for a reviewer of another language than the deployment's
+            details["rules"] = event.rules
         return AlertSignal(
             kind="kitchen",
             code=event.code,
@@ -555,6 +557,7 @@ class VisionWorker:
             at=datetime.fromtimestamp(event.at / 1000, UTC),
             site_id=key[0],
             summary=event.summary,
+            summaries=event.summaries,
             evidence_url=evidence_url(evidence_id) if evidence_id is not None else None,
             key=event.key,
             labels=labels,

@@ -351,7 +351,8 @@ class ReviewDesk:
             rows = cur.execute(
                 "SELECT r.id, r.alert_id, r.site_id, r.camera_id, r.district, r.code, r.tier, r.state,"  # noqa: S608
                 " r.detected_at, r.created_at, r.presented_at, r.recurrences, a.severity, a.summary, a.count,"
-                " a.evidence_url, a.labels, a.state AS alert_state"
+                " a.evidence_url, a.labels, a.state AS alert_state, a.summaries,"
+                " coalesce(a.details -> 'rules', '{}'::jsonb) AS rules"
                 f" FROM review r JOIN alert a ON a.id = r.alert_id WHERE {where}"
                 " ORDER BY r.created_at, r.id LIMIT %s",
                 [*params, limit + 1],

@@ -17,7 +17,7 @@ from typing import Any
 
 from brightwatch.alerts.model import Alert, AlertState
 from brightwatch.alerts.words import Text, code_name, written
-from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, show, translator
+from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, for_reader, show, translator
 
 # Alertmanager's "zero time" for alerts still firing
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -70,6 +70,9 @@ class AlertView:
     ends_at: datetime | None
     fingerprint: str
     acknowledged: bool = False
+    # the summary in every language (Alert.summaries): a notice's own lines speak the
+    # receiver's; `annotations["summary"]` stays the deployment's (the webhook's payload)
+    summaries: dict[str, str] = field(default_factory=dict)
 
     def alertmanager(self, external_url: str) -> dict[str, Any]:
         return {
@@ -119,6 +122,7 @@ def alert_view(
         ends_at=alert.resolved_at if resolved else None,
         fingerprint=short_fingerprint(alert.fingerprint),
         acknowledged=alert.state == AlertState.ACKNOWLEDGED,
+        summaries=dict(alert.summaries),
     )
 
 
@@ -224,7 +228,7 @@ class Notification:
             "device": a.labels.get("device_id", ""),
             "since": show(a.starts_at, self.zone, "minute"),
             "count": a.annotations.get("count", "1"),
-            "summary": a.annotations.get("summary", ""),
+            "summary": for_reader(a.summaries, self.locale, a.annotations.get("summary", "")),
         }
         line = _(
             "- %(severity)s %(code)s at %(where)s device %(device)s since %(since)s"

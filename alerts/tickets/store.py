@@ -43,7 +43,7 @@ from brightwatch.alerts.words import At, Words, written
 from brightwatch.contract.codes import ELEVATOR_CATALOGUE, ServiceCode
 from brightwatch.contract.outgoing import TicketBody, TicketMessage, TicketSla, encode
 from brightwatch.contract.topics import ticket_topic
-from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, N_, translate
+from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, N_, in_every_locale, translate
 
 log = logging.getLogger(__name__)
 
@@ -557,6 +557,7 @@ class TicketDesk:
         assert ticket.id is not None
         # TSG T5002 / elevators.md: a rescue not there in 30 min notifies the bureau
         severity = "P1" if ticket.type == TicketType.RESCUE else "P2"
+        words = breach_words(ticket, step, due_at)
         change = self.alerts.apply_signal(
             conn,
             AlertSignal(
@@ -568,7 +569,8 @@ class TicketDesk:
                 active=True,
                 at=due_at,
                 key=breach_key(ticket, step),
-                summary=written(breach_words(ticket, step, due_at), self.locale, self.zone),
+                summary=written(words, self.locale, self.zone),
+                summaries=in_every_locale(lambda locale: written(words, locale, self.zone)),
                 labels={
                     "ticket_id": ticket.id,
                     "ticket_type": ticket.type,

@@ -24,7 +24,7 @@ Actor = Annotated[Principal, Depends(require("admin", "supervisor"))]
 ALERT_FIELDS = (
     "a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"
     " a.updated_at, a.resolved_at, a.resolved_by, a.acknowledged_at, a.acknowledged_by,"
-    " a.count, a.summary, a.evidence_url, a.labels"
+    " a.count, a.summary, a.evidence_url, a.labels, a.summaries"
 )
 
 
@@ -47,9 +47,13 @@ class Alert(Served):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     count: int
-    summary: str
+    summary: str = Field(description="In the deployment's language (BW_LOCALE).")
     evidence_url: str | None
     labels: dict[str, Any]
+    summaries: dict[str, str] = Field(
+        default_factory=dict,
+        description='The summary in every language of the catalogue ({"zh-CN": ..., "en": ...}), where the rule wrote it so; {} otherwise: read `summary`.',
+    )
 
 
 class AlertPage(Served):

@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -39,7 +40,7 @@ from brightwatch.api.web.hygiene import hygiene_record
 from brightwatch.api.web.pictures import PrivacyUnavailable
 from brightwatch.contract.codes import name_zh
 from brightwatch.contract.ids import ID_PATTERN
-from brightwatch.i18n import local, messages
+from brightwatch.i18n import for_reader, local, messages
 
 # the views are the browser's own interface, not the API: not in OpenAPI
 router = APIRouter(include_in_schema=False)
@@ -79,6 +80,12 @@ def trigger_name(code: str) -> str:
     return views.label("ticket_trigger", code) if code in views.WORDS["ticket_trigger"] else ""
 
 
+def summary_of(alert: Mapping[str, Any]) -> str:
+    """An alert's summary in the page's language where its rule wrote it in every
+    language (`summaries`), else as stored (the deployment's language)."""
+    return for_reader(alert.get("summaries"), language.current_locale(), alert["summary"] or "")
+
+
 def page_i18n() -> dict[str, Any]:
     """What console.js needs to speak the page's language: its strings and the zone."""
     locale = language.current_locale()
@@ -92,6 +99,7 @@ def page_i18n() -> dict[str, Any]:
 jinja.env.globals.update(
     label=views.label,
     code_name=code_name,
+    summary_of=summary_of,
     trigger_name=trigger_name,
     actor_name=actor_name,
     page_i18n=page_i18n,
@@ -296,11 +304,14 @@ def _events_after(request: Request, who: Principal, after: int) -> tuple[int, li
         rows = views.rows(
             conn,
             "SELECT ev.id AS event_id, ev.action, ev.at, a.id, a.kind, a.code, a.severity, a.state,"  # noqa: S608
-            " a.device_id, a.site_id, a.summary, a.count FROM alert_event ev"
+            " a.device_id, a.site_id, a.summary, a.summaries, a.count FROM alert_event ev"
             f" JOIN alert a ON a.id = ev.alert_id WHERE ev.id > %s AND ev.id <= %s AND {cond}"
             " ORDER BY ev.id LIMIT 200",
             [after, top, *params],
         )
+    locale = language.request_locale(request)
+    for row in rows:  # the toast speaks the reader's language
+        row["summary"] = for_reader(row.pop("summaries"), locale, row["summary"] or "")
     if len(rows) == 200:
         return int(rows[-1]["event_id"]), rows
     return max(after, top), rows

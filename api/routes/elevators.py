@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
+from pydantic import Field
 
 from brightwatch.api.auth import Principal
 from brightwatch.api.deps import Conn, ReadConn, not_found, require
@@ -74,7 +75,11 @@ class OpenAlert(Served):
     started_at: datetime
     updated_at: datetime
     count: int
-    summary: str
+    summary: str = Field(description="In the deployment's language (BW_LOCALE).")
+    summaries: dict[str, str] = Field(
+        default_factory=dict,
+        description="The summary in every language of the catalogue, where the rule wrote it so.",
+    )
 
 
 class ElevatorDetail(Elevator):
@@ -167,7 +172,7 @@ def get_elevator(elevator_id: IdPath, conn: Conn, who: Reader) -> dict[str, Any]
     row = _get_elevator(conn, who, elevator_id)
     with conn.cursor(row_factory=dict_row) as cur:
         row["open_alerts"] = cur.execute(
-            "SELECT id, code, severity, state, started_at, updated_at, count, summary"
+            "SELECT id, code, severity, state, started_at, updated_at, count, summary, summaries"
             " FROM alert WHERE kind = 'elevator' AND device_id = %s AND state <> 'resolved'"
             " ORDER BY started_at DESC",
             (elevator_id,),

@@ -105,14 +105,22 @@ class QueueItem(ReviewFields):
 
     recurrences: int
     severity: str
-    summary: str
+    summary: str = Field(description="In the deployment's language (BW_LOCALE).")
+    summaries: dict[str, str] = Field(
+        default_factory=dict,
+        description="The summary in every language of the catalogue, where the rule wrote it so.",
+    )
     count: int
     evidence_url: str | None
     labels: dict[str, Any]
     alert_state: str
     evidence: list[Evidence]
     name_zh: str
-    rule: str | None
+    rule: str | None = Field(description="The rule that raised, in the deployment's language.")
+    rules: dict[str, str] = Field(
+        default_factory=dict,
+        description="The rule in every language of the catalogue, where the rules engine wrote it so.",
+    )
 
 
 class RectificationFile(Served):

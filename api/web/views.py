@@ -355,7 +355,7 @@ def alerts(
     found = rows(
         conn,
         "SELECT a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"  # noqa: S608
-        " a.updated_at, a.count, a.summary, a.acknowledged_by"
+        " a.updated_at, a.count, a.summary, a.summaries, a.acknowledged_by"
         f" FROM alert a WHERE {' AND '.join(where)}"
         " ORDER BY (a.state = 'resolved'), a.severity, a.started_at DESC LIMIT %s",
         [*params, limit],
@@ -518,8 +518,8 @@ def status_timeline(
 def elevator_faults(conn: Conn, elevator_id: str, limit: int = 50) -> list[dict[str, Any]]:
     found = rows(
         conn,
-        "SELECT id, code, severity, state, started_at, resolved_at, count, summary FROM alert"
-        " WHERE kind = 'elevator' AND device_id = %s ORDER BY started_at DESC LIMIT %s",
+        "SELECT id, code, severity, state, started_at, resolved_at, count, summary, summaries"
+        " FROM alert WHERE kind = 'elevator' AND device_id = %s ORDER BY started_at DESC LIMIT %s",
         (elevator_id, limit),
     )
     for a in found:

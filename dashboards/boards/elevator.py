@@ -60,7 +60,7 @@ FAULTS = Panel(
     """
 SELECT a.started_at AS time, a.code, a.severity, a.state, a.count,
        round(extract(epoch FROM coalesce(a.resolved_at, now()) - a.started_at) / 60, 1) AS minutes,
-       a.summary
+       coalesce(nullif(a.summaries ->> $__bw_locale, ''), a.summary) AS summary
 FROM alert a
 WHERE a.kind = 'elevator' AND a.device_id = '$elevator' AND $__timeFilter(a.started_at)
 ORDER BY a.started_at DESC
@@ -71,6 +71,10 @@ LIMIT 200
         " summary:text"
     ),
     time_from="30d",
+    description=N_(
+        "The summary in the board's language where the rule wrote it in every language,"
+        " else as stored (the deployment's language)."
+    ),
 )
 
 RUNS_PER_DAY = Panel(

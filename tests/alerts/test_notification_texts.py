@@ -5,6 +5,7 @@ template parameters for vendors that send only approved templates."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -100,6 +101,27 @@ def test_the_english_variant() -> None:
     # another zone: the same instant, its own offset
     there = notification().in_language("en", "Asia/Urumqi")
     assert "12-07 00:14 (+06:00)" in SmsChannel.render(there)["text"]
+
+
+def test_an_english_receiver_reads_the_summary_in_english() -> None:
+    """The rule wrote the summary in both languages (Alert.summaries): the e-mail's
+    line is the receiver's; the webhook keeps the deployment's `summary`."""
+    both = {
+        "zh-CN": "TRAPPED_OUT_ZONE 非平层困人，3 层",
+        "en": "TRAPPED_OUT_ZONE Passenger trapped between floors at floor 3",
+    }
+    alert = dataclasses.replace(trapped(), summaries=both)
+    n = dataclasses.replace(notification(), alerts=(alert,))
+    english = EmailChannel.render(n.in_language("en"))["text"]
+    assert "x1: TRAPPED_OUT_ZONE Passenger trapped between floors at floor 3" in english
+    assert "非平层困人，3 层" not in english
+    assert "TRAPPED_OUT_ZONE 非平层困人，3 层" in EmailChannel.render(n)["text"]
+    assert alert.alertmanager("https://c")["annotations"]["summary"] == both["zh-CN"]
+    # an alert written in one language (by a person, or before both were kept): as stored
+    assert (
+        "x1: TRAPPED_OUT_ZONE 非平层困人，3 层"
+        in EmailChannel.render(notification().in_language("en"))["text"]
+    )
 
 
 def test_escalation_and_resolved_wording() -> None:

@@ -28,7 +28,8 @@ def sig(active: bool, at: datetime) -> AlertSignal:
         site_id="S1",
         active=active,
         at=at,
-        summary="trapped",
+        summary="TRAPPED_OUT_ZONE 非平层困人",
+        summaries={"zh-CN": "TRAPPED_OUT_ZONE 非平层困人", "en": "TRAPPED_OUT_ZONE trapped"},
     )
 
 
@@ -80,7 +81,20 @@ def test_signal_flow_writes_alert_audit_and_outbox(db_url: str) -> None:
             "count",
             "summary",
             "evidence_url",
+            # the extension: the summary in every language, the contract's `summary` the
+            # deployment's
+            "summaries",
         }
+        assert body["summary"] == "TRAPPED_OUT_ZONE 非平层困人"
+        assert body["summaries"]["en"] == "TRAPPED_OUT_ZONE trapped"
+        stored = store.get(conn, opened.alert.id)
+        assert stored is not None
+        assert stored.summaries == {
+            "zh-CN": "TRAPPED_OUT_ZONE 非平层困人",
+            "en": "TRAPPED_OUT_ZONE trapped",
+        }
+        assert stored.summary_for("en") == "TRAPPED_OUT_ZONE trapped"
+        assert stored.summary_for("zh-CN") == "TRAPPED_OUT_ZONE 非平层困人"
     assert seen == ["fired", "resolved", "reopened", "acknowledged"]
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from brightwatch.dashboards.boards import ALL
 from brightwatch.dashboards.model import Column
@@ -58,3 +59,29 @@ def test_panel_query_returns_declared_shape(
 def test_every_dashboard_has_panels_and_a_unique_uid() -> None:
     assert len({d.uid for d in ALL}) == len(ALL) == 4
     assert all(d.panels for d in ALL)
+
+
+def test_a_fault_reads_in_the_boards_language(db_url: str) -> None:
+    """The elevator board's fault table shows the summary in the board's language where
+    the rule wrote it in every language (`alert.summaries`), else as stored."""
+    from brightwatch.dashboards.boards.elevator import DASHBOARD, FAULTS
+
+    now = dt.datetime.now(dt.UTC)
+    at = now - dt.timedelta(hours=1)
+    both = {"zh-CN": "TRAPPED_OUT_ZONE 非平层困人，3 层", "en": "TRAPPED_OUT_ZONE at floor 3"}
+    with psycopg.connect(db_url) as conn:
+        conn.execute("INSERT INTO elevator (elevator_id) VALUES ('E1')")
+        for code, summaries in (("TRAPPED_OUT_ZONE", both), ("DOOR_CLOSE_FAIL", {})):
+            conn.execute(
+                "INSERT INTO alert (kind, code, severity, state, device_id, fingerprint,"
+                " started_at, updated_at, last_raised_at, summary, summaries) VALUES"
+                " ('elevator', %s, 'P1', 'firing', 'E1', %s, %s, %s, %s, %s, %s)",
+                (code, code, at, at, at, summaries.get("zh-CN", "门关不上"), Jsonb(summaries)),
+            )
+        for locale, want in (("en", both["en"]), ("zh-CN", both["zh-CN"])):
+            query = next(
+                q for q in panel_queries(conn, DASHBOARD, now, locale) if q.panel is FAULTS
+            )
+            names, rows, _ = run(conn, query.sql)
+            said = {r[names.index("code")]: r[names.index("summary")] for r in rows}
+            assert said == {"TRAPPED_OUT_ZONE": want, "DOOR_CLOSE_FAIL": "门关不上"}, locale

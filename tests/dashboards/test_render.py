@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from brightwatch.dashboards.boards import ALL
-from brightwatch.dashboards.model import DATASOURCE_UID
+from brightwatch.dashboards.model import DATASOURCE_UID, LOCALE_MARK
 from brightwatch.dashboards.render import (
     CONTAINER_DASHBOARDS,
     FOLDERS,
@@ -120,6 +120,22 @@ def test_provisioning() -> None:
     )
 
 
+def _unlocalised(targets: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
+    return [
+        {**t, "rawSql": t["rawSql"].replace(f"->> '{locale}'", f"->> {LOCALE_MARK}")}
+        for t in targets
+    ]
+
+
+def test_a_board_asks_for_its_own_language() -> None:
+    for locale in LOCALES:
+        sql = "\n".join(
+            t["rawSql"] for d in committed(locale) for p in d["panels"] for t in p["targets"]
+        )
+        assert LOCALE_MARK not in sql  # Grafana never sees the mark
+        assert f"a.summaries ->> '{locale}'" in sql
+
+
 def test_both_language_sets_have_the_same_panels_and_queries() -> None:
     zh, en = committed("zh-CN"), committed("en")
     uids = [d["uid"] for d in zh + en]
@@ -128,7 +144,11 @@ def test_both_language_sets_have_the_same_panels_and_queries() -> None:
         assert a["uid"].endswith("-zh") and b["uid"].endswith("-en")
         assert [p["id"] for p in a["panels"]] == [p["id"] for p in b["panels"]]
         assert [p["gridPos"] for p in a["panels"]] == [p["gridPos"] for p in b["panels"]]
-        assert [p["targets"] for p in a["panels"]] == [p["targets"] for p in b["panels"]]
+        # the same queries, but for the board's language where a panel asks for it
+        # (`LOCALE_MARK`: an alert's summary in the reader's language)
+        assert [_unlocalised(p["targets"], "zh-CN") for p in a["panels"]] == [
+            _unlocalised(p["targets"], "en") for p in b["panels"]
+        ]
         assert a["title"] != b["title"]
         assert [p["title"] for p in a["panels"]] != [p["title"] for p in b["panels"]]
         # the dashboards' links list the dashboards of the same language only

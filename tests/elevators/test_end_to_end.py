@@ -128,6 +128,9 @@ def test_trapped_scenario_published_with_mosquitto_pub(
             stall_ms / 1000, UTC
         )
         assert new["summary"].startswith("TRAPPED_OUT_ZONE 非平层困人")  # BW_LOCALE: zh-CN
+        # and in every language, for readers of the other one (the message's extension)
+        assert new["summaries"]["zh-CN"] == new["summary"]
+        assert new["summaries"]["en"].startswith("TRAPPED_OUT_ZONE Passenger trapped between")
     finally:
         components.shutdown()
 

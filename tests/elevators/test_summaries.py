@@ -44,6 +44,19 @@ def test_the_english_variant_keeps_the_rules_words() -> None:
         assert not re.search(r"[\u4e00-\u9fff]", b.event.summary), b.event.summary
 
 
+def test_each_event_carries_both_languages_whatever_the_deployments() -> None:
+    """`summaries` holds the summary in every language, the same words a deployment of
+    that language writes as its `summary`: a Chinese deployment's alert reads in English
+    to an English reader, and the other way round."""
+    trace = load(next(p for p in FILES if "trapped" in p.stem))
+    zh = replay_trace(trace, locale="zh-CN").fired
+    en = replay_trace(trace, locale="en").fired
+    assert zh and len(zh) == len(en)
+    for a, b in zip(zh, en, strict=True):
+        assert a.event.summaries == b.event.summaries
+        assert a.event.summaries == {"zh-CN": a.event.summary, "en": b.event.summary}
+
+
 def test_why_is_read_back_with_its_numbers() -> None:
     why = "stopped outside the door zone with a person inside for 30 s"
     assert why_in("zh-CN", why) == "停在门区外，轿厢内有人，已持续 30 秒"

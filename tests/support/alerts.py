@@ -20,6 +20,7 @@ def fire(
     severity: str = "P1",
     at: datetime | None = None,
     summary: str | None = None,
+    summaries: dict[str, str] | None = None,
 ) -> int:
     """An active `code` alert on `device` at `at` (now); the alert's id."""
     alerts = build_alert_store(settings)
@@ -35,6 +36,7 @@ def fire(
                 at=at or datetime.now(UTC),
                 site_id=site,
                 summary=summary if summary is not None else f"{code} on {device}",
+                summaries=summaries or {},
             ),
         )
     assert change is not None

@@ -145,6 +145,56 @@ def test_alert_stream_is_scoped(
     assert seen_firm[0]["action"] == "fired" and seen_firm[0]["code"] == "TRAPPED_OUT_ZONE"
 
 
+BOTH = {"zh-CN": "EA1 停在 3 层与 4 层之间，有人被困", "en": "EA1 stopped between floors 3 and 4"}
+
+
+@pytest.mark.timeout(60)
+def test_a_summary_in_every_language_reaches_each_reader_in_theirs(
+    web_client: TestClient,
+    db_url: str,
+    make_token,
+    web_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """The API keeps the deployment's `summary` and adds `summaries`; the console's list and
+    its live stream speak the reader's language (`?lang=`, or the language cookie)."""
+    import brightwatch.api.routes.console as console
+
+    monkeypatch.setattr(console, "STREAM_POLL_S", 0.05)
+    monkeypatch.setattr(console, "STREAM_LIFETIME_S", 20.0)
+    setup_city(db_url)
+    sup = make_token("supervisor")
+    alert_id = fire(web_settings, "EA1", summary=BOTH["zh-CN"], summaries=BOTH)
+    (item,) = web_client.get("/api/v1/alerts", headers=sup).json()["items"]
+    assert item["summary"] == BOTH["zh-CN"] and item["summaries"] == BOTH
+    assert web_client.get(f"/api/v1/alerts/{alert_id}", headers=sup).json() == item
+    (open_alert,) = web_client.get("/api/v1/elevators/EA1", headers=sup).json()["open_alerts"]
+    assert open_alert["summaries"] == BOTH
+    for lang, shown, hidden in (("en", "en", "zh-CN"), ("zh-CN", "zh-CN", "en")):
+        page = web_client.get(f"/console/views/alerts?lang={lang}", headers=sup).text
+        assert BOTH[shown] in page and BOTH[hidden] not in page, lang
+    seen: list[dict[str, Any]] = []
+    web_client.cookies.set("bw_lang", "en")
+    try:
+        reader = threading.Thread(target=_read_events, args=(web_client, sup, 1, seen))
+        reader.start()
+        import time
+
+        time.sleep(1.0)  # connected and past its starting cursor
+        fire(
+            web_settings,
+            "EA1",
+            code="OVERSPEED",
+            severity="P2",
+            summary="超速",
+            summaries={"zh-CN": "超速", "en": "Overspeed"},
+        )
+        reader.join(30)
+    finally:
+        web_client.cookies.clear()
+    assert [(e["code"], e["summary"]) for e in seen] == [("OVERSPEED", "Overspeed")]
+
+
 def test_calendar_shows_due_tickets_and_planned_dates_of_the_firm(
     web_client: TestClient,
     db_url: str,

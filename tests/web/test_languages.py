@@ -194,6 +194,8 @@ def _review_item(settings: Settings, camera: str, at: datetime) -> int:
         device_id=camera,
         site_id="K1",
         summary="切配区人员未戴口罩",
+        summaries={"zh-CN": "切配区人员未戴口罩", "en": "NO_MASK in the prep area"},
+        details={"rules": {"zh-CN": "NO_MASK：5 帧中 3 帧，3 秒", "en": "NO_MASK: N=3 of M=5"}},
         labels={"site_id": "K1", "camera_id": camera, "district": "福田区"},
         source="vision",
     )
@@ -254,6 +256,19 @@ def city(pg_server: Any, broker: Any, tmp_path_factory: pytest.TempPathFactory) 
         severity="P1",
         device_id="EA1",
         summary="轿厢停在3层与4层之间，有人被困",
+        summaries={
+            "zh-CN": "轿厢停在3层与4层之间，有人被困",
+            "en": "Car stopped between floors 3 and 4, a person trapped",
+        },
+    )
+    c.ids["one_language"] = _signal(  # written in one language only (by hand, or before)
+        settings,
+        AT_1814Z,
+        kind="elevator",
+        code="DOOR_CLOSE_FAIL",
+        severity="P3",
+        device_id="EA1",
+        summary="门关不上",
     )
     now = datetime.now(UTC)
     for n in (1, 2):
@@ -434,6 +449,33 @@ def test_an_alert_at_1814z_reads_0214_in_shanghai(city: City, page: Any, lang: s
     page.wait_for_function(
         "() => [...document.querySelectorAll('.clock')].some(c => /\\(\\+08:00\\)$/.test(c.title))"
     )
+
+
+SUMMARIES = {
+    "zh-CN": ("轿厢停在3层与4层之间，有人被困", "切配区人员未戴口罩", "NO_MASK：5 帧中 3 帧，3 秒"),
+    "en": (
+        "Car stopped between floors 3 and 4, a person trapped",
+        "NO_MASK in the prep area",
+        "NO_MASK: N=3 of M=5",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_an_alerts_summary_reads_in_the_pages_language(city: City, page: Any, lang: str) -> None:
+    """The rules write a summary (and a violation's rule) in every language: the alert
+    list and the review queue show the page's; one written in one language shows as
+    written."""
+    elevator, kitchen, rule = SUMMARIES[lang]
+    sign_in(page, city, "supervisor", lang)
+    open_view(page, city, "alerts")
+    assert elevator in page.locator(f'tr[data-alert="{city.ids["pinned"]}"]').inner_text()
+    assert "门关不上" in page.locator(f'tr[data-alert="{city.ids["one_language"]}"]').inner_text()
+    open_view(page, city, "elevators/EA1")  # the elevator's fault history too
+    assert elevator in page.locator("#main").inner_text()
+    open_view(page, city, "review")
+    assert page.locator("#rv-summary").inner_text() == kitchen
+    assert page.locator("#rv-rule").inner_text() == rule
 
 
 # ------------------------------------------------------------------ the hidden attribute

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from brightwatch.contract.codes import CAMERA_OBSTRUCTED, CAMERA_OFFLINE, KITCHEN_CATALOGUE
-from brightwatch.i18n import translate, translator
+from brightwatch.i18n import in_every_locale, translate, translator
 from brightwatch.vision.rules import schedule
 from brightwatch.vision.rules.assess import Seen, assess, code_of_key, zone_of_key
 from brightwatch.vision.rules.config import CameraConfig
@@ -31,21 +31,18 @@ TRACKER = TrackerParams()
 CLOSED_RECHECK_MS = 60_000
 
 
-def _where(cfg: CameraConfig, zone: str) -> str:
+def _where(cfg: CameraConfig, zone: str, locale: str) -> str:
     """`K1/cam1` or `K1/cam1 zone stove` (区域) in the summary's language."""
     where = f"{cfg.site_id}/{cfg.camera_id}"
-    return (
-        translate(cfg.locale, "%(where)s zone %(zone)s", where=where, zone=zone) if zone else where
-    )
+    return translate(locale, "%(where)s zone %(zone)s", where=where, zone=zone) if zone else where
 
 
-def _summary(code: str, cfg: CameraConfig, zone: str) -> str:
-    """What and where, in the deployment's language (`cfg.locale`, BW_LOCALE), stored with
-    the alert; the code verbatim beside its Chinese name."""
+def _summary(code: str, cfg: CameraConfig, zone: str, locale: str) -> str:
+    """What and where in `locale`, the code verbatim beside its Chinese name."""
     entry = KITCHEN_CATALOGUE[code]
-    name = entry.name_zh if cfg.locale.startswith("zh") else ""
+    name = entry.name_zh if locale.startswith("zh") else ""
     what = f"{code} {name}".strip()
-    return translate(cfg.locale, "%(what)s at %(where)s", what=what, where=_where(cfg, zone))
+    return translate(locale, "%(what)s at %(where)s", what=what, where=_where(cfg, zone, locale))
 
 
 def is_night(cfg: CameraConfig, ts: int) -> bool:
@@ -64,30 +61,36 @@ def _raise(
     evidence = tuple(e for e in (c.first, c.last) if e is not None)
     if len(evidence) == 2 and evidence[0].ts == evidence[1].ts:
         evidence = evidence[1:]
+    rules = in_every_locale(lambda locale: describe(c.code, rule, night, locale))
+    summaries = in_every_locale(lambda locale: _summary(c.code, cfg, zone, locale))
     return Event(
         c.code,
         zone_of_key(c.key),
         True,
         at,
         rule.tier(c.code, cfg.work_area),
-        _summary(c.code, cfg, zone),
+        summaries[cfg.locale],
         zone,
-        describe(c.code, rule, night, cfg.locale),
+        rules[cfg.locale],
         evidence,
         {"since": c.since, "frames_held": sum(c.window), **extra},
+        summaries=summaries,
+        rules=rules,
     )
 
 
 def _end(cfg: CameraConfig, code: str, key: str, at: int) -> Event:
     zone = zone_of_key(key)
+    summaries = in_every_locale(lambda locale: _summary(code, cfg, zone, locale))
     return Event(
         code,
         zone,
         False,
         at,
         cfg.rules[code].tier(code, cfg.work_area),
-        _summary(code, cfg, zone),
+        summaries[cfg.locale],
         zone,
+        summaries=summaries,
     )
 
 
@@ -98,19 +101,25 @@ def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
         if reason == "availability"
         else f"no frame for {cfg.offline_after_s:g} s"
     )
-    _ = translator(cfg.locale)
-    said = (
-        _("the camera reports itself offline")
-        if reason == "availability"
-        else _("no frame for %(seconds)s s", seconds=format(cfg.offline_after_s, "g"))
-    )
+
+    def said(locale: str) -> str:
+        _ = translator(locale)
+        why = (
+            _("the camera reports itself offline")
+            if reason == "availability"
+            else _("no frame for %(seconds)s s", seconds=format(cfg.offline_after_s, "g"))
+        )
+        return _("%(what)s: %(why)s", what=_summary(CAMERA_OFFLINE, cfg, "", locale), why=why)
+
+    summaries = in_every_locale(said)
     return Event(
         CAMERA_OFFLINE,
         "",
         True,
         at,
         KITCHEN_CATALOGUE[CAMERA_OFFLINE].severity.value,
-        _("%(what)s: %(why)s", what=_summary(CAMERA_OFFLINE, cfg, ""), why=said),
+        summaries[cfg.locale],
+        summaries=summaries,
         rule=f"{CAMERA_OFFLINE}: {text}",
         details={
             "reason": reason,
@@ -123,13 +132,19 @@ def _offline(cfg: CameraConfig, st: CameraState, at: int, reason: str) -> Event:
 
 def _online(cfg: CameraConfig, st: CameraState, at: int) -> Event:
     st.offline = None
+    summaries = in_every_locale(
+        lambda locale: translate(
+            locale, "%(what)s: back", what=_summary(CAMERA_OFFLINE, cfg, "", locale)
+        )
+    )
     return Event(
         CAMERA_OFFLINE,
         "",
         False,
         at,
         KITCHEN_CATALOGUE[CAMERA_OFFLINE].severity.value,
-        translate(cfg.locale, "%(what)s: back", what=_summary(CAMERA_OFFLINE, cfg, "")),
+        summaries[cfg.locale],
+        summaries=summaries,
     )
 
 

@@ -113,8 +113,10 @@ class Event:
     active: bool
     at: int  # epoch ms, capture time
     tier: str
-    summary: str
+    summary: str  # in the deployment's language (CameraConfig.locale)
     zone: str = ""
     rule: str = ""
     evidence: tuple[EvidenceRef, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    summaries: dict[str, str] = field(default_factory=dict)  # in every language
+    rules: dict[str, str] = field(default_factory=dict)  # `rule` in every language

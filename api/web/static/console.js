@@ -487,8 +487,8 @@
     document.getElementById("rv-name").textContent = I18N.locale === "zh-CN" ? item.name_zh || "" : "";
     document.getElementById("rv-where").textContent = (item.site_id || "") + " / " + (item.camera_id || "") + " · " +
       _("detected at {at}", { at: showTime(item.detected_at) });
-    document.getElementById("rv-rule").textContent = item.rule || _("rule not recorded");
-    document.getElementById("rv-summary").textContent = item.summary || "";
+    document.getElementById("rv-rule").textContent = (item.rules || {})[I18N.locale] || item.rule || _("rule not recorded");
+    document.getElementById("rv-summary").textContent = (item.summaries || {})[I18N.locale] || item.summary || "";
     document.getElementById("rv-error").textContent = "";
     var img = document.getElementById("rv-img");
     img.removeAttribute("src");

@@ -6,6 +6,7 @@ automatic verification."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -109,6 +110,16 @@ def test_rescue_not_accepted_is_escalated_and_reassigned_down_the_standby_chain(
             ).fetchall()
         }
     assert "bureau-duty" in receivers  # the bureau hears of a late rescue at once
+    with psycopg.connect(city) as conn:
+        (said,) = conn.execute(
+            "SELECT summaries FROM alert WHERE code = 'TICKET_SLA_BREACH'"
+            " AND labels->>'sla_step' = 'arrived'"
+        ).fetchone()
+    # written in both languages, each reader's own (the SMS and e-mail of either language)
+    assert set(said) == {"zh-CN", "en"} and said["zh-CN"] != said["en"]
+    assert said["en"].startswith("rescue ticket ") and "nobody arrived by" in said["en"]
+    assert "(+08:00)" in said["en"] and not re.search(r"[\u4e00-\u9fff]", said["en"])
+    assert re.search(r"[\u4e00-\u9fff]", said["zh-CN"])
     # FC finally accepts and arrives: the breach alerts end
     with psycopg.connect(city) as conn:
         desk.transition(conn, tid, "accepted", actor="firm:1:FC", role="firm", firm_id="FC")

@@ -140,6 +140,13 @@ def test_rat_video_replayed_labels_raise_one_rodent_alert(
     assert alert["count"] == 1 and alert["severity"] == "T1" and alert["state"] == "firing"
     assert (alert["device_id"], alert["site_id"]) == (CAMERA, SITE)
     assert alert["evidence_url"].startswith("/api/v1/evidence/")
+    # the summary in the deployment's language and in every language
+    assert alert["summaries"] == {
+        "zh-CN": alert["summary"],
+        "en": f"RODENT at {SITE}/{CAMERA}",
+    }
+    assert alert["details"]["rules"]["zh-CN"] == alert["details"]["rule"]
+    assert alert["details"]["rules"]["en"].startswith("RODENT: N=")
     rows = check_evidence(settings, alert["id"], "rat")
     assert 1 <= len(rows) <= 2  # the run's first frame and the confirming frame
     assert rows[0]["model"].startswith("ratlabels@")
