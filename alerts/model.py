@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 from brightwatch.contract.codes import SEVERITY_RANK
-from brightwatch.i18n import for_reader
 
 
 class AlertState(StrEnum):
@@ -77,11 +76,6 @@ class Alert:
     labels: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     summaries: dict[str, str] = field(default_factory=dict)  # AlertSignal.summaries
-
-    def summary_for(self, locale: str) -> str:
-        """The summary in the reader's language where it was written in it, else the
-        deployment's."""
-        return for_reader(self.summaries, locale, self.summary)
 
     @property
     def is_open(self) -> bool:

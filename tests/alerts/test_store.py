@@ -93,8 +93,6 @@ def test_signal_flow_writes_alert_audit_and_outbox(db_url: str) -> None:
             "zh-CN": "TRAPPED_OUT_ZONE 非平层困人",
             "en": "TRAPPED_OUT_ZONE trapped",
         }
-        assert stored.summary_for("en") == "TRAPPED_OUT_ZONE trapped"
-        assert stored.summary_for("zh-CN") == "TRAPPED_OUT_ZONE 非平层困人"
     assert seen == ["fired", "resolved", "reopened", "acknowledged"]
 
 
