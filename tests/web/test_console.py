@@ -107,18 +107,20 @@ def _read_events(
                     return
 
 
-@pytest.mark.timeout(60)
-def test_alert_stream_is_scoped(
-    web_client: TestClient,
-    db_url: str,
-    make_token,
-    web_settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def fast_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live stream polled every 50 ms and closed after 20 s."""
     import brightwatch.api.routes.console as console
 
     monkeypatch.setattr(console, "STREAM_POLL_S", 0.05)
     monkeypatch.setattr(console, "STREAM_LIFETIME_S", 20.0)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.usefixtures("fast_stream")
+def test_alert_stream_is_scoped(
+    web_client: TestClient, db_url: str, make_token, web_settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
     setup_city(db_url)
     fire(web_settings, "EA1", code="OVERSPEED", severity="P2")  # before the stream: not sent
     seen_firm: list[dict[str, Any]] = []
@@ -149,19 +151,12 @@ BOTH = {"zh-CN": "EA1 停在 3 层与 4 层之间，有人被困", "en": "EA1 st
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.usefixtures("fast_stream")
 def test_a_summary_in_every_language_reaches_each_reader_in_theirs(
-    web_client: TestClient,
-    db_url: str,
-    make_token,
-    web_settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    web_client: TestClient, db_url: str, make_token, web_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     """The API keeps the deployment's `summary` and adds `summaries`; the console's list and
     its live stream speak the reader's language (`?lang=`, or the language cookie)."""
-    import brightwatch.api.routes.console as console
-
-    monkeypatch.setattr(console, "STREAM_POLL_S", 0.05)
-    monkeypatch.setattr(console, "STREAM_LIFETIME_S", 20.0)
     setup_city(db_url)
     sup = make_token("supervisor")
     alert_id = fire(web_settings, "EA1", summary=BOTH["zh-CN"], summaries=BOTH)
