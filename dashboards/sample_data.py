@@ -196,16 +196,21 @@ _DEVICE_PRESENCE: list[Step] = [
 _ALERTS: list[Step] = [
     (
         "elevator alerts",
+        # summaries as long as the rules write them (elevators.summaries), in both languages
         "INSERT INTO alert (kind, code, severity, state, device_id, fingerprint, started_at,"
-        " updated_at, last_raised_at, resolved_at, summary)"
+        " updated_at, last_raised_at, resolved_at, summary, summaries)"
         " SELECT 'elevator', (%(el_codes)s::text[])[c], (%(el_sev)s::text[])[c],"
         " CASE WHEN g.i %% 97 = 0 THEN 'firing' WHEN g.i %% 89 = 0 THEN 'acknowledged'"
         " ELSE 'resolved' END,"
         " format('E%%s', lpad((g.i %% %(n_el)s)::text, 5, '0')), format('fp-e-%%s', g.i), g.at,"
         " g.at, g.at, CASE WHEN g.i %% 97 = 0 OR g.i %% 89 = 0 THEN NULL"
-        " ELSE g.at + (5 + random() * 40) * interval '1 minute' END, ''"
+        " ELSE g.at + (5 + random() * 40) * interval '1 minute' END, g.zh,"
+        " jsonb_build_object('zh-CN', g.zh, 'en', format('%%s at floor %%s: stopped outside the"
+        " door zone with a person inside for 30 s', (%(el_codes)s::text[])[c], g.floor))"
         " FROM (SELECT i, now() - random() * make_interval(days => %(days)s) AS at,"
-        " 1 + (i * 7) %% array_length(%(el_codes)s::text[], 1) AS c"
+        " 1 + (i * 7) %% array_length(%(el_codes)s::text[], 1) AS c, 1 + i %% 30 AS floor,"
+        " format('%%s 故障，%%s 层：停在门区外，轿厢内有人，已持续 30 秒',"
+        " (%(el_codes)s::text[])[1 + (i * 7) %% array_length(%(el_codes)s::text[], 1)], 1 + i %% 30) AS zh"
         " FROM generate_series(1, %(n_el)s * 5) i) g",
     ),
     (
@@ -223,12 +228,16 @@ _ALERTS: list[Step] = [
     (
         "kitchen alerts",
         "INSERT INTO alert (kind, code, severity, state, device_id, site_id, fingerprint,"
-        " started_at, updated_at, last_raised_at, resolved_at, summary, labels)"
+        " started_at, updated_at, last_raised_at, resolved_at, summary, labels, summaries)"
         " SELECT 'kitchen', (%(ki_codes)s::text[])[c], (%(ki_sev)s::text[])[c],"
         " CASE WHEN g.i %% 13 = 0 THEN 'firing' ELSE 'resolved' END, format('cam%%s', cam),"
         " format('K%%s', lpad((cam %% %(n_kit)s)::text, 3, '0')), format('fp-k-%%s', g.i), g.at,"
-        " g.at, g.at, CASE WHEN g.i %% 13 = 0 THEN NULL ELSE g.at + interval '2 hours' END, '',"
-        " CASE WHEN g.i %% 7 = 0 THEN '{\"review\": \"dismissed\"}'::jsonb ELSE '{}'::jsonb END"
+        " g.at, g.at, CASE WHEN g.i %% 13 = 0 THEN NULL ELSE g.at + interval '2 hours' END,"
+        " format('%%s 违规，位置 K%%s/cam%%s', (%(ki_codes)s::text[])[c], cam %% %(n_kit)s, cam),"
+        " CASE WHEN g.i %% 7 = 0 THEN '{\"review\": \"dismissed\"}'::jsonb ELSE '{}'::jsonb END,"
+        " jsonb_build_object('zh-CN', format('%%s 违规，位置 K%%s/cam%%s', (%(ki_codes)s::text[])[c],"
+        " cam %% %(n_kit)s, cam), 'en', format('%%s at K%%s/cam%%s', (%(ki_codes)s::text[])[c],"
+        " cam %% %(n_kit)s, cam))"
         " FROM (SELECT i, i %% %(n_cam)s AS cam, now() - random() * make_interval(days => %(days)s) AS at,"
         " 1 + (i * 5) %% array_length(%(ki_codes)s::text[], 1) AS c"
         " FROM generate_series(1, %(n_cam)s * 20) i) g",
