@@ -170,15 +170,9 @@ def summaries(
 
 
 def summary(
-    code: str,
-    active: bool,
-    why: str,
-    sample: Sample | None,
-    cfg: RuleConfig,
-    locale: str | None = None,
+    code: str, active: bool, why: str, sample: Sample | None, cfg: RuleConfig, locale: str
 ) -> str:
-    """The summary in `locale` (default: the deployment's, `cfg.locale`)."""
-    locale = locale or cfg.locale
+    """The summary in `locale`."""
     _ = translator(locale)
     name = _WHAT.get(code)
     what = f"{code} {_(name)}" if name else _("Controller event %(code)s", code=code)
