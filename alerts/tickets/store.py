@@ -557,7 +557,9 @@ class TicketDesk:
         assert ticket.id is not None
         # TSG T5002 / elevators.md: a rescue not there in 30 min notifies the bureau
         severity = "P1" if ticket.type == TicketType.RESCUE else "P2"
-        words = breach_words(ticket, step, due_at)
+        said = in_every_locale(
+            lambda locale: written(breach_words(ticket, step, due_at), locale, self.zone)
+        )
         change = self.alerts.apply_signal(
             conn,
             AlertSignal(
@@ -569,8 +571,8 @@ class TicketDesk:
                 active=True,
                 at=due_at,
                 key=breach_key(ticket, step),
-                summary=written(words, self.locale, self.zone),
-                summaries=in_every_locale(lambda locale: written(words, locale, self.zone)),
+                summary=said[self.locale],
+                summaries=said,
                 labels={
                     "ticket_id": ticket.id,
                     "ticket_type": ticket.type,

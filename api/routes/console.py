@@ -64,19 +64,12 @@ def actor_name(actor: str | None) -> str:
     return " ".join(part for part in (views.label("role", role), scope, f"#{token}") if part)
 
 
-def code_name(name: str | None) -> str:
-    """A catalogue code's name beside the code: the Chinese name in Chinese; the catalogue
-    has no English names, so English readers see the code alone."""
-    return name or "" if language.current_locale() == "zh-CN" else ""
-
-
 def trigger_name(code: str) -> str:
     """What opened a ticket or moved a plan, beside its code: an elevator alert code's
-    catalogue name (as `code_name`), or the words of a planner trigger (DUE_DATE, ...) in
-    the page's language; "" for anything else (the code is shown alone)."""
-    name = name_zh(code)
-    if name:
-        return code_name(name)
+    catalogue name (`language.code_name`), or the words of a planner trigger (DUE_DATE, ...)
+    in the page's language; "" for anything else (the code is shown alone)."""
+    if name_zh(code):
+        return language.code_name(code)
     return views.label("ticket_trigger", code) if code in views.WORDS["ticket_trigger"] else ""
 
 
@@ -98,7 +91,6 @@ def page_i18n() -> dict[str, Any]:
 
 jinja.env.globals.update(
     label=views.label,
-    code_name=code_name,
     summary_of=summary_of,
     trigger_name=trigger_name,
     actor_name=actor_name,

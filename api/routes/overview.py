@@ -14,12 +14,7 @@ from fastapi.responses import HTMLResponse
 from brightwatch.api.auth import Principal
 from brightwatch.api.deps import Conn, require
 from brightwatch.api.web import jinja, language
-from brightwatch.api.web.overview import (
-    Window,
-    charts,
-    code_name,
-    overview,
-)
+from brightwatch.api.web.overview import Window, charts, overview
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[Principal, Depends(require("admin", "supervisor"))]
@@ -50,7 +45,6 @@ def overview_view(request: Request, conn: Conn, who: Staff) -> HTMLResponse:
         "charts": charts(figures, locale),
         "now": w.now,
         "sla_min": round(w.rescue_arrival_s / 60),
-        "catalogue_name": lambda code: code_name(code, locale),
     }
     response = jinja.TemplateResponse(request, "views/overview.html", context)
     response.headers["Cache-Control"] = "no-store"

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import Request
 from markupsafe import Markup
 
+from brightwatch.contract.codes import name_zh
 from brightwatch.i18n import (
     DEFAULT_LOCALE,
     DEFAULT_TIMEZONE,
@@ -84,6 +85,13 @@ def localdate(at: datetime, zone: str | None = None) -> date:
     return local(at, zone or _zone.get()).date()
 
 
+def code_name(code: str, locale: str | None = None) -> str:
+    """The name shown beside a catalogue code: its Chinese name in Chinese
+    (`contract.codes.name_zh`); the catalogue has no English names, so English readers
+    see the code alone. `locale`: the page's when not given."""
+    return (name_zh(code) or "") if (locale or _locale.get()) == "zh-CN" else ""
+
+
 def install(env: Any) -> None:
     """Give a Jinja environment the catalogue and the time filters."""
     env.add_extension("jinja2.ext.i18n")
@@ -92,4 +100,5 @@ def install(env: Any) -> None:
     env.filters["localdate"] = localdate
     env.globals["current_locale"] = current_locale
     env.globals["current_zone"] = current_zone
+    env.globals["code_name"] = code_name
     env.globals["LOCALES"] = [(tag, NAMES[tag]) for tag in LOCALES]

@@ -13,8 +13,8 @@ from typing import Any
 
 from brightwatch.api.auth import Principal
 from brightwatch.api.scope import alert_scope, kitchen_scope, ticket_scope
+from brightwatch.api.web.language import code_name
 from brightwatch.api.web.views import OPEN_TICKET, Conn, rows
-from brightwatch.contract.codes import name_zh
 from brightwatch.i18n import translator
 from brightwatch.i18n.timefmt import local, zone
 
@@ -186,12 +186,6 @@ def overview(conn: Conn, who: Principal, w: Window) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ names and charts
-
-
-def code_name(code: str, locale: str) -> str:
-    """The name shown beside a code: Chinese in zh-CN (`contract.codes.name_zh`); the
-    catalogue has no English names, so in English nothing (the code speaks for itself)."""
-    return (name_zh(code) or "") if locale == "zh-CN" else ""
 
 
 def code_label(code: str, locale: str) -> str:

@@ -23,7 +23,6 @@ from brightwatch.api.scope import (
     ticket_scope,
 )
 from brightwatch.api.web import language
-from brightwatch.contract.codes import name_zh
 from brightwatch.i18n import N_, translate
 from brightwatch.vision import snapshots
 
@@ -352,7 +351,7 @@ def alerts(
     elif state in ("firing", "acknowledged", "resolved"):
         where.append("a.state = %s")
         params.append(state)
-    found = rows(
+    return rows(
         conn,
         "SELECT a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"  # noqa: S608
         " a.updated_at, a.count, a.summary, a.summaries, a.acknowledged_by"
@@ -360,9 +359,6 @@ def alerts(
         " ORDER BY (a.state = 'resolved'), a.severity, a.started_at DESC LIMIT %s",
         [*params, limit],
     )
-    for a in found:
-        a["name_zh"] = name_zh(a["code"]) or ""
-    return found
 
 
 # ------------------------------------------------------------------ tickets
@@ -516,15 +512,12 @@ def status_timeline(
 
 
 def elevator_faults(conn: Conn, elevator_id: str, limit: int = 50) -> list[dict[str, Any]]:
-    found = rows(
+    return rows(
         conn,
         "SELECT id, code, severity, state, started_at, resolved_at, count, summary, summaries"
         " FROM alert WHERE kind = 'elevator' AND device_id = %s ORDER BY started_at DESC LIMIT %s",
         (elevator_id, limit),
     )
-    for a in found:
-        a["name_zh"] = name_zh(a["code"]) or ""
-    return found
 
 
 # ------------------------------------------------------------------ kitchens
@@ -569,8 +562,6 @@ def kitchen(
         " ORDER BY a.started_at DESC LIMIT 100",
         (site_id,),
     )
-    for v in site["violations"]:
-        v["name_zh"] = name_zh(v["code"]) or ""
     site["rectifications"] = rows(
         conn,
         "SELECT r.id, r.code, r.tier, r.state, r.camera_id, r.detected_at, r.plan_due_at,"
@@ -580,8 +571,6 @@ def kitchen(
         " ORDER BY r.detected_at DESC LIMIT 100",
         (site_id,),
     )
-    for r in site["rectifications"]:
-        r["name_zh"] = name_zh(r["code"]) or ""
     return site
 
 
