@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 
@@ -32,3 +33,28 @@ def record(
         (at, action, actor, note, Jsonb(details or {}), list(alert_ids)),
     )
     return cur.rowcount
+
+
+def events_of(conn: psycopg.Connection[Any], alert_id: int) -> list[dict[str, Any]]:
+    """One alert's history, oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT id, at, action, actor, from_state, to_state, note, details FROM alert_event"
+            " WHERE alert_id = %s ORDER BY id",
+            (alert_id,),
+        ).fetchall()
+
+
+def notifications_of(conn: psycopg.Connection[Any], alert_id: int) -> list[dict[str, Any]]:
+    """The notifications that carried an alert, oldest first, each with its deliveries
+    (channel, target, state, attempts, last error)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT n.id, n.created_at, n.reason, n.receiver, n.group_key, n.status, n.alert_ids,"
+            " COALESCE(json_agg(json_build_object('id', d.id, 'channel', d.channel, 'target', d.target,"
+            " 'state', d.state, 'attempts', d.attempts, 'last_error', d.last_error,"
+            " 'delivered_at', d.delivered_at) ORDER BY d.id) FILTER (WHERE d.id IS NOT NULL), '[]') AS deliveries"
+            " FROM notification n LEFT JOIN delivery d ON d.notification_id = n.id"
+            " WHERE n.alert_ids @> ARRAY[%s]::bigint[] GROUP BY n.id ORDER BY n.id",
+            (alert_id,),
+        ).fetchall()

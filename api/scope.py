@@ -55,6 +55,13 @@ def may_act(who: Principal) -> bool:
     return who.role in ("admin", "supervisor")
 
 
+def may_see_notifications(who: Principal) -> bool:
+    """The notifications sent about an alert, with their receivers and targets
+    (`GET /api/v1/alerts/{id}/notifications`: supervisor, admin): the bureau's routing,
+    not the firms' or the kitchens'."""
+    return who.role in ("admin", "supervisor")
+
+
 # ------------------------------------------------------------------ elevators and alerts
 
 

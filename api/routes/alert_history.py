@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from psycopg.rows import dict_row
 
+from brightwatch.alerts import history as audit
 from brightwatch.api.auth import Principal
 from brightwatch.api.deps import Caller, Conn, not_found, require
 from brightwatch.api.errors import AUTHENTICATED, errors
@@ -91,29 +92,13 @@ def _visible(conn: Conn, who: Principal, alert_id: int) -> None:
 @router.get("/alerts/{alert_id}/history", response_model=AlertHistory)
 def alert_history(alert_id: AlertId, conn: Conn, who: Caller) -> dict[str, Any]:
     _visible(conn, who, alert_id)
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            "SELECT id, at, action, actor, from_state, to_state, note, details FROM alert_event"
-            " WHERE alert_id = %s ORDER BY id",
-            (alert_id,),
-        ).fetchall()
-    return {"alert_id": alert_id, "items": rows}
+    return {"alert_id": alert_id, "items": audit.events_of(conn, alert_id)}
 
 
 @router.get("/alerts/{alert_id}/notifications", response_model=AlertNotifications)
 def alert_notifications(alert_id: AlertId, conn: Conn, who: Supervisor) -> dict[str, Any]:
     _visible(conn, who, alert_id)
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            "SELECT n.id, n.created_at, n.reason, n.receiver, n.group_key, n.status, n.alert_ids,"
-            " COALESCE(json_agg(json_build_object('id', d.id, 'channel', d.channel, 'target', d.target,"
-            " 'state', d.state, 'attempts', d.attempts, 'last_error', d.last_error,"
-            " 'delivered_at', d.delivered_at) ORDER BY d.id) FILTER (WHERE d.id IS NOT NULL), '[]') AS deliveries"
-            " FROM notification n LEFT JOIN delivery d ON d.notification_id = n.id"
-            " WHERE n.alert_ids @> ARRAY[%s]::bigint[] GROUP BY n.id ORDER BY n.id",
-            (alert_id,),
-        ).fetchall()
-    return {"alert_id": alert_id, "items": rows}
+    return {"alert_id": alert_id, "items": audit.notifications_of(conn, alert_id)}
 
 
 @router.get("/history", response_model=HistoryPage)

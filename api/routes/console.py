@@ -28,12 +28,14 @@ from brightwatch.api.errors import AUTHENTICATED
 from brightwatch.api.inputs import NO_NUL
 from brightwatch.api.routes.public import pictures as public_pictures
 from brightwatch.api.routes.public import public_pictures_ready, public_url
+from brightwatch.api.routes.tickets import Desk
 from brightwatch.api.scope import (
     alert_scope,
     may_act,
     may_dispatch,
     may_see_kitchen,
     may_see_kitchens,
+    ticket_scope,
 )
 from brightwatch.api.web import jinja, language, views
 from brightwatch.api.web.hygiene import hygiene_record
@@ -54,13 +56,16 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def actor_name(actor: str | None) -> str:
     """An audit trail's actor (`supervisor:3`, `firm:7:FA`) as people read it: the role in
-    their language, then the scope and the token's number (`维保单位 FA #7`)."""
+    their language, then the scope and the token's number (`维保单位 FA #7`); one of the
+    system's parts by its name in their language (`规则 (elevators)`)."""
     if not actor:
         return ""
     role, _, rest = actor.partition(":")
+    if role in views.WORDS["system_actor"]:  # `rule:elevators`, `notifier`, `delivery:email`
+        return views.label("system_actor", role) + (f" ({rest})" if rest else "")
     token, _, scope = rest.partition(":")
     if role not in views.WORDS["role"] or not token.isdigit():
-        return actor  # `system`, or a name from elsewhere: as it is
+        return actor  # a name from elsewhere: as it is
     return " ".join(part for part in (views.label("role", role), scope, f"#{token}") if part)
 
 
@@ -136,6 +141,36 @@ def alerts_view(
     )
 
 
+@router.get("/console/views/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_view(
+    request: Request, alert_id: Annotated[int, Path(ge=1, le=2**62)], conn: Conn, who: Caller
+) -> HTMLResponse:
+    """One alert: what it is, everything that happened to it (raised, notified, delivered,
+    acknowledged, reviewed, resolved: who and when), the tickets it opened and its
+    evidence. 404 outside the caller's scope."""
+    a = views.alert(conn, who, alert_id)
+    if a is None:
+        raise not_found()
+    now = _now(request)
+    return _render(
+        request,
+        "views/alert.html",
+        a=a,
+        tickets=views.tickets(conn, who, now, "all", alert_id=alert_id),
+        can_act=may_act(who),
+        # a kitchen rule's parameters (an elevator's reason is in its summary already)
+        rule_text=for_reader(
+            a["details"].get("rules"),
+            language.request_locale(request),
+            a["details"].get("rule") or "",
+        )
+        if a["kind"] == "kitchen"
+        else "",
+        event_facts=views.event_facts,
+        event_note=views.event_note,
+    )
+
+
 @router.get("/console/views/tickets", response_class=HTMLResponse)
 def tickets_view(
     request: Request,
@@ -152,6 +187,37 @@ def tickets_view(
         now=now,
         role=who.role,
         firms=_firms(conn) if may_dispatch(who) else [],
+    )
+
+
+@router.get("/console/views/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_view(
+    request: Request,
+    ticket_id: Annotated[int, Path(ge=1, le=2**62)],
+    conn: Conn,
+    who: Caller,
+    desk: Desk,
+) -> HTMLResponse:
+    """One ticket: its place, firm and trigger, its deadlines met or missed, its items,
+    attachments and every step (who, when). 404 outside the caller's scope."""
+    cond, params = ticket_scope(who)
+    visible = conn.execute(
+        f"SELECT 1 FROM ticket t WHERE t.id = %s AND {cond}",  # noqa: S608
+        [ticket_id, *params],
+    ).fetchone()
+    if visible is None:
+        raise not_found()
+    t = desk.view(conn, ticket_id)
+    return _render(
+        request,
+        "views/ticket.html",
+        t=t,
+        alert_ids=sorted({*t["alert_ids"], *([t["alert_id"]] if t["alert_id"] else [])}),
+        role=who.role,
+        firms=_firms(conn) if may_dispatch(who) else [],
+        ticket_action=views.ticket_action,
+        ticket_note=views.ticket_note,
+        note_text=views.note_text,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from brightwatch.alerts import history
 from brightwatch.alerts.tickets.lifecycle import MAINTENANCE_TYPE_VALUES
 from brightwatch.api.auth import Principal
 from brightwatch.api.scope import (
@@ -20,10 +21,11 @@ from brightwatch.api.scope import (
     evidence_view,
     kitchen_scope,
     may_see_kitchen,
+    may_see_notifications,
     ticket_scope,
 )
 from brightwatch.api.web import language
-from brightwatch.i18n import N_, translate
+from brightwatch.i18n import N_, show, translate
 from brightwatch.vision import snapshots
 
 Conn = psycopg.Connection[Any]
@@ -159,6 +161,70 @@ WORDS: dict[str, dict[str, str]] = {
         "closed": N_("closed"),
     },
     "card": {"yellow": N_("yellow card"), "red": N_("red card")},
+    # what happened to an alert (alert_event.action): alerts/model.py, the notification
+    # pipeline, the delivery worker and the kitchen review workflow write them
+    "alert_action": {
+        "fired": N_("raised"),
+        "refired": N_("raised again"),
+        "reopened": N_("reopened"),
+        "updated": N_("updated"),
+        "acknowledged": N_("acknowledged"),
+        "resolved": N_("resolved"),
+        "silenced": N_("silenced"),
+        "unsilenced": N_("silence ended"),
+        "inhibited": N_("inhibited by a related alert"),
+        "uninhibited": N_("inhibition ended"),
+        "notified": N_("notification sent"),
+        "escalated": N_("escalated"),
+        "notification_delivered": N_("delivered"),
+        "notification_retry": N_("delivery failed, will retry"),
+        "notification_failed": N_("delivery failed"),
+        "review_queued": N_("queued for review"),
+        "review_merged": N_("merged into an open review"),
+        "review_suppressed": N_("not queued: dismissed as a false positive moments ago"),
+        "review_confirmed": N_("confirmed in review"),
+        "review_dismissed": N_("dismissed in review"),
+        "plan_submitted": N_("rectification plan submitted"),
+        "evidence_submitted": N_("rectification evidence submitted"),
+        "verification_started": N_("verification started"),
+        "rectification_rejected": N_("rectification rejected"),
+        "case_closed": N_("case closed"),
+        "plan_overdue": N_("rectification plan overdue"),
+        "overdue": N_("rectification overdue"),
+        "card_issued": N_("card issued"),
+        "notice_rectification": N_("rectification notice sent"),
+        "notice_plan_overdue": N_("overdue plan notice sent"),
+        "notice_card": N_("card notice sent"),
+    },
+    "delivery_state": {
+        "pending": N_("pending"),
+        "delivered": N_("delivered"),
+        "failed": N_("failed"),
+    },
+    # what happened to a ticket (ticket_event.action) besides a move to a state, which is
+    # named by `ticket_state`
+    "ticket_action": {
+        "created": N_("ticket opened"),
+        "alert_joined": N_("another alert of the fault joined"),
+        "sla_breached": N_("deadline missed"),
+    },
+    "item_result": {
+        "ok": N_("ok"),
+        "adjusted": N_("adjusted"),
+        "replaced": N_("replaced"),
+        "not_applicable": N_("not applicable"),
+    },
+    # the system's actors in an audit trail (`rule:elevators`, `delivery:email`)
+    "system_actor": {
+        "rule": N_("rules"),
+        "notifier": N_("notifier"),
+        "delivery": N_("delivery"),
+        "review": N_("review queue"),
+        "clock": N_("scheduled check"),
+        "telemetry": N_("elevator telemetry"),
+        "dispatch": N_("automatic dispatch"),
+        "system": N_("system"),
+    },
     "work_area": {
         "cutting": N_("preparation"),
         "cooking": N_("cooking"),
@@ -318,8 +384,10 @@ def _known_parts(text: str, sep: str = ", ") -> list[str]:
     return out
 
 
-def _sentence(locale: str, text: str) -> str:
-    for pattern, msgid in SENTENCES:
+def _sentence(
+    locale: str, text: str, forms: tuple[tuple[re.Pattern[str], str], ...] = SENTENCES
+) -> str:
+    for pattern, msgid in forms:
         m = pattern.fullmatch(text)
         if m is None:
             continue
@@ -339,6 +407,159 @@ def _sentence(locale: str, text: str) -> str:
 
 
 # ------------------------------------------------------------------ alerts
+
+# Notes the system writes in English on an alert's actions and a ticket's steps (the
+# kitchen review workflow, alerts/review/workflow.py; the ticket lifecycle; the console's
+# own buttons and uploads, console.js): each known form
+# is shown in the page's language, a person's words inside it as written. A person's own
+# note, or anything of no known form, is shown as it was written.
+NOTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), text)
+    for pattern, text in (
+        (r"confirmed in review (?P<review>\d+)", N_("confirmed in review %(review)s")),
+        (r"false positive \(review (?P<review>\d+)\)", N_("false positive (review %(review)s)")),
+        (
+            r"false positive \(review (?P<review>\d+)\): (?P<note>.+)",
+            N_("false positive (review %(review)s): %(note)s"),
+        ),
+        (r"rectified, review (?P<review>\d+) closed", N_("rectified, review %(review)s closed")),
+        (r"acknowledged in the console", N_("acknowledged in the console")),
+        (r"resolved in the console", N_("resolved in the console")),
+        (r"completion photo", N_("completion photo")),
+        # alerts/tickets/lifecycle.on_breach
+        (
+            r"not accepted in time by (?P<firm>\S+); reassigned to (?P<next>\S+)",
+            N_("not accepted in time by %(firm)s; reassigned to %(next)s"),
+        ),
+    )
+)
+# actions whose stored note the system wrote in the deployment's language
+# (alerts/routing/pipeline.py, alerts/review/store.py): their line is written from the
+# action and its details instead, in the reader's
+NOTE_FROM_DETAILS = frozenset({"notified", "escalated", "review_suppressed"})
+
+
+def note_text(note: str | None) -> str:
+    """A note as the page shows it: a known form of the system's (NOTES) in the page's
+    language, anything else as written."""
+    return _sentence(language.current_locale(), note, NOTES) if note else ""
+
+
+def event_note(action: str, note: str | None) -> str:
+    """An alert action's note as the page shows it (see NOTES)."""
+    if action in NOTE_FROM_DETAILS or action.startswith("notice_"):
+        return ""
+    return note_text(note)
+
+
+def event_facts(action: str, details: dict[str, Any]) -> str:
+    """What an alert action's details say, in the page's language: whom a notification
+    went to and through which channels, a delivery's channel and attempt, the silences
+    or alerts that muted it, the review case or card."""
+    locale = language.current_locale()
+    sep = "，" if locale == "zh-CN" else ", "
+    if action in ("fired", "refired", "reopened"):
+        parts = [label("severity", details.get("severity"))]
+        if action != "fired" and details.get("count"):
+            parts.append(translate(locale, N_("occurrence %(n)s"), n=details["count"]))
+        return sep.join(p for p in parts if p)
+    if action in ("notified", "escalated") or action.startswith("notice_"):
+        receiver = details.get("receiver", "")
+        channels = sorted({d.get("channel", "") for d in details.get("deliveries") or []})
+        if channels:
+            said = translate(
+                locale,
+                N_("to %(receiver)s by %(channels)s"),
+                receiver=receiver,
+                channels=sep.join(channels),
+            )
+        else:
+            said = translate(
+                locale, N_("to %(receiver)s: no integration to deliver to"), receiver=receiver
+            )
+        if action == "escalated" and details.get("level") is not None:
+            said = translate(locale, N_("level %(level)s"), level=details["level"]) + sep + said
+        return said
+    if action.startswith("notification_"):
+        return translate(
+            locale,
+            N_("%(channel)s to %(target)s, attempt %(n)s"),
+            channel=details.get("channel", ""),
+            target=details.get("target", ""),
+            n=details.get("attempts", 1),
+        )
+    if action in ("silenced", "unsilenced"):
+        ids = ", ".join(f"#{i}" for i in details.get("silences") or [])
+        return translate(locale, N_("silence %(ids)s"), ids=ids)
+    if action in ("inhibited", "uninhibited"):
+        ids = ", ".join(f"#{i}" for i in details.get("sources") or [])
+        return translate(locale, N_("by alert %(ids)s"), ids=ids)
+    parts = []
+    if details.get("review_id") is not None:
+        parts.append(translate(locale, N_("review %(id)s"), id=details["review_id"]))
+    if action == "card_issued" and details.get("card"):
+        parts.append(label("card", details["card"]))
+    return sep.join(parts)
+
+
+def ticket_action(action: str) -> str:
+    """A ticket history line's name: a move to a state by the state's name, the other
+    actions by theirs."""
+    if action in WORDS["ticket_action"]:
+        return label("ticket_action", action)
+    return label("ticket_state", action)
+
+
+# ticket steps the system takes with a note in the deployment's language
+# (alerts/tickets/store.py): written again here, in the reader's
+SYSTEM_TICKET_NOTES = {
+    ("verified", "clock"): N_("no recurrence and enough normal runs since completion"),
+}
+
+
+def ticket_note(action: str, actor: str, note: str | None, details: dict[str, Any]) -> str:
+    """A ticket history line's note as the page shows it: the system's own words in the
+    reader's language, a person's as written (see NOTES)."""
+    locale = language.current_locale()
+    if action == "arrived" and actor == "telemetry" and details.get("inspection_from"):
+        at = datetime.fromisoformat(details["inspection_from"])
+        shown = show(at, language.current_zone(), "second")
+        return translate(locale, N_("car in inspection mode from %(at)s"), at=shown)
+    fixed = SYSTEM_TICKET_NOTES.get((action, actor))
+    return translate(locale, fixed) if fixed else note_text(note)
+
+
+EVENTS_SHOWN = 300  # an alert that flaps for weeks: its latest steps (the API has them all)
+
+
+def alert(conn: Conn, who: Principal, alert_id: int) -> dict[str, Any] | None:
+    """One alert the caller may see, with its history, the notifications sent about it
+    (staff only) and the newest of its evidence pictures the caller may open."""
+    cond, params = alert_scope(who)
+    found = rows(
+        conn,
+        "SELECT a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"  # noqa: S608
+        " a.updated_at, a.last_raised_at, a.count, a.summary, a.summaries, a.acknowledged_at,"
+        " a.acknowledged_by, a.resolved_at, a.resolved_by, a.details"
+        f" FROM alert a WHERE a.id = %s AND {cond}",
+        [alert_id, *params],
+    )
+    if not found:
+        return None
+    a = found[0]
+    events = history.events_of(conn, alert_id)
+    a["events"], a["events_left_out"] = events[-EVENTS_SHOWN:], max(0, len(events) - EVENTS_SHOWN)
+    a["notifications"] = (
+        history.notifications_of(conn, alert_id) if may_see_notifications(who) else []
+    )
+    visible, more = evidence_condition(who)
+    a["evidence"] = rows(
+        conn,
+        "SELECT e.id, e.camera_id, e.captured_at FROM evidence e"  # noqa: S608
+        f" WHERE e.alert_id = %s AND {visible} ORDER BY e.captured_at DESC, e.id DESC LIMIT 6",
+        [alert_id, *more],
+    )
+    return a
 
 
 def alerts(
@@ -365,9 +586,15 @@ def alerts(
 
 
 def tickets(
-    conn: Conn, who: Principal, now: datetime, state: str = "open", elevator_id: str | None = None
+    conn: Conn,
+    who: Principal,
+    now: datetime,
+    state: str = "open",
+    elevator_id: str | None = None,
+    alert_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Tickets with their running SLA clock."""
+    """Tickets with their running SLA clock (of one elevator, or opened or fed by one
+    alert, when asked)."""
     cond, params = ticket_scope(who)
     where = [cond]
     if state == "open":
@@ -379,6 +606,9 @@ def tickets(
     if elevator_id:
         where.append("t.elevator_id = %s")
         params.append(elevator_id)
+    if alert_id is not None:
+        where.append("(t.alert_id = %s OR %s = ANY(t.alert_ids))")
+        params += [alert_id, alert_id]
     found = rows(
         conn,
         "SELECT t.id, t.type, t.state, t.elevator_id, t.address, t.district, t.firm_id, t.trigger,"  # noqa: S608
@@ -564,7 +794,7 @@ def kitchen(
     )
     site["rectifications"] = rows(
         conn,
-        "SELECT r.id, r.code, r.tier, r.state, r.camera_id, r.detected_at, r.plan_due_at,"
+        "SELECT r.id, r.alert_id, r.code, r.tier, r.state, r.camera_id, r.detected_at, r.plan_due_at,"
         " r.fix_due_at, r.card, r.closed_at,"
         " (SELECT count(*) FROM rectification x WHERE x.review_id = r.id) AS submissions"
         " FROM review r WHERE r.site_id = %s AND r.decision = 'confirm'"
@@ -579,33 +809,38 @@ def kitchen(
 EVIDENCE_LOOKBACK = 5
 
 
+def evidence_condition(who: Principal) -> tuple[str, list[Any]]:
+    """Condition on an `evidence e` row: the pictures the caller may open (an operator's
+    view hides pending and dismissed cases, api/scope.evidence_view; pointing a page at
+    one of those gives the operator a broken image)."""
+    view = evidence_view(who)
+    if view is None:
+        return "TRUE", []
+    return (
+        "e.site_id = %s AND NOT EXISTS (SELECT 1 FROM review r"
+        " WHERE r.alert_id = e.alert_id AND r.state = ANY(%s))",
+        [view.site_id, list(view.hidden_states)],
+    )
+
+
 def camera_pictures(
     conn: Conn, who: Principal, site_id: str, camera_id: str, data_dir: Path, live_within_s: float
 ) -> dict[str, Any]:
     """What the kitchen page shows of one camera's pictures, for this caller:
 
     - `latest_evidence`, `evidence_at`: the newest evidence picture the caller may open
-      (an operator's view hides pending and dismissed cases, api/scope.evidence_view;
-      pointing the page at one of those gave the operator a broken image), and only
-      when its file is still in the data folder;
+      (`evidence_condition`), and only when its file is still in the data folder;
     - `snapshot_at`: when the vision worker last wrote the camera's frame
       (vision.snapshots); `live`: that frame is recent enough to be shown;
     - `last_frame`: the freshest of the two. The presence row's `last_seen` moves only
       with the camera's availability messages, so it is not when a frame last came."""
-    view = evidence_view(who)
-    where = "e.site_id = %s AND e.camera_id = %s"
-    params: list[Any] = [site_id, camera_id]
-    if view is not None:
-        where += (
-            " AND e.site_id = %s AND NOT EXISTS (SELECT 1 FROM review r"
-            " WHERE r.alert_id = e.alert_id AND r.state = ANY(%s))"
-        )
-        params += [view.site_id, list(view.hidden_states)]
+    visible, params = evidence_condition(who)
     candidates = rows(
         conn,
-        f"SELECT e.id, e.captured_at, e.path FROM evidence e WHERE {where}"  # noqa: S608
+        "SELECT e.id, e.captured_at, e.path FROM evidence e"  # noqa: S608
+        f" WHERE e.site_id = %s AND e.camera_id = %s AND {visible}"
         " ORDER BY e.id DESC LIMIT %s",
-        [*params, EVIDENCE_LOOKBACK],
+        [site_id, camera_id, *params, EVIDENCE_LOOKBACK],
     )
     evidence = next((e for e in candidates if _stored(data_dir, e["path"])), None)
     stamp = snapshots.stamp(data_dir, site_id, camera_id)

@@ -4,15 +4,19 @@ an alert to a webhook request, an MQTT message and the history."""
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 from datetime import UTC, datetime
 
 import psycopg
+from fastapi.testclient import TestClient
 
 from brightwatch.alerts.model import AlertSignal
 from brightwatch.alerts.routing.settings import NotifySettings
 from brightwatch.alerts.settings import AlertSettings
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
 from brightwatch.components import alerts as component
 from brightwatch.embedded import EmbeddedBroker
 from brightwatch.settings import Settings
@@ -81,3 +85,22 @@ def test_alerts_component_notifies_and_relays(
         worker.join(20)
         hook.close()
     assert not worker.is_alive()
+
+    # the console's page of the alert: whom it was sent to, through what, and that it arrived,
+    # in the reader's language
+    with psycopg.connect(db_url) as conn:
+        _, token = create_token(conn, "supervisor", None, None)
+    with TestClient(create_app(build_runtime(settings))) as client:
+        said = {
+            lang: html.unescape(
+                client.get(
+                    f"/console/views/alerts/{change.alert.id}?lang={lang}",
+                    headers={"Authorization": f"Bearer {token}"},
+                ).text
+            )
+            for lang in ("zh-CN", "en")
+        }
+    target = hook.url + "/am"
+    assert "to ops by webhook" in said["en"] and f"webhook to {target}, attempt 1" in said["en"]
+    assert f"webhook → {target}: <strong>delivered</strong>" in said["en"]
+    assert "发往 ops，渠道：webhook" in said["zh-CN"] and "已送达" in said["zh-CN"]

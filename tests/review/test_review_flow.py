@@ -7,13 +7,18 @@ never sees or acts on another site (404)."""
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from brightwatch.api.web.views import WORDS
+from brightwatch.i18n import translate
 from tests.review.conftest import App
 from tests.review.support import add_evidence, jpeg, raise_violation
 
+ACTIONS = WORDS["alert_action"]
 RAT_BOX = [{"label": "rat", "score": 0.91, "box": [40.0, 150.0, 120.0, 210.0], "track": 3}]
 
 
@@ -44,6 +49,17 @@ def history(app: App, alert_id: int, who: dict[str, str]) -> list[str]:
     r = app.client.get(f"/api/v1/alerts/{alert_id}/history", headers=who)
     assert r.status_code == 200, r.text
     return [e["action"] for e in r.json()["items"]]
+
+
+def alert_page(
+    app: App, alert_id: int, who: dict[str, str], lang: str
+) -> tuple[list[tuple[str, str]], str]:
+    """The console's page of one alert: (action, the name the page gives it) per row of
+    its history, and the whole fragment."""
+    r = app.client.get(f"/console/views/alerts/{alert_id}?lang={lang}", headers=who)
+    assert r.status_code == 200, r.text
+    rows = re.findall(r'<tr data-action="([a-z_]+)">\s*<td>.*?</td>\s*<td>(.*?)</td>', r.text, re.S)
+    return [(action, html.unescape(name)) for action, name in rows], html.unescape(r.text)
 
 
 def credit(app: App, site: str, who: dict[str, str]) -> int:
@@ -368,6 +384,32 @@ def test_review_rectification_and_closure_end_to_end(app: App, make_token: Any) 
     actors = {e["action"]: e["actor"] for e in events}
     assert actors["plan_submitted"].startswith("operator:") and actors["card_issued"] == "clock"
     assert actors["review_confirmed"].startswith("supervisor:")
+
+    # the console's page of the alert tells the same story in each reader's language: every
+    # step by its name (no raw action code), the notes the review workflow writes in the
+    # reader's words, a person's own note as written; evidence pictures for those who may
+    # open them, the notifications for staff
+    pages = {lang: alert_page(app, rodent.alert.id, sup, lang) for lang in ("zh-CN", "en")}
+    for lang, (rows, page) in pages.items():
+        assert [a for a, _ in rows] == [e["action"] for e in events], lang
+        # every step is one the page knows, named from the catalogue in the reader's language
+        named = [translate(lang, ACTIONS[action]) for action, _ in rows if action in ACTIONS]
+        assert [name for _, name in rows] == named, (lang, rows)
+        assert "verified on site" in page and 'id="alert-notifications"' in page
+        assert all(f"/api/v1/evidence/{e}.jpg" in page for e in rat_evidence)
+    zh = dict(pages["zh-CN"][0])
+    assert all(zh[action] != action for action in zh), zh  # translated, not the code
+    assert zh["card_issued"] == "已发牌" and dict(pages["en"][0])["card_issued"] == "card issued"
+    assert f"审核 {rodent_id} 确认" in pages["zh-CN"][1] and "定时任务" in pages["zh-CN"][1]
+    assert f"confirmed in review {rodent_id}" in pages["en"][1]
+    assert f"已整改，审核 {rodent_id} 结案" in pages["zh-CN"][1]
+    assert f"rectified, review {rodent_id} closed" in pages["en"][1]
+    _, seen_by_operator = alert_page(app, rodent.alert.id, op1, "zh-CN")
+    assert 'id="alert-notifications"' not in seen_by_operator  # staff only
+    _, dismissed = alert_page(app, mask.alert.id, op1, "zh-CN")
+    assert "/api/v1/evidence/" not in dismissed  # a dismissed case's pictures stay hidden
+    assert f"误报（审核 {mask_id}）" in dismissed
+    assert c.get(f"/console/views/alerts/{rodent.alert.id}", headers=op2).status_code == 404
 
     # --- T2 at K2: fixed on time, straight from the notice
     c.post(f"/api/v1/reviews/{smoking_id}", json={"decision": "confirm"}, headers=sup)

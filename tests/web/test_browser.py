@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import httpx
 import numpy as np
 import psycopg
 import pytest
@@ -94,6 +95,18 @@ def test_sign_in_and_acknowledge_an_alert_live(settings: Settings, db_url: str) 
         wait_until(lambda: alert_state(db_url, first) == "acknowledged", 10, what="ack stored")
         page.wait_for_selector(f'tr[data-alert="{first}"] td.state[data-state="acknowledged"]')
         screenshot(page, "console-alerts")
+        # the second alert's own page follows it live: resolved elsewhere, it says so, in Chinese
+        page.click(f'tr[data-alert="{second}"] a[href="#/alerts/{second}"]')
+        page.wait_for_selector(f'[data-view="alert"][data-alert="{second}"] #alert-history')
+        done = httpx.post(
+            f"{base}/api/v1/alerts/{second}/resolve",
+            json={"note": "resolved in the console"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert done.status_code == 200, done.text
+        page.wait_for_selector('#alert-history tr[data-action="resolved"]', timeout=15_000)
+        resolved = page.inner_text('#alert-history tr[data-action="resolved"]')
+        assert "在控制台解除" in resolved and "已解除" in resolved
         # the token lives in this tab only
         assert page.evaluate("sessionStorage.getItem('bw_token')") == secret
         assert page.evaluate("localStorage.length") == 0
@@ -206,9 +219,13 @@ def test_firm_accepts_and_completes_a_ticket(
         page.wait_for_selector(f'tr[data-ticket="{ticket_id}"]')
         page.click(f'tr[data-ticket="{ticket_id}"] button[data-to="accepted"]')
         page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state[data-state="accepted"]')
-        page.click(f'tr[data-ticket="{ticket_id}"] button[data-to="arrived"]')
-        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state[data-state="arrived"]')
-        page.click(f'tr[data-ticket="{ticket_id}"] button[data-action="complete"]')
+        # the rest from the ticket's own page, reached from the list
+        page.click(f'tr[data-ticket="{ticket_id}"] a[href="#/tickets/{ticket_id}"]')
+        ticket_page = f'[data-view="ticket"][data-ticket="{ticket_id}"]'
+        page.wait_for_selector(f'{ticket_page} dd.state[data-state="accepted"]')
+        page.click(f'{ticket_page} button[data-to="arrived"]')
+        page.wait_for_selector(f'{ticket_page} dd.state[data-state="arrived"]')
+        page.click(f'{ticket_page} button[data-action="complete"]')
         # completion results are offered as results, in the reader's words
         assert (
             page.inner_text('#complete-result option[value="released_in_service"]')
@@ -219,7 +236,19 @@ def test_firm_accepts_and_completes_a_ticket(
         page.set_input_files("#complete-photos", str(photo))
         screenshot(page, "firm-portal-complete")
         page.click("#complete-submit")
-        page.wait_for_selector(f'tr[data-ticket="{ticket_id}"]', state="detached")  # left "open"
+        page.wait_for_selector(f'{ticket_page} dd.state[data-state="completed"]')
+        # the page now holds the whole visit: who did each step, the note, the photo
+        page.wait_for_function(
+            "document.querySelector('[data-view=ticket] .evidence-item img')?.naturalWidth > 0"
+        )
+        completed = page.inner_text(f'{ticket_page} tr[data-action="completed"]')
+        assert "passenger released at 14:05" in completed and "维保单位 FA" in completed
+        assert "完工照片" in page.inner_text(f"{ticket_page} .evidence-strip")
+        assert page.locator(f'{ticket_page} tr[data-action="accepted"]').count() == 1
+        screenshot(page, "firm-portal-ticket")
+        page.goto(base + "/#/tickets")
+        page.wait_for_selector('[data-view="tickets"]')
+        assert page.locator(f'tr[data-ticket="{ticket_id}"]').count() == 0  # left "open"
         page.goto(base + "/#/tickets?state=all")
         page.wait_for_selector(f'tr[data-ticket="{ticket_id}"] td.state[data-state="completed"]')
         screenshot(page, "firm-portal")

@@ -39,7 +39,12 @@ def test_console_shell_has_no_data_and_no_external_assets(web_client: TestClient
 
 
 def test_views_need_a_token(web_client: TestClient) -> None:
-    for path in ("/console/views/alerts", "/console/views/tickets", "/console/views/kitchens/K1"):
+    for path in (
+        "/console/views/alerts",
+        "/console/views/alerts/1",
+        "/console/views/tickets",
+        "/console/views/kitchens/K1",
+    ):
         assert web_client.get(path).status_code == 401
         assert web_client.get(path, headers={"Authorization": "Bearer bw_nope"}).status_code == 401
 

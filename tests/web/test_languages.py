@@ -471,6 +471,12 @@ def test_an_alerts_summary_reads_in_the_pages_language(city: City, page: Any, la
     open_view(page, city, "alerts")
     assert elevator in page.locator(f'tr[data-alert="{city.ids["pinned"]}"]').inner_text()
     assert "门关不上" in page.locator(f'tr[data-alert="{city.ids["one_language"]}"]').inner_text()
+    pinned = city.ids["pinned"]  # its own page, from the list: the summary, then its history
+    page.click(f'tr[data-alert="{pinned}"] a[href="#/alerts/{pinned}"]')
+    page.wait_for_selector(f'[data-view="alert"][data-alert="{pinned}"]')
+    assert page.locator(".alert-summary").inner_text() == elevator
+    raised = page.locator('#alert-history tr[data-action="fired"]').inner_text()
+    assert ("触发" if lang == "zh-CN" else "raised") in raised and "(+08:00)" in raised
     open_view(page, city, "elevators/EA1")  # the elevator's fault history too
     assert elevator in page.locator("#main").inner_text()
     open_view(page, city, "review")

@@ -385,6 +385,11 @@
     if (a.action === "fired" || a.action === "reopened") {
       toast(a.severity + " " + a.code + " · " + a.device_id + " · " + showTime(a.at) + (a.summary ? " — " + a.summary : ""), a.severity);
     }
+    // the page of this very alert: its history grows in place
+    var page = main.querySelector('[data-view="alert"]');
+    if (page && page.dataset.alert === String(a.id) && !refreshPending) {
+      refreshPending = setTimeout(function () { refreshPending = null; reload(); }, 300);
+    }
     if (main.querySelector('[data-view="alerts"]') && !refreshPending) {
       refreshPending = setTimeout(function () {
         refreshPending = null;

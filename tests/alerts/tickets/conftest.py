@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from brightwatch.alerts.store import AlertStore
 from brightwatch.alerts.tickets.store import TicketDesk
+from brightwatch.api.app import create_app
+from brightwatch.api.auth import create_token
 from brightwatch.settings import Settings
-from brightwatch.wiring import build_alert_store
+from brightwatch.wiring import build_alert_store, build_runtime
 from tests.api.conftest import make_token  # noqa: F401  (the API token fixture, shared)
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -64,3 +69,23 @@ def store(settings: Settings, clock: Clock) -> AlertStore:
 @pytest.fixture
 def desk(store: AlertStore) -> TicketDesk:
     return next(r for r in store.reactors if isinstance(r, TicketDesk))
+
+
+@pytest.fixture
+def ticket_page(settings: Settings) -> Iterator[Callable[..., tuple[int, str]]]:
+    """The console's page of a ticket as a caller of `role` (and scope) reads it in `lang`:
+    (HTTP status, the fragment's text with its entities resolved)."""
+    with TestClient(create_app(build_runtime(settings))) as client:
+
+        def page(
+            ticket_id: int, lang: str, role: str = "supervisor", **scope: str
+        ) -> tuple[int, str]:
+            with psycopg.connect(settings.database_url.get_secret_value()) as conn:
+                _, token = create_token(conn, role, scope.get("firm_id"), scope.get("site_id"))
+            r = client.get(
+                f"/console/views/tickets/{ticket_id}?lang={lang}",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            return r.status_code, html.unescape(r.text)
+
+        yield page

@@ -7,6 +7,7 @@ automatic verification."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from brightwatch.alerts.store import AlertStore
 from brightwatch.alerts.tickets.store import TicketDesk
 from brightwatch.db.timeseries import ensure_partitions
+from brightwatch.i18n import show
 from brightwatch.settings import Settings
 from brightwatch.wiring import build_alert_store
 from tests.alerts.tickets.conftest import Clock
@@ -48,7 +50,12 @@ def tick(desk: TicketDesk, db_url: str) -> int:
 
 
 def test_rescue_not_accepted_is_escalated_and_reassigned_down_the_standby_chain(
-    city: str, store: AlertStore, desk: TicketDesk, clock: Clock, settings: Settings
+    city: str,
+    store: AlertStore,
+    desk: TicketDesk,
+    clock: Clock,
+    settings: Settings,
+    ticket_page: Callable[..., tuple[int, str]],
 ) -> None:
     fire(store, city)  # confirmed 30 s before now; dispatched to FA at once
     tid = ticket(city)["id"]
@@ -125,6 +132,16 @@ def test_rescue_not_accepted_is_escalated_and_reassigned_down_the_standby_chain(
         desk.transition(conn, tid, "accepted", actor="firm:1:FC", role="firm", firm_id="FC")
         desk.transition(conn, tid, "arrived", actor="firm:1:FC", role="firm", firm_id="FC")
     assert {b[2] for b in breaches(city)} == {"resolved"}
+    # the console's page of the ticket: each reassignment and missed deadline in the reader's
+    # words, the deadlines with their breach alerts; the firms that lost it no longer see it
+    status, zh = ticket_page(tid, "zh-CN")
+    assert status == 200 and "FA 未按时接单；改派 FB" in zh and "FB 未按时接单；改派 FC" in zh
+    assert zh.count('data-action="sla_breached"') == 4 and "定时任务" in zh
+    assert 'href="#/alerts/' in zh and "此前：FA, FB" in zh
+    _, en = ticket_page(tid, "en")
+    assert "not accepted in time by FA; reassigned to FB" in en and "deadline missed" in en
+    assert ticket_page(tid, "en", "firm", firm_id="FC")[0] == 200
+    assert ticket_page(tid, "en", "firm", firm_id="FA")[0] == 404
 
 
 @pytest.mark.parametrize(
@@ -226,7 +243,7 @@ def _status(conn: psycopg.Connection[Any], ts: Any, seq: int, mode: str) -> None
 
 
 def test_maintenance_arrival_from_inspection_mode(
-    city: str, desk: TicketDesk, clock: Clock
+    city: str, desk: TicketDesk, clock: Clock, ticket_page: Callable[..., tuple[int, str]]
 ) -> None:
     with psycopg.connect(city) as conn:
         tid = desk.open_maintenance(
@@ -258,10 +275,21 @@ def test_maintenance_arrival_from_inspection_mode(
     t = ticket(city, tid)
     assert (t["state"], t["arrival_proof"]) == ("arrived", "telemetry")
     assert t["arrived_at"] == t0 + timedelta(minutes=17)  # the start of the stretch
+    # the page says why, in the reader's language and zone, whatever the deployment's
+    stretch = t0 + timedelta(minutes=17)
+    zh = ticket_page(tid, "zh-CN")[1]
+    assert f"轿厢自 {show(stretch, 'Asia/Shanghai')} 起处于检修模式" in zh
+    en = ticket_page(tid, "en")[1]
+    assert f"car in inspection mode from {show(stretch, 'Asia/Shanghai')}" in en
+    assert "elevator telemetry" in en
 
 
 def test_completed_repair_is_verified_after_a_quiet_day_and_ten_runs(
-    city: str, store: AlertStore, desk: TicketDesk, clock: Clock
+    city: str,
+    store: AlertStore,
+    desk: TicketDesk,
+    clock: Clock,
+    ticket_page: Callable[..., tuple[int, str]],
 ) -> None:
     fire(store, city, code="SAFETY_CIRCUIT", severity="P2")
     tid = ticket(city)["id"]
@@ -296,6 +324,8 @@ def test_completed_repair_is_verified_after_a_quiet_day_and_ten_runs(
         conn.commit()
         assert desk.verify_step(conn) == 1
     assert ticket(city, tid)["state"] == "verified"
+    assert "完成后未再发生故障，且正常运行次数已足够" in ticket_page(tid, "zh-CN")[1]
+    assert "no recurrence and enough normal runs since completion" in ticket_page(tid, "en")[1]
 
 
 def test_maintenance_sign_off_within_three_days(city: str, desk: TicketDesk, clock: Clock) -> None:
