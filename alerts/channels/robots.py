@@ -61,7 +61,7 @@ def robot_message(n: Notification) -> dict[str, Any]:
             links.append({"text": _("Evidence"), "url": a.annotations["evidence_url"]})
     if len(n.alerts) > MAX_LINES:
         lines.append(_("and %(n)s more", n=len(n.alerts) - MAX_LINES))
-    links.append({"text": _("Open the console"), "url": n.external_url})
+    links.append({"text": _("Open the console"), "url": n.console_url})
     return {
         # the identity of this delivery, so that a batch can stand in for it
         "ref": uuid.uuid4().hex,

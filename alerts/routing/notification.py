@@ -81,9 +81,14 @@ class AlertView:
             "annotations": dict(self.annotations),
             "startsAt": rfc3339(self.starts_at),
             "endsAt": rfc3339(self.ends_at) if self.ends_at else ZERO_TIME,
-            "generatorURL": f"{external_url.rstrip('/')}/?alert={self.id}",
+            "generatorURL": alert_page(external_url, self.id),
             "fingerprint": self.fingerprint,
         }
+
+
+def alert_page(external_url: str, alert_id: int) -> str:
+    """The console's page of one alert: what it is and everything done about it."""
+    return f"{external_url.rstrip('/')}/#/alerts/{alert_id}"
 
 
 def absolute(url: str | None, external_url: str) -> str | None:
@@ -169,6 +174,14 @@ class Notification:
     def common_annotations(self) -> dict[str, str]:
         return _common([a.annotations for a in self.alerts])
 
+    @property
+    def console_url(self) -> str:
+        """Where a reader goes from the notification: the alert's own page when it is
+        about one alert, else the console."""
+        if len(self.alerts) == 1:
+            return alert_page(self.external_url, self.alerts[0].id)
+        return self.external_url
+
     def only(self, alerts: tuple[AlertView, ...]) -> Notification:
         return replace(self, alerts=alerts)
 
@@ -253,7 +266,7 @@ class Notification:
                 lines.append(self._line(a))
                 if "evidence_url" in a.annotations:
                     lines.append("  " + _("evidence: %(url)s", url=a.annotations["evidence_url"]))
-        lines += ["", _("Console: %(url)s", url=self.external_url)]
+        lines += ["", _("Console: %(url)s", url=self.console_url)]
         return "\n".join(lines)
 
     def short_text(self) -> str:

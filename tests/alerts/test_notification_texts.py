@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from brightwatch.alerts.channels.email import EmailChannel
+from brightwatch.alerts.channels.robots import robot_message
 from brightwatch.alerts.channels.sms import SmsChannel
 from brightwatch.alerts.channels.sms_templates import TEMPLATE_PARAMS, template_of
 from brightwatch.alerts.channels.webhook import WebhookChannel
@@ -68,7 +69,7 @@ def test_email_of_a_trapped_alert_in_chinese_reads_local_time() -> None:
     assert "发生于 2026-12-07 02:14 (+08:00)" in text
     assert "TRAPPED_OUT_ZONE 非平层困人" in text and "告警中：" in text
     assert "18:14" not in text and "2026-12-06T" not in text
-    assert "监管平台：https://console.example" in text
+    assert "监管平台：https://console.example/#/alerts/7" in text  # the alert's own page
 
 
 def test_sms_of_a_trapped_alert_in_chinese_reads_local_time() -> None:
@@ -94,7 +95,7 @@ def test_the_english_variant() -> None:
     mail = EmailChannel.render(n)
     assert mail["subject"] == "[FIRING:1] TRAPPED_OUT_ZONE kind=elevator location=B1"
     assert "since 2026-12-07 02:14 (+08:00)" in mail["text"]
-    assert "Console: https://console.example" in mail["text"]
+    assert "Console: https://console.example/#/alerts/7" in mail["text"]
     assert SmsChannel.render(n)["text"] == (
         "[brightwatch] FIRING: P1 TRAPPED_OUT_ZONE B1 12-07 02:14 (+08:00)"
     )
@@ -256,3 +257,16 @@ def test_a_receiver_may_read_its_own_language() -> None:
     assert Integration(channel="email", target="a@b.c").locale is None
     with pytest.raises(ValidationError, match="unknown language"):
         Integration(channel="email", target="a@b.c", locale="fr")
+
+
+def test_a_reader_is_sent_to_the_alerts_page_or_to_the_console() -> None:
+    """One alert: its page (e-mail, robot link, the webhook's generatorURL); several: the
+    console, whose alert list holds them all."""
+    one = notification()
+    assert one.alertmanager()["alerts"][0]["generatorURL"] == "https://console.example/#/alerts/7"
+    assert robot_message(one)["links"][-1]["url"] == "https://console.example/#/alerts/7"
+    two = one.only((trapped(), elevator_alert("OVERSPEED", "OVERSPEED 1.2x", alert_id=8)))
+    assert robot_message(two)["links"][-1]["url"] == "https://console.example"
+    assert "监管平台：https://console.example\n" in EmailChannel.render(two)["text"] + "\n"
+    generated = [a["generatorURL"] for a in two.alertmanager()["alerts"]]
+    assert generated == ["https://console.example/#/alerts/7", "https://console.example/#/alerts/8"]
