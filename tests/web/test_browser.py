@@ -77,7 +77,11 @@ def test_sign_in_and_acknowledge_an_alert_live(settings: Settings, db_url: str) 
         page.fill("#token", "bw_wrong_token_value")
         page.press("#token", "Enter")
         page.wait_for_selector("#signin-error:has-text('访问令牌无效')")
-        sign_in(page, base, secret)
+        # a notification's link to the alert's page: signing in lands there
+        page.goto(f"{base}/#/alerts/{first}")
+        page.fill("#token", secret)
+        page.press("#token", "Enter")
+        page.wait_for_selector(f'[data-view="alert"][data-alert="{first}"]')
         page.goto(base + "/#/alerts")
         page.wait_for_selector(f'tr[data-alert="{first}"]')
         page.wait_for_selector("#live.on")  # the live stream is connected
