@@ -131,12 +131,16 @@ def alerts_view(
     conn: Conn,
     who: Caller,
     state: Annotated[str, Query(pattern="^(open|firing|acknowledged|resolved)$")] = "open",
+    kind: Annotated[str | None, Query(pattern="^(elevator|kitchen)$")] = None,
 ) -> HTMLResponse:
+    alerts, total = views.alerts(conn, who, state, kind)
     return _render(
         request,
         "views/alerts.html",
-        alerts=views.alerts(conn, who, state),
+        alerts=alerts,
+        total=total,
         state=state,
+        kind=kind,
         can_act=may_act(who),
     )
 

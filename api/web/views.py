@@ -25,6 +25,7 @@ from brightwatch.api.scope import (
     ticket_scope,
 )
 from brightwatch.api.web import language
+from brightwatch.contract.codes import SEVERITY_RANK
 from brightwatch.i18n import N_, show, translate
 from brightwatch.vision import snapshots
 
@@ -195,6 +196,11 @@ WORDS: dict[str, dict[str, str]] = {
         "notice_rectification": N_("rectification notice sent"),
         "notice_plan_overdue": N_("overdue plan notice sent"),
         "notice_card": N_("card notice sent"),
+    },
+    "alert_kind": {
+        "all": N_("All"),
+        "elevator": N_("Elevators"),
+        "kitchen": N_("Kitchens"),
     },
     "delivery_state": {
         "pending": N_("pending"),
@@ -562,9 +568,25 @@ def alert(conn: Conn, who: Principal, alert_id: int) -> dict[str, Any] | None:
     return a
 
 
+ALERTS_SHOWN = 200
+# most urgent first across both catalogues (P1 and T1 alike, then P2 and T2, ..., INFO
+# last): the severity's text alone would put INFO first and T1 after P3
+SEVERITY_ORDER = (
+    "CASE a.severity "
+    + " ".join(f"WHEN '{sev}' THEN {rank}" for sev, rank in SEVERITY_RANK.items())
+    + " ELSE 9 END"
+)
+
+
 def alerts(
-    conn: Conn, who: Principal, state: str = "open", limit: int = 200
-) -> list[dict[str, Any]]:
+    conn: Conn,
+    who: Principal,
+    state: str = "open",
+    kind: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The alerts of a filter, most urgent first (at most ALERTS_SHOWN), and how many the
+    filter holds: a page that shows fewer says so."""
+    limit = ALERTS_SHOWN
     cond, params = alert_scope(who)
     where = [cond]
     if state == "open":
@@ -572,14 +594,24 @@ def alerts(
     elif state in ("firing", "acknowledged", "resolved"):
         where.append("a.state = %s")
         params.append(state)
-    return rows(
+    if kind is not None:
+        where.append("a.kind = %s")
+        params.append(kind)
+    found = rows(
         conn,
         "SELECT a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"  # noqa: S608
         " a.updated_at, a.count, a.summary, a.summaries, a.acknowledged_by"
         f" FROM alert a WHERE {' AND '.join(where)}"
-        " ORDER BY (a.state = 'resolved'), a.severity, a.started_at DESC LIMIT %s",
+        f" ORDER BY (a.state = 'resolved'), {SEVERITY_ORDER}, a.started_at DESC LIMIT %s",
         [*params, limit],
     )
+    if len(found) < limit:
+        return found, len(found)
+    counted = conn.execute(
+        f"SELECT count(*) FROM alert a WHERE {' AND '.join(where)}",  # noqa: S608
+        params,
+    ).fetchone()
+    return found, int(counted[0]) if counted else len(found)
 
 
 # ------------------------------------------------------------------ tickets

@@ -4,6 +4,7 @@ live alert stream is scoped the same way."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from brightwatch.api.web import views
 from brightwatch.registry import store
 from brightwatch.registry.models import ElevatorRecord, FirmRecord
 from brightwatch.settings import Settings
@@ -392,3 +394,36 @@ def test_who_acknowledged_reads_as_a_role_not_an_audit_id(
     row = page.split(f'data-alert="{alert_id}"')[1].split("</tr>")[0]
     assert 'data-state="acknowledged"' in row and "已受理" in row
     assert "受理人 监管人员 #" in row and "supervisor:" not in row
+
+
+def test_the_alert_list_filters_by_kind_and_says_what_it_leaves_out(
+    web_client: TestClient,
+    db_url: str,
+    make_token,  # type: ignore[no-untyped-def]
+    web_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_city(db_url)
+    lift = [fire(web_settings, device) for device in ("EA1", "EB1")]
+    kitchen = fire(web_settings, "hot", code="NO_MASK", kind="kitchen", site="K1", severity="T3")
+    sup = make_token("supervisor")
+
+    def listed(query: str) -> tuple[set[int], str]:
+        page = web_client.get(f"/console/views/alerts?{query}", headers=sup).text
+        return {int(i) for i in re.findall(r'<tr data-alert="(\d+)"', page)}, page
+
+    assert listed("kind=elevator")[0] == set(lift) and listed("kind=kitchen")[0] == {kitchen}
+    everything, page = listed("state=open")
+    assert everything == {*lift, kitchen} and 'id="alerts-left-out"' not in page
+    monkeypatch.setattr(views, "ALERTS_SHOWN", 2)
+    shown, page = listed("state=open")
+    assert len(shown) == 2 and "共 3 条告警，显示最紧急的 2 条" in page
+    assert kitchen not in shown  # P1 before T3
+    info = fire(web_settings, "EA1", code="INSPECTION_MODE", severity="INFO")
+    rodent = fire(web_settings, "cold", code="RODENT", kind="kitchen", site="K1", severity="T1")
+    monkeypatch.setattr(views, "ALERTS_SHOWN", 10)
+    order = re.findall(r'<tr data-alert="(\d+)"', listed("state=open")[1])
+    # the most urgent first across both catalogues (contract.codes.SEVERITY_RANK: P1 and T1
+    # alike, the newest first among them), INFO last
+    assert [int(i) for i in order] == [rodent, *sorted(lift, reverse=True), kitchen, info]
+    assert web_client.get("/console/views/alerts?kind=boiler", headers=sup).status_code == 422
