@@ -183,10 +183,13 @@ def tickets_view(
     state: Annotated[str, Query(pattern="^(open|all|completed|verified)$")] = "open",
 ) -> HTMLResponse:
     now = _now(request)
+    tickets = views.tickets(conn, who, now, state)
+    shown_all = len(tickets) < views.TICKETS_SHOWN
     return _render(
         request,
         "views/tickets.html",
-        tickets=views.tickets(conn, who, now, state),
+        tickets=tickets,
+        total=len(tickets) if shown_all else views.ticket_count(conn, who, state),
         state=state,
         now=now,
         role=who.role,

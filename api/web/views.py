@@ -617,16 +617,12 @@ def alerts(
 # ------------------------------------------------------------------ tickets
 
 
-def tickets(
-    conn: Conn,
-    who: Principal,
-    now: datetime,
-    state: str = "open",
-    elevator_id: str | None = None,
-    alert_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """Tickets with their running SLA clock (of one elevator, or opened or fed by one
-    alert, when asked)."""
+TICKETS_SHOWN = 300
+
+
+def _ticket_filter(
+    who: Principal, state: str, elevator_id: str | None, alert_id: int | None
+) -> tuple[str, list[Any]]:
     cond, params = ticket_scope(who)
     where = [cond]
     if state == "open":
@@ -641,12 +637,33 @@ def tickets(
     if alert_id is not None:
         where.append("(t.alert_id = %s OR %s = ANY(t.alert_ids))")
         params += [alert_id, alert_id]
+    return " AND ".join(where), params
+
+
+def ticket_count(conn: Conn, who: Principal, state: str = "open") -> int:
+    """How many tickets a filter of the list holds (the list shows TICKETS_SHOWN)."""
+    where, params = _ticket_filter(who, state, None, None)
+    found = conn.execute(f"SELECT count(*) FROM ticket t WHERE {where}", params).fetchone()  # noqa: S608
+    return int(found[0]) if found else 0
+
+
+def tickets(
+    conn: Conn,
+    who: Principal,
+    now: datetime,
+    state: str = "open",
+    elevator_id: str | None = None,
+    alert_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Tickets with their running SLA clock, newest first, at most TICKETS_SHOWN (of one
+    elevator, or opened or fed by one alert, when asked)."""
+    where, params = _ticket_filter(who, state, elevator_id, alert_id)
     found = rows(
         conn,
         "SELECT t.id, t.type, t.state, t.elevator_id, t.address, t.district, t.firm_id, t.trigger,"  # noqa: S608
         " t.created_at, t.due_at, t.accepted_at, t.arrived_at, t.completed_at, t.result"
-        f" FROM ticket t WHERE {' AND '.join(where)} ORDER BY t.id DESC LIMIT 300",
-        params,
+        f" FROM ticket t WHERE {where} ORDER BY t.id DESC LIMIT %s",
+        [*params, TICKETS_SHOWN],
     )
     clocks: dict[int, dict[str, Any]] = {}
     if found:

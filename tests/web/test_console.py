@@ -427,3 +427,22 @@ def test_the_alert_list_filters_by_kind_and_says_what_it_leaves_out(
     # alike, the newest first among them), INFO last
     assert [int(i) for i in order] == [rodent, *sorted(lift, reverse=True), kitchen, info]
     assert web_client.get("/console/views/alerts?kind=boiler", headers=sup).status_code == 422
+
+
+def test_the_ticket_list_says_what_it_leaves_out(
+    web_client: TestClient,
+    db_url: str,
+    make_token,  # type: ignore[no-untyped-def]
+    web_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_city(db_url)
+    for device in ("EA1", "EB1"):  # each trapped passenger opens a rescue ticket
+        fire(web_settings, device)
+    sup = make_token("supervisor")
+    page = web_client.get("/console/views/tickets?state=all", headers=sup).text
+    assert len(re.findall(r'<tr data-ticket="', page)) == 2 and "tickets-left-out" not in page
+    monkeypatch.setattr(views, "TICKETS_SHOWN", 1)
+    page = web_client.get("/console/views/tickets?state=all", headers=sup).text
+    assert len(re.findall(r'<tr data-ticket="', page)) == 1
+    assert "共 2 张工单，显示最新的 1 张" in page
