@@ -248,6 +248,10 @@ def test_firm_accepts_and_completes_a_ticket(
         completed = page.inner_text(f'{ticket_page} tr[data-action="completed"]')
         assert "passenger released at 14:05" in completed and "维保单位 FA" in completed
         assert "完工照片" in page.inner_text(f"{ticket_page} .evidence-strip")
+        with page.expect_download() as saved:  # the file itself, fetched with the token
+            page.click(f'{ticket_page} button[data-action="download"]')
+        assert saved.value.suggested_filename == "released.jpg"
+        assert Path(saved.value.path()).read_bytes() == photo.read_bytes()
         assert page.locator(f'{ticket_page} tr[data-action="accepted"]').count() == 1
         screenshot(page, "firm-portal-ticket")
         page.goto(base + "/#/tickets")

@@ -244,10 +244,27 @@
     else if (b.dataset.action === "ticket") done = api("POST", "/api/v1/tickets/" + id + "/transitions", { to: b.dataset.to });
     else if (b.dataset.action === "complete") { b.disabled = false; return openComplete(id, b.dataset.type); }
     else if (b.dataset.action === "dispatch") { b.disabled = false; return openDispatch(id, b.dataset.elevator); }
+    else if (b.dataset.action === "download") { b.disabled = false; return download(b.dataset.url, b.dataset.name); }
     var action = b.textContent.trim();
     done.then(function () { toast(_("{action}: done", { action: action })); reload(); })
       .catch(function (e) { b.disabled = false; toast(_("{action} failed: {error}", { action: action, error: e.message }), "P1"); });
   });
+  // a ticket's attachment: fetched with the token (a plain link would carry none), then
+  // saved under the name it was uploaded with
+  function download(url, name) {
+    return fetch(url, { headers: headers() }).then(function (r) {
+      if (!r.ok) throw new Error(_("HTTP error {status}", { status: r.status }));
+      return r.blob();
+    }).then(function (blob) {
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = name || "attachment";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+    }).catch(function (e) { toast(_("Download failed: {error}", { error: e.message }), "P1"); });
+  }
   main.addEventListener("submit", function (ev) {
     var form = ev.target.closest("form[data-search]");
     if (!form) return;
