@@ -152,10 +152,10 @@ def alert_view(
     """One alert: what it is, everything that happened to it (raised, notified, delivered,
     acknowledged, reviewed, resolved: who and when), the tickets it opened and its
     evidence. 404 outside the caller's scope."""
-    a = views.alert(conn, who, alert_id)
+    now = _now(request)
+    a = views.alert(conn, who, alert_id, now)
     if a is None:
         raise not_found()
-    now = _now(request)
     return _render(
         request,
         "views/alert.html",
@@ -172,6 +172,7 @@ def alert_view(
         else "",
         event_facts=views.event_facts,
         event_note=views.event_note,
+        note_text=views.note_text,
     )
 
 

@@ -20,6 +20,7 @@ from brightwatch.api.scope import (
     elevator_scope,
     evidence_view,
     kitchen_scope,
+    may_act,
     may_see_kitchen,
     may_see_notifications,
     ticket_scope,
@@ -432,6 +433,7 @@ NOTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"acknowledged in the console", N_("acknowledged in the console")),
         (r"resolved in the console", N_("resolved in the console")),
         (r"completion photo", N_("completion photo")),
+        (r"silenced from the console", N_("silenced from the console")),
         # alerts/tickets/lifecycle.on_breach
         (
             r"not accepted in time by (?P<firm>\S+); reassigned to (?P<next>\S+)",
@@ -538,9 +540,10 @@ def ticket_note(action: str, actor: str, note: str | None, details: dict[str, An
 EVENTS_SHOWN = 300  # an alert that flaps for weeks: its latest steps (the API has them all)
 
 
-def alert(conn: Conn, who: Principal, alert_id: int) -> dict[str, Any] | None:
+def alert(conn: Conn, who: Principal, alert_id: int, now: datetime) -> dict[str, Any] | None:
     """One alert the caller may see, with its history, the notifications sent about it
-    (staff only) and the newest of its evidence pictures the caller may open."""
+    and the silences muting them (staff only), and the newest of its evidence pictures
+    the caller may open."""
     cond, params = alert_scope(who)
     found = rows(
         conn,
@@ -557,6 +560,18 @@ def alert(conn: Conn, who: Principal, alert_id: int) -> dict[str, Any] | None:
     a["events"], a["events_left_out"] = events[-EVENTS_SHOWN:], max(0, len(events) - EVENTS_SHOWN)
     a["notifications"] = (
         history.notifications_of(conn, alert_id) if may_see_notifications(who) else []
+    )
+    # the silences muting its notifications now, for those who may end them
+    a["silences"] = (
+        rows(
+            conn,
+            "SELECT s.id, s.ends_at, s.created_by, s.comment FROM silence s"
+            " JOIN alert_notify n ON s.id = ANY(n.silenced_by)"
+            " WHERE n.alert_id = %s AND s.expired_at IS NULL AND s.ends_at > %s ORDER BY s.id",
+            (alert_id, now),
+        )
+        if may_act(who)
+        else []
     )
     visible, more = evidence_condition(who)
     a["evidence"] = rows(

@@ -99,9 +99,18 @@ def test_sign_in_and_acknowledge_an_alert_live(settings: Settings, db_url: str) 
         wait_until(lambda: alert_state(db_url, first) == "acknowledged", 10, what="ack stored")
         page.wait_for_selector(f'tr[data-alert="{first}"] td.state[data-state="acknowledged"]')
         screenshot(page, "console-alerts")
-        # the second alert's own page follows it live: resolved elsewhere, it says so, in Chinese
+        # the second alert's own page: silenced there, the silence shows with its end, and
+        # ends there
         page.click(f'tr[data-alert="{second}"] a[href="#/alerts/{second}"]')
         page.wait_for_selector(f'[data-view="alert"][data-alert="{second}"] #alert-history')
+        page.click('[data-view="alert"] button[data-action="silence"]')
+        page.wait_for_selector('[data-view="alert"] p.silence button[data-action="unsilence"]')
+        muted = page.inner_text('[data-view="alert"] p.silence')
+        assert "在控制台静默" in muted and "(+08:00)" in muted
+        page.click('[data-view="alert"] p.silence button[data-action="unsilence"]')
+        page.wait_for_selector('[data-view="alert"] p.silence', state="detached")
+        assert page.locator('#alert-history tr[data-action="silenced"]').count() == 1
+        # and it follows the alert live: resolved elsewhere, it says so, in Chinese
         done = httpx.post(
             f"{base}/api/v1/alerts/{second}/resolve",
             json={"note": "resolved in the console"},

@@ -55,9 +55,23 @@ def test_firm_sees_only_its_own(
     web_client: TestClient, db_url: str, make_token, web_settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     setup_city(db_url)
-    fire(web_settings, "EA1")
-    fire(web_settings, "EB1")
+    own = fire(web_settings, "EA1")
+    other = fire(web_settings, "EB1")
     fa = make_token("firm", firm_id="FA")
+    sup = make_token("supervisor")
+    r = web_client.post(
+        "/api/v1/silences",
+        json={"matchers": ["device_id=EA1"], "duration_s": 3600, "comment": "lift in repair"},
+        headers=sup,
+    )
+    assert r.status_code == 201, r.text
+    staff = web_client.get(f"/console/views/alerts/{own}", headers=sup).text
+    assert 'data-action="unsilence"' in staff and "lift in repair" in staff
+    # a firm reads its elevator's alert page, not the bureau's routing and silences
+    page = web_client.get(f"/console/views/alerts/{own}", headers=fa)
+    assert page.status_code == 200 and 'data-view="alert"' in page.text
+    assert "alert-notifications" not in page.text and "unsilence" not in page.text
+    assert web_client.get(f"/console/views/alerts/{other}", headers=fa).status_code == 404
     listing = web_client.get("/console/views/elevators", headers=fa).text
     assert "EA1" in listing and "EB1" not in listing
     assert web_client.get("/console/views/elevators/EA1", headers=fa).status_code == 200

@@ -241,6 +241,7 @@
     else if (b.dataset.action === "resolve") done = api("POST", "/api/v1/alerts/" + id + "/resolve", { note: "resolved in the console" });
     else if (b.dataset.action === "silence") done = api("POST", "/api/v1/silences", {
       matchers: ["code=" + b.dataset.code, "device_id=" + b.dataset.device], duration_s: 3600, comment: "silenced from the console" });
+    else if (b.dataset.action === "unsilence") done = api("DELETE", "/api/v1/silences/" + id);
     else if (b.dataset.action === "ticket") done = api("POST", "/api/v1/tickets/" + id + "/transitions", { to: b.dataset.to });
     else if (b.dataset.action === "complete") { b.disabled = false; return openComplete(id, b.dataset.type); }
     else if (b.dataset.action === "dispatch") { b.disabled = false; return openDispatch(id, b.dataset.elevator); }
