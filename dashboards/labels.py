@@ -11,6 +11,7 @@ from brightwatch.i18n import N_
 
 COLUMN_LABELS: dict[str, str] = {
     "address": N_("Address"),
+    "alert": N_("Alert"),
     "availability": N_("Availability"),
     "camera": N_("Camera"),
     "cameras": N_("Cameras registered"),

@@ -53,10 +53,19 @@ class Panel:
     # Grafana's relative time override ("7d"): this panel shows the last 7 days whatever
     # the dashboard's range (trends beside a short-range status view)
     time_from: str | None = None
+    # (column, URL) pairs: a cell of the column links to the URL, where `${__value.raw}`
+    # is the cell's value (Grafana's data link variables)
+    links: tuple[tuple[str, str], ...] = ()
 
     def sql_in(self, locale: str) -> str:
         """The query of the board in `locale` (LOCALE_MARK written as its SQL literal)."""
         return self.sql.replace(LOCALE_MARK, "'" + locale.replace("'", "''") + "'")
+
+
+# an alert's page in the console (api/web, `#/alerts/{id}`): what it is and everything done
+# about it. Relative to the host: the console is served at `/` and Grafana at `/grafana/`
+# behind the same proxy (compose.yaml).
+ALERT_PAGE = "/#/alerts/${__value.raw}"
 
 
 @dataclass(frozen=True)

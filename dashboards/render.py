@@ -16,7 +16,7 @@ from typing import Any
 
 from brightwatch.dashboards.labels import COLUMN_LABELS
 from brightwatch.dashboards.model import DATASOURCE_TYPE, DATASOURCE_UID, Dashboard, Panel, Variable
-from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, LOCALES, translator
+from brightwatch.i18n import DEFAULT_LOCALE, DEFAULT_TIMEZONE, LOCALES, N_, translator
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": DATASOURCE_TYPE, "uid": DATASOURCE_UID}
@@ -28,22 +28,30 @@ UID_SUFFIX = {"zh-CN": "zh", "en": "en"}
 FOLDERS = {"zh-CN": "明厨亮灶与电梯 (中文)", "en": "English"}
 
 
+LINK_TITLE = N_("Open in the console")
+
+
 def uid_of(d: Dashboard, locale: str = DEFAULT_LOCALE) -> str:
     """The dashboard's uid in one language's set (Grafana: 8 to 40 characters)."""
     return f"{d.uid}-{UID_SUFFIX[locale]}"
 
 
 def _overrides(panel: Panel, locale: str) -> list[dict[str, Any]]:
-    """Column names as people read them (headers, legends, axes), by field name."""
+    """Column names as people read them (headers, legends, axes), by field name, and the
+    links of the columns that have one (`Panel.links`)."""
     _ = translator(locale)
-    return [
-        {
-            "matcher": {"id": "byName", "options": c.name},
-            "properties": [{"id": "displayName", "value": _(COLUMN_LABELS[c.name])}],
-        }
-        for c in panel.columns
-        if c.name in COLUMN_LABELS
-    ]
+    links = dict(panel.links)
+    out = []
+    for c in panel.columns:
+        properties: list[dict[str, Any]] = []
+        if c.name in COLUMN_LABELS:
+            properties.append({"id": "displayName", "value": _(COLUMN_LABELS[c.name])})
+        if c.name in links:
+            link = {"title": _(LINK_TITLE), "url": links[c.name], "targetBlank": True}
+            properties.append({"id": "links", "value": [link]})
+        if properties:
+            out.append({"matcher": {"id": "byName", "options": c.name}, "properties": properties})
+    return out
 
 
 def _panel(panel: Panel, panel_id: int, x: int, y: int, locale: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from brightwatch.dashboards.boards.common import (
     NOT_DISMISSED,
     NOT_HYGIENE,
 )
-from brightwatch.dashboards.model import Dashboard, Panel, cols
+from brightwatch.dashboards.model import ALERT_PAGE, Dashboard, Panel, cols
 from brightwatch.i18n import N_
 
 ELEVATORS_ONLINE = Panel(
@@ -157,7 +157,7 @@ OPEN_ALERTS_TABLE = Panel(
     f"""
 SELECT a.started_at AS time, a.severity, a.code, a.device_id AS elevator, {DISTRICT_OF_ELEVATOR} AS district,
        e.address, a.state, a.count,
-       round(extract(epoch FROM now() - a.started_at) / 60) AS open_minutes
+       round(extract(epoch FROM now() - a.started_at) / 60) AS open_minutes, a.id AS alert
 FROM alert a JOIN elevator e ON e.elevator_id = a.device_id
 WHERE a.kind = 'elevator' AND a.state <> 'resolved' AND a.severity IN ('P1', 'P2')
   AND {DISTRICT_OF_ELEVATOR} IN ($district)
@@ -166,8 +166,9 @@ LIMIT 100
 """,
     cols(
         "time:time, severity:text, code:text, elevator:text, district:text, address:text,"
-        " state:text, count:number, open_minutes:number"
+        " state:text, count:number, open_minutes:number, alert:number"
     ),
+    links=(("alert", ALERT_PAGE),),
     width=24,
     height=8,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brightwatch.dashboards.model import Dashboard, Panel, Variable, cols
+from brightwatch.dashboards.model import ALERT_PAGE, Dashboard, Panel, Variable, cols
 from brightwatch.i18n import N_
 
 ELEVATOR = Variable(
@@ -60,7 +60,7 @@ FAULTS = Panel(
     """
 SELECT a.started_at AS time, a.code, a.severity, a.state, a.count,
        round(extract(epoch FROM coalesce(a.resolved_at, now()) - a.started_at) / 60, 1) AS minutes,
-       coalesce(nullif(a.summaries ->> $__bw_locale, ''), a.summary) AS summary
+       coalesce(nullif(a.summaries ->> $__bw_locale, ''), a.summary) AS summary, a.id AS alert
 FROM alert a
 WHERE a.kind = 'elevator' AND a.device_id = '$elevator' AND $__timeFilter(a.started_at)
 ORDER BY a.started_at DESC
@@ -68,8 +68,9 @@ LIMIT 200
 """,
     cols(
         "time:time, code:text, severity:text, state:text, count:number, minutes:number,"
-        " summary:text"
+        " summary:text, alert:number"
     ),
+    links=(("alert", ALERT_PAGE),),
     time_from="30d",
     description=N_(
         "The summary in the board's language where the rule wrote it in every language,"

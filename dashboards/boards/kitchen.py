@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from brightwatch.dashboards.boards.common import HYGIENE_POINTS, NOT_DISMISSED, NOT_HYGIENE
-from brightwatch.dashboards.model import Dashboard, Panel, Variable, cols
+from brightwatch.dashboards.model import ALERT_PAGE, Dashboard, Panel, Variable, cols
 from brightwatch.i18n import N_
 
 SITE = Variable("site", N_("Kitchen"), "SELECT site_id FROM site WHERE kind = 'kitchen' ORDER BY 1")
@@ -70,7 +70,8 @@ VIOLATIONS = Panel(
     f"""
 SELECT a.started_at AS time, a.device_id AS camera, a.code, a.severity AS tier, a.state,
        a.resolved_at AS closed_at,
-       round(extract(epoch FROM coalesce(a.resolved_at, now()) - a.started_at) / 3600, 1) AS hours_open
+       round(extract(epoch FROM coalesce(a.resolved_at, now()) - a.started_at) / 3600, 1) AS hours_open,
+       a.id AS alert
 FROM alert a
 WHERE a.kind = 'kitchen' AND a.site_id = '$site' AND $__timeFilter(a.started_at) AND {NOT_DISMISSED}
 ORDER BY a.started_at DESC
@@ -78,8 +79,9 @@ LIMIT 200
 """,
     cols(
         "time:time, camera:text, code:text, tier:text, state:text, closed_at:time,"
-        " hours_open:number"
+        " hours_open:number, alert:number"
     ),
+    links=(("alert", ALERT_PAGE),),
     width=24,
 )
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from brightwatch.dashboards.boards import ALL
-from brightwatch.dashboards.model import DATASOURCE_UID, LOCALE_MARK
+from brightwatch.dashboards.model import ALERT_PAGE, DATASOURCE_UID, LOCALE_MARK
 from brightwatch.dashboards.render import (
     CONTAINER_DASHBOARDS,
     FOLDERS,
@@ -48,7 +48,37 @@ def texts(doc: dict[str, Any]) -> list[str]:
             for prop in o["properties"]
             if prop["id"] == "displayName"
         ]
+        out += [link["title"] for link in _links(p).values() for link in link]
     return [t for t in out if t]
+
+
+def _links(panel: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A panel's data links by column."""
+    return {
+        o["matcher"]["options"]: prop["value"]
+        for o in panel["fieldConfig"]["overrides"]
+        for prop in o["properties"]
+        if prop["id"] == "links"
+    }
+
+
+def test_an_alert_row_opens_the_alerts_page_in_the_console() -> None:
+    """Every table of alerts (the city's open P1/P2, an elevator's faults, a kitchen's
+    violations) links each row's alert to its console page, titled in the board's language."""
+    for locale, title in (("zh-CN", "在监管平台打开"), ("en", "Open in the console")):
+        linked = {
+            (d["uid"], p["title"]): _links(p)
+            for d in committed(locale)
+            for p in d["panels"]
+            # a row per alert (aggregates over alerts have no alert to open)
+            if p["targets"][0]["rawSql"].startswith("SELECT a.started_at AS time,")
+        }
+        assert len(linked) == 3, linked
+        for panel, links in linked.items():
+            assert links == {"alert": [{"title": title, "url": ALERT_PAGE, "targetBlank": True}]}, (
+                panel
+            )
+            assert ALERT_PAGE == "/#/alerts/${__value.raw}"
 
 
 def test_committed_files_are_up_to_date() -> None:
