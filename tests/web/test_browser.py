@@ -177,6 +177,8 @@ def test_review_ten_items_with_the_keyboard_only(settings: Settings, db_url: str
         page.wait_for_selector("#rv-item:not([hidden])")
         # the evidence picture with its boxes, fetched with the token
         page.wait_for_function("document.getElementById('rv-img').naturalWidth > 0")
+        # the item links to its alert's page (the oldest first)
+        assert page.get_attribute("#rv-alert", "href") == f"#/alerts/{ids[0]}"
         screenshot(page, "review-queue")
         keys = ["c", "d"] * 5
         for n, key in enumerate(keys, start=1):

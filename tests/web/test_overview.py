@@ -198,8 +198,9 @@ def test_overview_figures(
         "pending": 2,
         "violations": 3,
     }
-    # the P1 list links each elevator; the resolved P1 is not in it
+    # the P1 list links each elevator and each alert's page; the resolved P1 is not in it
     p1 = row_of(html, "data-alert", city["p1"])
+    assert f'href="#/alerts/{city["p1"]}"' in p1
     assert (
         'href="#/elevators/EA1"' in p1
         and "<code>TRAPPED_OUT_ZONE</code>" in p1
@@ -211,6 +212,7 @@ def test_overview_figures(
     # rescues against the arrival clock: elapsed minutes, local due time, breached or not
     late = row_of(html, "data-ticket", city["late"])
     assert 'data-elapsed="40"' in late and 'data-breached="true"' in late
+    assert f'href="#/tickets/{city["late"]}"' in late  # the ticket's own page
     assert "11:50 (+08:00)" in late
     fresh = row_of(html, "data-ticket", city["fresh"])
     assert 'data-elapsed="10"' in fresh and 'data-breached="false"' in fresh

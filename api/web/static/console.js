@@ -510,6 +510,7 @@
     document.getElementById("rv-name").textContent = I18N.locale === "zh-CN" ? item.name_zh || "" : "";
     document.getElementById("rv-where").textContent = (item.site_id || "") + " / " + (item.camera_id || "") + " · " +
       _("detected at {at}", { at: showTime(item.detected_at) });
+    document.getElementById("rv-alert").setAttribute("href", "#/alerts/" + item.alert_id);
     document.getElementById("rv-rule").textContent = (item.rules || {})[I18N.locale] || item.rule || _("rule not recorded");
     document.getElementById("rv-summary").textContent = (item.summaries || {})[I18N.locale] || item.summary || "";
     document.getElementById("rv-error").textContent = "";
