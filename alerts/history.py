@@ -1,5 +1,6 @@
 """The alert history (`alert_event`) for actions that do not change an alert's state:
-notifications sent and delivered, mutes, escalations, review steps. Who, when, what.
+notifications sent and delivered, mutes, escalations, review steps, people's notes. Who,
+when, what.
 
 `AlertStore.record_action` does the same for one alert already loaded; this writes one
 row per alert id in a single statement, with the alert's current state.
@@ -33,6 +34,22 @@ def record(
         (at, action, actor, note, Jsonb(details or {}), list(alert_ids)),
     )
     return cur.rowcount
+
+
+def add_note(
+    conn: psycopg.Connection[Any], alert_id: int, actor: str, at: datetime, note: str
+) -> dict[str, Any]:
+    """A person's note on an alert ("called the firm, technician on the way"): one line
+    of its history (`noted`), the alert's state unchanged."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "INSERT INTO alert_event (alert_id, at, action, actor, from_state, to_state, note, details)"
+            " SELECT id, %s, 'noted', %s, state, state, %s, '{}' FROM alert WHERE id = %s"
+            " RETURNING id, at, action, actor, from_state, to_state, note, details",
+            (at, actor, note, alert_id),
+        ).fetchone()
+    assert row is not None, f"alert {alert_id} vanished"
+    return row
 
 
 def events_of(conn: psycopg.Connection[Any], alert_id: int) -> list[dict[str, Any]]:

@@ -6,16 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from psycopg.rows import dict_row
+from pydantic import Field, field_validator
 
 from brightwatch.alerts import history as audit
 from brightwatch.api.auth import Principal
 from brightwatch.api.deps import Caller, Conn, not_found, require
-from brightwatch.api.errors import AUTHENTICATED, errors
-from brightwatch.api.inputs import NO_NUL
+from brightwatch.api.errors import AUTHENTICATED, WITH_BODY, errors
+from brightwatch.api.inputs import NO_NUL, Body
 from brightwatch.api.responses import Served
 from brightwatch.api.scope import alert_scope
+from brightwatch.api.transactions import in_transaction
 
 router = APIRouter(prefix="/api/v1", tags=["history"], responses={**AUTHENTICATED, **errors(404)})
 Supervisor = Annotated[Principal, Depends(require("admin", "supervisor"))]
@@ -93,6 +95,34 @@ def _visible(conn: Conn, who: Principal, alert_id: int) -> None:
 def alert_history(alert_id: AlertId, conn: Conn, who: Caller) -> dict[str, Any]:
     _visible(conn, who, alert_id)
     return {"alert_id": alert_id, "items": audit.events_of(conn, alert_id)}
+
+
+class NoteBody(Body):
+    note: str = Field(..., max_length=2000, description="What was done or found, as written.")
+
+    @field_validator("note")
+    @classmethod
+    def _said_something(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a note needs words")
+        return value.strip()
+
+
+@router.post(
+    "/alerts/{alert_id}/notes",
+    status_code=201,
+    response_model=AlertEvent,
+    responses=WITH_BODY,
+)
+def add_note(
+    alert_id: AlertId, body: NoteBody, request: Request, conn: Conn, who: Caller
+) -> dict[str, Any]:
+    """A note on an alert, by anyone who may see it (a supervisor's call to the firm, a
+    firm's "technician on site", an operator's "trap set"): a line of its history
+    (`noted`), nothing else changes. 404 outside the caller's scope."""
+    _visible(conn, who, alert_id)
+    now = request.app.state.parts.clock()
+    return in_transaction(conn, lambda: audit.add_note(conn, alert_id, who.actor, now, body.note))
 
 
 @router.get("/alerts/{alert_id}/notifications", response_model=AlertNotifications)

@@ -172,6 +172,7 @@ WORDS: dict[str, dict[str, str]] = {
         "updated": N_("updated"),
         "acknowledged": N_("acknowledged"),
         "resolved": N_("resolved"),
+        "noted": N_("note"),
         "silenced": N_("silenced"),
         "unsilenced": N_("silence ended"),
         "inhibited": N_("inhibited by a related alert"),

@@ -110,6 +110,10 @@ def test_sign_in_and_acknowledge_an_alert_live(settings: Settings, db_url: str) 
         page.click('[data-view="alert"] p.silence button[data-action="unsilence"]')
         page.wait_for_selector('[data-view="alert"] p.silence', state="detached")
         assert page.locator('#alert-history tr[data-action="silenced"]').count() == 1
+        page.fill('[data-view="alert"] form[data-note] textarea', "已联系维保单位")
+        page.click('[data-view="alert"] form[data-note] button[type="submit"]')
+        page.wait_for_selector('#alert-history tr[data-action="noted"]')
+        assert "已联系维保单位" in page.inner_text('#alert-history tr[data-action="noted"]')
         # and it follows the alert live: resolved elsewhere, it says so, in Chinese
         done = httpx.post(
             f"{base}/api/v1/alerts/{second}/resolve",

@@ -460,3 +460,38 @@ def test_the_ticket_list_says_what_it_leaves_out(
     page = web_client.get("/console/views/tickets?state=all", headers=sup).text
     assert len(re.findall(r'<tr data-ticket="', page)) == 1
     assert "共 2 张工单，显示最新的 1 张" in page
+
+
+def test_anyone_who_sees_an_alert_may_add_a_note_to_its_history(
+    web_client: TestClient,
+    db_url: str,
+    make_token,  # type: ignore[no-untyped-def]
+    web_settings: Settings,
+) -> None:
+    setup_city(db_url)
+    own, other = fire(web_settings, "EA1"), fire(web_settings, "EB1")
+    sup, fa = make_token("supervisor"), make_token("firm", firm_id="FA")
+    said = "  已联系维保单位，技术员 14:05 到场  "
+    r = web_client.post(f"/api/v1/alerts/{own}/notes", json={"note": said}, headers=sup)
+    assert r.status_code == 201, r.text
+    assert (r.json()["action"], r.json()["note"]) == ("noted", said.strip())
+    assert r.json()["actor"].startswith("supervisor:")
+    r = web_client.post(f"/api/v1/alerts/{own}/notes", json={"note": "on site"}, headers=fa)
+    assert r.status_code == 201 and r.json()["actor"].startswith("firm:")
+    history = web_client.get(f"/api/v1/alerts/{own}/history", headers=sup).json()["items"]
+    assert [e["note"] for e in history if e["action"] == "noted"] == [said.strip(), "on site"]
+    assert web_client.get(f"/api/v1/alerts/{own}", headers=sup).json()["state"] == "firing"
+    page = web_client.get(f"/console/views/alerts/{own}", headers=sup).text
+    assert said.strip() in page and 'data-note="' in page
+    # outside the caller's scope, unknown, empty or unstorable: refused
+    for alert_id, body, who, status in (
+        (other, {"note": "x"}, fa, 404),
+        (999_999, {"note": "x"}, sup, 404),
+        (own, {"note": "   "}, sup, 422),
+        (own, {}, sup, 422),
+        (own, {"note": "x" * 2001}, sup, 422),
+        (own, {"note": "a\x00b"}, sup, 422),
+    ):
+        r = web_client.post(f"/api/v1/alerts/{alert_id}/notes", json=body, headers=who)
+        assert r.status_code == status, (alert_id, body, r.text)
+    assert web_client.post(f"/api/v1/alerts/{own}/notes", json={"note": "x"}).status_code == 401

@@ -266,6 +266,21 @@
       setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
     }).catch(function (e) { toast(_("Download failed: {error}", { error: e.message }), "P1"); });
   }
+  // a note on an alert: a line of its history, by whoever may see it
+  main.addEventListener("submit", function (ev) {
+    var form = ev.target.closest("form[data-note]");
+    if (!form) return;
+    ev.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    api("POST", "/api/v1/alerts/" + form.dataset.note + "/notes", { note: form.note.value }).then(function () {
+      toast(_("Note added"));
+      reload();
+    }).catch(function (e) {
+      button.disabled = false;
+      toast(_("The note was not added: {error}", { error: e.message }), "P1");
+    });
+  });
   main.addEventListener("submit", function (ev) {
     var form = ev.target.closest("form[data-search]");
     if (!form) return;
