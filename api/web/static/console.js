@@ -418,9 +418,11 @@
     if (a.action === "fired" || a.action === "reopened") {
       toast(a.severity + " " + a.code + " · " + a.device_id + " · " + showTime(a.at) + (a.summary ? " — " + a.summary : ""), a.severity);
     }
-    // the page of this very alert: its history grows in place
+    // the page of this very alert: its history grows in place (not while a note is being
+    // written there: it would be lost)
     var page = main.querySelector('[data-view="alert"]');
-    if (page && page.dataset.alert === String(a.id) && !refreshPending) {
+    var writing = page && page.querySelector("form[data-note] textarea");
+    if (page && page.dataset.alert === String(a.id) && !refreshPending && !(writing && writing.value)) {
       refreshPending = setTimeout(function () { refreshPending = null; reload(); }, 300);
     }
     if (main.querySelector('[data-view="alerts"]') && !refreshPending) {
