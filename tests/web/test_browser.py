@@ -124,6 +124,16 @@ def test_sign_in_and_acknowledge_an_alert_live(settings: Settings, db_url: str) 
         page.wait_for_selector('#alert-history tr[data-action="resolved"]', timeout=15_000)
         resolved = page.inner_text('#alert-history tr[data-action="resolved"]')
         assert "在控制台解除" in resolved and "已解除" in resolved
+        # a note half written there survives what happens meanwhile elsewhere
+        page.fill('[data-view="alert"] form[data-note] textarea', "草稿")
+        elsewhere = httpx.post(
+            f"{base}/api/v1/alerts/{second}/notes",
+            json={"note": "from another desk"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert elsewhere.status_code == 201, elsewhere.text
+        page.wait_for_timeout(2000)  # the live stream's event has come by now
+        assert page.input_value('[data-view="alert"] form[data-note] textarea') == "草稿"
         # the token lives in this tab only
         assert page.evaluate("sessionStorage.getItem('bw_token')") == secret
         assert page.evaluate("localStorage.length") == 0
