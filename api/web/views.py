@@ -806,12 +806,32 @@ def status_timeline(
     return segments
 
 
-def elevator_faults(conn: Conn, elevator_id: str, limit: int = 50) -> list[dict[str, Any]]:
-    return rows(
+FAULTS_SHOWN = 50  # an elevator page's faults, newest first
+VIOLATIONS_SHOWN = 100  # a kitchen page's violations, newest first
+
+
+def _newest(conn: Conn, select: str, where: str, params: list[Any], shown: int) -> dict[str, Any]:
+    """The newest `shown` alerts of a condition (`items`) and how many it holds (`total`):
+    a page that shows fewer says so."""
+    items = rows(
         conn,
-        "SELECT id, code, severity, state, started_at, resolved_at, count, summary, summaries"
-        " FROM alert WHERE kind = 'elevator' AND device_id = %s ORDER BY started_at DESC LIMIT %s",
-        (elevator_id, limit),
+        f"SELECT {select} FROM alert a WHERE {where} ORDER BY a.started_at DESC LIMIT %s",  # noqa: S608
+        [*params, shown],
+    )
+    if len(items) < shown:
+        return {"items": items, "total": len(items)}
+    counted = conn.execute(f"SELECT count(*) FROM alert a WHERE {where}", params).fetchone()  # noqa: S608
+    return {"items": items, "total": int(counted[0]) if counted else len(items)}
+
+
+def elevator_faults(conn: Conn, elevator_id: str) -> dict[str, Any]:
+    return _newest(
+        conn,
+        "a.id, a.code, a.severity, a.state, a.started_at, a.resolved_at, a.count, a.summary,"
+        " a.summaries",
+        "a.kind = 'elevator' AND a.device_id = %s",
+        [elevator_id],
+        FAULTS_SHOWN,
     )
 
 
@@ -850,12 +870,13 @@ def kitchen(
     )
     for c in site["cameras"]:
         c.update(camera_pictures(conn, who, site_id, c["camera_id"], data_dir, live_within_s))
-    site["violations"] = rows(
+    site["violations"] = _newest(
         conn,
-        "SELECT a.id, a.code, a.severity, a.state, a.device_id AS camera_id, a.started_at,"
-        " a.resolved_at, a.summary FROM alert a WHERE a.kind = 'kitchen' AND a.site_id = %s"
-        " ORDER BY a.started_at DESC LIMIT 100",
-        (site_id,),
+        "a.id, a.code, a.severity, a.state, a.device_id AS camera_id, a.started_at,"
+        " a.resolved_at, a.summary",
+        "a.kind = 'kitchen' AND a.site_id = %s",
+        [site_id],
+        VIOLATIONS_SHOWN,
     )
     site["rectifications"] = rows(
         conn,

@@ -495,3 +495,29 @@ def test_anyone_who_sees_an_alert_may_add_a_note_to_its_history(
         r = web_client.post(f"/api/v1/alerts/{alert_id}/notes", json=body, headers=who)
         assert r.status_code == status, (alert_id, body, r.text)
     assert web_client.post(f"/api/v1/alerts/{own}/notes", json={"note": "x"}).status_code == 401
+
+
+def test_an_elevator_and_a_kitchen_page_say_what_they_leave_out(
+    web_client: TestClient,
+    db_url: str,
+    make_token,  # type: ignore[no-untyped-def]
+    web_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_city(db_url)
+    for code in ("TRAPPED_OUT_ZONE", "OVERSPEED"):
+        fire(web_settings, "EA1", code=code, severity="P2")
+    for code in ("NO_MASK", "PHONE"):
+        fire(web_settings, "hot", code=code, kind="kitchen", site="K1", severity="T3")
+    sup = make_token("supervisor")
+    pages = ("/console/views/elevators/EA1", "/console/views/kitchens/K1")
+    for path in pages:
+        assert "left-out" not in web_client.get(path, headers=sup).text
+    monkeypatch.setattr(views, "FAULTS_SHOWN", 1)
+    monkeypatch.setattr(views, "VIOLATIONS_SHOWN", 1)
+    for path, marker in zip(
+        pages, ('id="faults-left-out"', 'id="violations-left-out"'), strict=True
+    ):
+        page = web_client.get(path, headers=sup).text
+        assert marker in page and "共 2 条，显示最新的 1 条。" in page, path
+        assert len(re.findall(r'href="#/alerts/\d+"', page)) == 1, path
