@@ -122,7 +122,10 @@ def add_note(
     (`noted`), nothing else changes. 404 outside the caller's scope."""
     _visible(conn, who, alert_id)
     now = request.app.state.parts.clock()
-    return in_transaction(conn, lambda: audit.add_note(conn, alert_id, who.actor, now, body.note))
+    line = in_transaction(conn, lambda: audit.add_note(conn, alert_id, who.actor, now, body.note))
+    if line is None:  # gone since it was looked up
+        raise not_found()
+    return line
 
 
 @router.get("/alerts/{alert_id}/notifications", response_model=AlertNotifications)
