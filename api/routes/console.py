@@ -133,12 +133,12 @@ def alerts_view(
     state: Annotated[str, Query(pattern="^(open|firing|acknowledged|resolved)$")] = "open",
     kind: Annotated[str | None, Query(pattern="^(elevator|kitchen)$")] = None,
 ) -> HTMLResponse:
-    alerts, total = views.alerts(conn, who, state, kind)
+    listed = views.alerts(conn, who, state, kind)
     return _render(
         request,
         "views/alerts.html",
-        alerts=alerts,
-        total=total,
+        alerts=listed["items"],
+        total=listed["total"],
         state=state,
         kind=kind,
         can_act=may_act(who),
@@ -185,12 +185,11 @@ def tickets_view(
 ) -> HTMLResponse:
     now = _now(request)
     tickets = views.tickets(conn, who, now, state)
-    shown_all = len(tickets) < views.TICKETS_SHOWN
     return _render(
         request,
         "views/tickets.html",
         tickets=tickets,
-        total=len(tickets) if shown_all else views.ticket_count(conn, who, state),
+        total=views.ticket_total(conn, who, state, tickets),
         state=state,
         now=now,
         role=who.role,

@@ -41,6 +41,30 @@ def rows(
         return cur.execute(sql, params).fetchall()
 
 
+def total_of(
+    conn: Conn, shown: list[dict[str, Any]], limit: int, source: str, params: list[Any]
+) -> int:
+    """How many rows `FROM {source}` holds when a page showed `shown` of them, at most
+    `limit`: counted only when the page is full, so a page that shows fewer says so."""
+    if len(shown) < limit:
+        return len(shown)
+    found = conn.execute(f"SELECT count(*) FROM {source}", params).fetchone()  # noqa: S608
+    return int(found[0]) if found else len(shown)
+
+
+def _alerts_page(
+    conn: Conn, select: str, where: str, params: list[Any], order: str, limit: int
+) -> dict[str, Any]:
+    """The first `limit` alerts of a condition in `order` (`items`) and how many it holds
+    (`total`)."""
+    items = rows(
+        conn,
+        f"SELECT {select} FROM alert a WHERE {where} ORDER BY {order} LIMIT %s",  # noqa: S608
+        [*params, limit],
+    )
+    return {"items": items, "total": total_of(conn, items, limit, f"alert a WHERE {where}", params)}
+
+
 # ------------------------------------------------------------------ words shown for stored values
 
 # Stored values (states, modes, the planner's factor and check names) are keys, not
@@ -599,10 +623,9 @@ def alerts(
     who: Principal,
     state: str = "open",
     kind: str | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """The alerts of a filter, most urgent first (at most ALERTS_SHOWN), and how many the
-    filter holds: a page that shows fewer says so."""
-    limit = ALERTS_SHOWN
+) -> dict[str, Any]:
+    """The alerts of a filter, most urgent first (at most ALERTS_SHOWN: `items`), and how
+    many the filter holds (`total`)."""
     cond, params = alert_scope(who)
     where = [cond]
     if state == "open":
@@ -613,21 +636,15 @@ def alerts(
     if kind is not None:
         where.append("a.kind = %s")
         params.append(kind)
-    found = rows(
+    return _alerts_page(
         conn,
-        "SELECT a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"  # noqa: S608
-        " a.updated_at, a.count, a.summary, a.summaries, a.acknowledged_by"
-        f" FROM alert a WHERE {' AND '.join(where)}"
-        f" ORDER BY (a.state = 'resolved'), {SEVERITY_ORDER}, a.started_at DESC LIMIT %s",
-        [*params, limit],
-    )
-    if len(found) < limit:
-        return found, len(found)
-    counted = conn.execute(
-        f"SELECT count(*) FROM alert a WHERE {' AND '.join(where)}",  # noqa: S608
+        "a.id, a.kind, a.code, a.severity, a.state, a.device_id, a.site_id, a.started_at,"
+        " a.updated_at, a.count, a.summary, a.summaries, a.acknowledged_by",
+        " AND ".join(where),
         params,
-    ).fetchone()
-    return found, int(counted[0]) if counted else len(found)
+        f"(a.state = 'resolved'), {SEVERITY_ORDER}, a.started_at DESC",
+        ALERTS_SHOWN,
+    )
 
 
 # ------------------------------------------------------------------ tickets
@@ -656,11 +673,10 @@ def _ticket_filter(
     return " AND ".join(where), params
 
 
-def ticket_count(conn: Conn, who: Principal, state: str = "open") -> int:
-    """How many tickets a filter of the list holds (the list shows TICKETS_SHOWN)."""
+def ticket_total(conn: Conn, who: Principal, state: str, shown: list[dict[str, Any]]) -> int:
+    """How many tickets a filter of the list holds, the list showing `shown` of them."""
     where, params = _ticket_filter(who, state, None, None)
-    found = conn.execute(f"SELECT count(*) FROM ticket t WHERE {where}", params).fetchone()  # noqa: S608
-    return int(found[0]) if found else 0
+    return total_of(conn, shown, TICKETS_SHOWN, f"ticket t WHERE {where}", params)
 
 
 def tickets(
@@ -810,27 +826,14 @@ FAULTS_SHOWN = 50  # an elevator page's faults, newest first
 VIOLATIONS_SHOWN = 100  # a kitchen page's violations, newest first
 
 
-def _newest(conn: Conn, select: str, where: str, params: list[Any], shown: int) -> dict[str, Any]:
-    """The newest `shown` alerts of a condition (`items`) and how many it holds (`total`):
-    a page that shows fewer says so."""
-    items = rows(
-        conn,
-        f"SELECT {select} FROM alert a WHERE {where} ORDER BY a.started_at DESC LIMIT %s",  # noqa: S608
-        [*params, shown],
-    )
-    if len(items) < shown:
-        return {"items": items, "total": len(items)}
-    counted = conn.execute(f"SELECT count(*) FROM alert a WHERE {where}", params).fetchone()  # noqa: S608
-    return {"items": items, "total": int(counted[0]) if counted else len(items)}
-
-
 def elevator_faults(conn: Conn, elevator_id: str) -> dict[str, Any]:
-    return _newest(
+    return _alerts_page(
         conn,
         "a.id, a.code, a.severity, a.state, a.started_at, a.resolved_at, a.count, a.summary,"
         " a.summaries",
         "a.kind = 'elevator' AND a.device_id = %s",
         [elevator_id],
+        "a.started_at DESC",
         FAULTS_SHOWN,
     )
 
@@ -870,12 +873,13 @@ def kitchen(
     )
     for c in site["cameras"]:
         c.update(camera_pictures(conn, who, site_id, c["camera_id"], data_dir, live_within_s))
-    site["violations"] = _newest(
+    site["violations"] = _alerts_page(
         conn,
         "a.id, a.code, a.severity, a.state, a.device_id AS camera_id, a.started_at,"
         " a.resolved_at, a.summary",
         "a.kind = 'kitchen' AND a.site_id = %s",
         [site_id],
+        "a.started_at DESC",
         VIOLATIONS_SHOWN,
     )
     site["rectifications"] = rows(

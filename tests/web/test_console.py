@@ -30,6 +30,13 @@ def setup_city(db_url: str) -> None:
         store.upsert_elevator(conn, "EB1", ElevatorRecord(firm_id="FB", address="1 B Road"))
 
 
+@pytest.fixture
+def sup(db_url: str, make_token) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A supervisor's headers in the city of `setup_city`."""
+    setup_city(db_url)
+    return make_token("supervisor")
+
+
 def test_console_shell_has_no_data_and_no_external_assets(web_client: TestClient) -> None:
     r = web_client.get("/")
     assert r.status_code == 200 and 'id="signin"' in r.text
@@ -412,15 +419,12 @@ def test_who_acknowledged_reads_as_a_role_not_an_audit_id(
 
 def test_the_alert_list_filters_by_kind_and_says_what_it_leaves_out(
     web_client: TestClient,
-    db_url: str,
-    make_token,  # type: ignore[no-untyped-def]
     web_settings: Settings,
+    sup: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    setup_city(db_url)
     lift = [fire(web_settings, device) for device in ("EA1", "EB1")]
     kitchen = fire(web_settings, "hot", code="NO_MASK", kind="kitchen", site="K1", severity="T3")
-    sup = make_token("supervisor")
 
     def listed(query: str) -> tuple[set[int], str]:
         page = web_client.get(f"/console/views/alerts?{query}", headers=sup).text
@@ -445,15 +449,12 @@ def test_the_alert_list_filters_by_kind_and_says_what_it_leaves_out(
 
 def test_the_ticket_list_says_what_it_leaves_out(
     web_client: TestClient,
-    db_url: str,
-    make_token,  # type: ignore[no-untyped-def]
     web_settings: Settings,
+    sup: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    setup_city(db_url)
     for device in ("EA1", "EB1"):  # each trapped passenger opens a rescue ticket
         fire(web_settings, device)
-    sup = make_token("supervisor")
     page = web_client.get("/console/views/tickets?state=all", headers=sup).text
     assert len(re.findall(r'<tr data-ticket="', page)) == 2 and "tickets-left-out" not in page
     monkeypatch.setattr(views, "TICKETS_SHOWN", 1)
@@ -464,13 +465,12 @@ def test_the_ticket_list_says_what_it_leaves_out(
 
 def test_anyone_who_sees_an_alert_may_add_a_note_to_its_history(
     web_client: TestClient,
-    db_url: str,
     make_token,  # type: ignore[no-untyped-def]
     web_settings: Settings,
+    sup: dict[str, str],
 ) -> None:
-    setup_city(db_url)
     own, other = fire(web_settings, "EA1"), fire(web_settings, "EB1")
-    sup, fa = make_token("supervisor"), make_token("firm", firm_id="FA")
+    fa = make_token("firm", firm_id="FA")
     said = "  已联系维保单位，技术员 14:05 到场  "
     r = web_client.post(f"/api/v1/alerts/{own}/notes", json={"note": said}, headers=sup)
     assert r.status_code == 201, r.text
@@ -499,17 +499,14 @@ def test_anyone_who_sees_an_alert_may_add_a_note_to_its_history(
 
 def test_an_elevator_and_a_kitchen_page_say_what_they_leave_out(
     web_client: TestClient,
-    db_url: str,
-    make_token,  # type: ignore[no-untyped-def]
     web_settings: Settings,
+    sup: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    setup_city(db_url)
     for code in ("TRAPPED_OUT_ZONE", "OVERSPEED"):
         fire(web_settings, "EA1", code=code, severity="P2")
     for code in ("NO_MASK", "PHONE"):
         fire(web_settings, "hot", code=code, kind="kitchen", site="K1", severity="T3")
-    sup = make_token("supervisor")
     pages = ("/console/views/elevators/EA1", "/console/views/kitchens/K1")
     for path in pages:
         assert "left-out" not in web_client.get(path, headers=sup).text
